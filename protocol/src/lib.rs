@@ -1,0 +1,139 @@
+//! Wire types shared by the app and the server: every JSON body that crosses the network is defined here.
+//!
+//! Invariant: this crate depends only on serde; it holds data shapes, never I/O.
+
+use serde::{Deserialize, Serialize};
+
+/// The body of every error answer of the REST API: a stable machine-readable `code` and a `message` a user
+/// can act on.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ErrorBody {
+    /// Stable, snake_case identifier of the error kind (for example `not_found`).
+    pub code: String,
+    /// Human-readable explanation.
+    pub message: String,
+}
+
+impl ErrorBody {
+    /// Builds an error body from a code and a message.
+    pub fn new(code: impl Into<String>, message: impl Into<String>) -> Self {
+        Self {
+            code: code.into(),
+            message: message.into(),
+        }
+    }
+}
+
+/// Answer of `GET /api/health`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Health {
+    /// Always `"ok"` when the server answers at all.
+    pub status: String,
+    /// The server's crate version.
+    pub version: String,
+}
+
+/// A user's id.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct UserId(pub i64);
+
+/// A shop's id.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct ShopId(pub i64);
+
+/// What a user may see and do.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Role {
+    /// Sees every shop and the platform totals.
+    Admin,
+    /// Runs one shop (`shop_id`).
+    Owner,
+    /// Shops: cart, wishlist, checkout, own orders.
+    Customer,
+}
+
+/// A signed-in user as the server describes them.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct User {
+    pub id: UserId,
+    pub name: String,
+    pub email: String,
+    pub role: Role,
+    /// The shop an owner runs; `None` for admins and customers.
+    pub shop_id: Option<ShopId>,
+}
+
+/// Body of `POST /api/auth/login`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LoginRequest {
+    pub email: String,
+    pub password: String,
+}
+
+/// Answer of `POST /api/auth/login` and `POST /api/auth/refresh`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LoginResponse {
+    /// The JWT to send as `Authorization: Bearer` and in the WebSocket's `auth` frame.
+    pub token: String,
+    /// When the token stops being accepted, in seconds since the Unix epoch.
+    pub expires_at: i64,
+    pub user: User,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn error_body_has_the_documented_shape() {
+        let body = ErrorBody::new("not_found", "No such route");
+        assert_eq!(
+            serde_json::to_value(&body).unwrap(),
+            json!({"code": "not_found", "message": "No such route"})
+        );
+    }
+
+    #[test]
+    fn health_round_trips() {
+        let text = r#"{"status":"ok","version":"0.1.0"}"#;
+        let health: Health = serde_json::from_str(text).unwrap();
+        assert_eq!(health.status, "ok");
+        assert_eq!(serde_json::to_string(&health).unwrap(), text);
+    }
+
+    #[test]
+    fn login_response_has_the_documented_shape() {
+        let response = LoginResponse {
+            token: "t".into(),
+            expires_at: 1_800_000_000,
+            user: User {
+                id: UserId(2),
+                name: "Olga Owner".into(),
+                email: "owner1@izishopin.test".into(),
+                role: Role::Owner,
+                shop_id: Some(ShopId(1)),
+            },
+        };
+        assert_eq!(
+            serde_json::to_value(&response).unwrap(),
+            json!({
+                "token": "t",
+                "expires_at": 1_800_000_000,
+                "user": {"id": 2, "name": "Olga Owner", "email": "owner1@izishopin.test", "role": "owner", "shop_id": 1}
+            })
+        );
+    }
+
+    #[test]
+    fn unknown_roles_are_rejected() {
+        assert!(serde_json::from_str::<Role>(r#""superuser""#).is_err());
+        assert_eq!(
+            serde_json::from_str::<Role>(r#""customer""#).unwrap(),
+            Role::Customer
+        );
+    }
+}

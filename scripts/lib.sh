@@ -1,0 +1,91 @@
+# Shared by scripts/setup, scripts/run and scripts/test: installs what is missing, idempotently.
+# Sourced, not run. Every check looks at what is installed first, so a second run takes seconds.
+
+set -euo pipefail
+
+TRUNK_VERSION="0.22.1"
+BINARYEN_NPM_VERSION="132.0.0"
+WASM_OPT_VERSION="132"
+IZI_TOOLS_DIR="${IZI_TOOLS_DIR:-$HOME/.cache/izishopin-tools}"
+
+export PATH="$IZI_TOOLS_DIR/node_modules/.bin:$HOME/.cargo/bin:$PATH"
+# trunk would otherwise ask crates.io for its own latest version on every run.
+export TRUNK_SKIP_VERSION_CHECK=true
+
+step() { printf '\033[1m==> %s\033[0m\n' "$*"; }
+fail() { printf 'error: %s\n' "$*" >&2; exit 1; }
+
+as_root() {
+  if [ "$(id -u)" = 0 ]; then "$@"
+  elif command -v sudo >/dev/null 2>&1; then sudo "$@"
+  else fail "need root to run: $* (install it by hand, then run this again)"; fi
+}
+
+apt_install() {
+  step "Installing Debian packages: $*"
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get update -qq
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$@" >/dev/null
+}
+
+# The wasm-bindgen version the app is locked to; wasm-bindgen-cli and Trunk.toml must match it.
+locked_wasm_bindgen() {
+  awk '/^name = "wasm-bindgen"$/ { getline; gsub(/version = |"/, ""); print; exit }' Cargo.lock
+}
+
+ensure_tools() {
+  command -v cargo >/dev/null 2>&1 || fail "cargo is missing: install Rust with rustup first"
+
+  if ! rustup target list --installed | grep -qx wasm32-unknown-unknown; then
+    step "Adding the wasm32-unknown-unknown target"
+    rustup target add wasm32-unknown-unknown
+  fi
+
+  local bindgen
+  bindgen="$(locked_wasm_bindgen)"
+  [ -n "$bindgen" ] || fail "no wasm-bindgen in Cargo.lock"
+  grep -q "^wasm_bindgen = \"$bindgen\"" Trunk.toml ||
+    fail "Trunk.toml [tools] wasm_bindgen must be \"$bindgen\" (the version in Cargo.lock)"
+
+  if ! trunk --version 2>/dev/null | grep -q " $TRUNK_VERSION\$"; then
+    step "Installing trunk $TRUNK_VERSION (about 12 minutes on 2 cores, once)"
+    # trunk 0.22 declares a newer rust-version than this toolchain, which builds it fine.
+    cargo install trunk --version "$TRUNK_VERSION" --locked --ignore-rust-version
+  fi
+
+  if ! wasm-bindgen --version 2>/dev/null | grep -q " $bindgen\$"; then
+    step "Installing wasm-bindgen-cli $bindgen (about 2 minutes, once)"
+    # Not --locked: its lock file pins a webpki-roots version missing from the registry.
+    cargo install wasm-bindgen-cli --version "$bindgen" --force
+  fi
+
+  if ! wasm-opt --version 2>/dev/null | grep -q "version $WASM_OPT_VERSION"; then
+    command -v npm >/dev/null 2>&1 || apt_install nodejs npm
+    step "Installing wasm-opt $WASM_OPT_VERSION (npm binaryen@$BINARYEN_NPM_VERSION) into $IZI_TOOLS_DIR"
+    # Debian's binaryen (108) produces wasm that fails at run time; npm's binaryen works.
+    mkdir -p "$IZI_TOOLS_DIR"
+    npm install --prefix "$IZI_TOOLS_DIR" --no-audit --no-fund --silent "binaryen@$BINARYEN_NPM_VERSION"
+    wasm-opt --version | grep -q "version $WASM_OPT_VERSION" || fail "wasm-opt $WASM_OPT_VERSION is not on PATH after installing it"
+  fi
+
+  if ! command -v chromium >/dev/null 2>&1 || ! command -v chromedriver >/dev/null 2>&1; then
+    apt_install chromium chromium-driver
+  fi
+
+  # trunk runs cargo offline: bring every crate the lock file names (all targets) first.
+  cargo fetch --locked --quiet
+}
+
+# Loads .env (IZI_API_URL, IZI_WS_URL, IZI_PORT, ...) when present; the app reads its values at build time.
+load_env() {
+  if [ -f .env ]; then
+    set -a
+    # shellcheck disable=SC1091
+    . ./.env
+    set +a
+  fi
+}
+
+build_app() {
+  step "Building the app into dist/ (trunk build --release)"
+  trunk build --release
+}

@@ -1,0 +1,28 @@
+//! The REST API under `/api`.
+//!
+//! Invariant: every answer under `/api` is JSON, errors included; the app's `index.html` is never served here.
+
+use axum::extract::OriginalUri;
+use axum::routing::get;
+use axum::{Json, Router};
+use protocol::Health;
+
+use crate::error::AppError;
+
+/// Routes mounted under `/api`.
+pub fn router() -> Router {
+    Router::new()
+        .route("/health", get(health))
+        .fallback(unknown_route)
+}
+
+async fn health() -> Json<Health> {
+    Json(Health {
+        status: "ok".into(),
+        version: env!("CARGO_PKG_VERSION").into(),
+    })
+}
+
+async fn unknown_route(OriginalUri(uri): OriginalUri) -> AppError {
+    AppError::NotFound(format!("no API route at {}", uri.path()))
+}

@@ -1,0 +1,30 @@
+//! `server`: starts the IziShopin Live reference backend until Ctrl-C.
+
+use anyhow::Context;
+use server::config::Config;
+use server::startup::Application;
+use tracing_subscriber::EnvFilter;
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| EnvFilter::new("info,tower_http=warn")),
+        )
+        .init();
+    let config = Config::load(|key| std::env::var(key).ok(), std::env::args().skip(1))
+        .context("configuration")?;
+    let app = Application::build(&config).await?;
+    let port = app.port();
+    println!("IziShopin Live is running at http://localhost:{port} (Ctrl-C to stop)");
+    app.run_until(shutdown_signal()).await.context("server")?;
+    println!("IziShopin Live stopped.");
+    Ok(())
+}
+
+async fn shutdown_signal() {
+    if let Err(error) = tokio::signal::ctrl_c().await {
+        tracing::error!(%error, "cannot listen for Ctrl-C; stopping");
+    }
+}

@@ -1,0 +1,46 @@
+//! The root component: context providers (mounted once), the layout and the routes.
+//!
+//! Invariant: contexts are provided here and nowhere else.
+
+use leptos::prelude::*;
+use leptos_router::components::{Redirect, Route, Router, Routes};
+use leptos_router::path;
+
+use crate::auth::{provide_auth, use_auth};
+use crate::components::layout::Layout;
+use crate::nav::home_of;
+use crate::pages::{AdminPage, CustomerPage, LoginPage, NotFound, OwnerPage};
+
+/// The title of the app, shown in the header and on the login page.
+pub const APP_TITLE: &str = "IziShopin Live";
+
+/// The whole app.
+#[component]
+pub fn App() -> impl IntoView {
+    provide_auth();
+    view! {
+        <Router>
+            <Layout>
+                <Routes fallback=|| view! { <NotFound/> }>
+                    <Route path=path!("/") view=Home/>
+                    <Route path=path!("/login") view=LoginPage/>
+                    <Route path=path!("/owner") view=OwnerPage/>
+                    <Route path=path!("/admin") view=AdminPage/>
+                    <Route path=path!("/shop") view=CustomerPage/>
+                </Routes>
+            </Layout>
+        </Router>
+    }
+}
+
+/// `/`: the signed-in user's dashboard, or the login page.
+#[component]
+fn Home() -> impl IntoView {
+    let auth = use_auth();
+    move || {
+        let target = auth
+            .session()
+            .with(|s| s.as_ref().map(|s| home_of(s.user.role)).unwrap_or("/login"));
+        view! { <Redirect path=target/> }
+    }
+}

@@ -1,0 +1,78 @@
+//! The auth context: who is signed in, kept in localStorage so a reload stays signed in.
+//!
+//! Invariant: components read the session only through [`use_auth`]; only this file touches the storage.
+
+pub mod session;
+
+use leptos::prelude::*;
+pub use session::Session;
+
+/// Handle to the auth context: cheap to copy, provided once at the root.
+#[derive(Debug, Clone, Copy)]
+pub struct Auth {
+    session: RwSignal<Option<Session>>,
+}
+
+impl Auth {
+    /// The signed-in session, reactive.
+    pub fn session(&self) -> Signal<Option<Session>> {
+        self.session.into()
+    }
+
+    /// Whether somebody is signed in (reactive).
+    pub fn is_logged_in(&self) -> bool {
+        self.session.with(Option::is_some)
+    }
+
+    /// The current token, if any (not reactive: for requests).
+    pub fn token(&self) -> Option<String> {
+        self.session
+            .with_untracked(|s| s.as_ref().map(|s| s.token.clone()))
+    }
+
+    /// Signs in: keeps the session in memory and in localStorage.
+    pub fn login(&self, session: Session) {
+        if let Some(storage) = local_storage() {
+            let _ = storage.set_item(session::STORAGE_KEY, &session::encode(&session));
+        }
+        self.session.set(Some(session));
+    }
+
+    /// Signs out: forgets the session everywhere.
+    pub fn logout(&self) {
+        if let Some(storage) = local_storage() {
+            let _ = storage.remove_item(session::STORAGE_KEY);
+        }
+        self.session.set(None);
+    }
+}
+
+/// Provides the auth context, restoring a stored, unexpired session. Call once, at the root.
+pub fn provide_auth() -> Auth {
+    let now_secs = (js_sys_now_ms() / 1000.0) as i64;
+    let stored = local_storage().and_then(|s| s.get_item(session::STORAGE_KEY).ok().flatten());
+    let restored = stored.and_then(|text| session::decode(&text, now_secs));
+    if restored.is_none() {
+        if let Some(storage) = local_storage() {
+            let _ = storage.remove_item(session::STORAGE_KEY);
+        }
+    }
+    let auth = Auth {
+        session: RwSignal::new(restored),
+    };
+    provide_context(auth);
+    auth
+}
+
+/// The auth context provided at the root.
+pub fn use_auth() -> Auth {
+    expect_context()
+}
+
+fn local_storage() -> Option<web_sys::Storage> {
+    web_sys::window()?.local_storage().ok().flatten()
+}
+
+fn js_sys_now_ms() -> f64 {
+    js_sys::Date::now()
+}

@@ -1,0 +1,49 @@
+//! The page frame: header with the brand and the navigation for the signed-in role, then the page.
+
+use leptos::prelude::*;
+use leptos_router::components::A;
+use leptos_router::hooks::use_navigate;
+use protocol::Role;
+
+use crate::app::APP_TITLE;
+use crate::auth::use_auth;
+
+/// Wraps every page.
+#[component]
+pub fn Layout(children: Children) -> impl IntoView {
+    let auth = use_auth();
+    let role = move || auth.session().with(|s| s.as_ref().map(|s| s.user.role));
+    let user_name = move || {
+        auth.session()
+            .with(|s| s.as_ref().map(|s| s.user.name.clone()).unwrap_or_default())
+    };
+    let navigate = use_navigate();
+    let logout = move |_| {
+        auth.logout();
+        navigate("/login", Default::default());
+    };
+    view! {
+        <header class="topbar">
+            <A href="/" attr:class="brand">{APP_TITLE}</A>
+            <nav aria-label="Main">
+                <A href="/shop">"Shop"</A>
+                <Show when=move || role() == Some(Role::Owner)>
+                    <A href="/owner">"My shop"</A>
+                </Show>
+                <Show when=move || role() == Some(Role::Admin)>
+                    <A href="/admin">"Admin"</A>
+                </Show>
+            </nav>
+            <div class="session">
+                <Show
+                    when=move || role().is_some()
+                    fallback=|| view! { <A href="/login" attr:class="button">"Log in"</A> }
+                >
+                    <span class="user-name">{user_name}</span>
+                    <button type="button" class="button secondary" on:click=logout.clone()>"Log out"</button>
+                </Show>
+            </div>
+        </header>
+        <main class="page">{children()}</main>
+    }
+}

@@ -1,0 +1,40 @@
+//! Guards a page: signed-out visitors go to the login page (and come back afterwards); a user of another
+//! role is told the page is not theirs.
+
+use leptos::prelude::*;
+use leptos_router::components::{A, Redirect};
+use leptos_router::hooks::use_location;
+use protocol::Role;
+
+use crate::auth::use_auth;
+use crate::nav::{home_of, login_url_returning_to};
+
+/// Renders `children` only for a signed-in user of `role`.
+#[component]
+pub fn RequireRole(
+    /// The role the page is for.
+    role: Role,
+    children: ChildrenFn,
+) -> impl IntoView {
+    let auth = use_auth();
+    let location = use_location();
+    move || {
+        let current = auth.session().with(|s| s.as_ref().map(|s| s.user.role));
+        match current {
+            None => {
+                let search = location.search.get_untracked();
+                let separator = if search.is_empty() || search.starts_with('?') { "" } else { "?" };
+                let here = format!("{}{separator}{search}", location.pathname.get_untracked());
+                view! { <Redirect path=login_url_returning_to(&here)/> }.into_any()
+            }
+            Some(current) if current == role => children().into_any(),
+            Some(current) => view! {
+                <section class="notice" role="alert">
+                    <h1>"This page is not for your account"</h1>
+                    <p>"You are signed in with another role. "<A href=home_of(current)>"Go to your dashboard"</A></p>
+                </section>
+            }
+            .into_any(),
+        }
+    }
+}

@@ -1,0 +1,12 @@
+//! IziShopin Live, the Leptos (CSR) app: role dashboards fed by one WebSocket and a TTL cache.
+//!
+//! Invariant: pure modules (`config`, `auth::session`, `api::errors`, `nav`) hold no browser calls and are
+//! tested natively; only the `*_driver` functions and components touch `web_sys`.
+
+pub mod api;
+pub mod app;
+pub mod auth;
+pub mod components;
+pub mod config;
+pub mod nav;
+pub mod pages;

@@ -1,0 +1,91 @@
+//! Navigation rules that must hold for security and convenience: where a role lands, and which return URLs
+//! are safe to follow after login.
+//!
+//! Invariant: a return URL is followed only when it is a same-origin path (no scheme, no `//host`).
+
+use protocol::Role;
+
+/// The page a role lands on after login or when opening `/`.
+pub fn home_of(role: Role) -> &'static str {
+    match role {
+        Role::Admin => "/admin",
+        Role::Owner => "/owner",
+        Role::Customer => "/shop",
+    }
+}
+
+/// Returns the return URL when it is a path on this origin, `None` otherwise (open-redirect guard).
+pub fn safe_return_path(candidate: &str) -> Option<&str> {
+    let starts_as_path =
+        candidate.starts_with('/') && !candidate.starts_with("//") && !candidate.starts_with("/\\");
+    let clean = !candidate.chars().any(|c| c.is_control() || c == '\\');
+    (starts_as_path && clean && !candidate.starts_with("/login")).then_some(candidate)
+}
+
+/// The login URL that brings the user back to `path` afterwards.
+pub fn login_url_returning_to(path: &str) -> String {
+    match safe_return_path(path) {
+        Some(path) => format!("/login?return={}", encode_query_value(path)),
+        None => "/login".to_owned(),
+    }
+}
+
+fn encode_query_value(value: &str) -> String {
+    let mut out = String::with_capacity(value.len());
+    for byte in value.bytes() {
+        match byte {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' | b'/' => {
+                out.push(byte as char)
+            }
+            _ => out.push_str(&format!("%{byte:02X}")),
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn each_role_has_its_home() {
+        assert_eq!(home_of(Role::Admin), "/admin");
+        assert_eq!(home_of(Role::Owner), "/owner");
+        assert_eq!(home_of(Role::Customer), "/shop");
+    }
+
+    #[test]
+    fn same_origin_paths_are_accepted() {
+        assert_eq!(
+            safe_return_path("/shop/products/4?x=1"),
+            Some("/shop/products/4?x=1")
+        );
+        assert_eq!(safe_return_path("/owner"), Some("/owner"));
+    }
+
+    #[test]
+    fn other_origins_and_tricks_are_refused() {
+        for bad in [
+            "https://evil.test/",
+            "//evil.test",
+            "/\\evil.test",
+            "javascript:alert(1)",
+            "",
+            "owner",
+            "/a\\b",
+            "/x\ny",
+            "/login?return=/owner",
+        ] {
+            assert_eq!(safe_return_path(bad), None, "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn login_url_encodes_the_return_path() {
+        assert_eq!(
+            login_url_returning_to("/shop/products/4?q=red shoes&x=1"),
+            "/login?return=/shop/products/4%3Fq%3Dred%20shoes%26x%3D1"
+        );
+        assert_eq!(login_url_returning_to("//evil.test"), "/login");
+    }
+}
