@@ -4,6 +4,18 @@
 
 use serde::{Deserialize, Serialize};
 
+pub mod auth;
+pub mod domain;
+pub mod ids;
+pub mod rest;
+pub mod ws;
+
+pub use auth::{LoginRequest, LoginResponse, Role, User};
+pub use domain::*;
+pub use ids::*;
+pub use rest::*;
+pub use ws::*;
+
 /// The body of every error answer of the REST API: a stable machine-readable `code` and a `message` a user
 /// can act on.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -31,56 +43,6 @@ pub struct Health {
     pub status: String,
     /// The server's crate version.
     pub version: String,
-}
-
-/// A user's id.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-#[serde(transparent)]
-pub struct UserId(pub i64);
-
-/// A shop's id.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-#[serde(transparent)]
-pub struct ShopId(pub i64);
-
-/// What a user may see and do.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Role {
-    /// Sees every shop and the platform totals.
-    Admin,
-    /// Runs one shop (`shop_id`).
-    Owner,
-    /// Shops: cart, wishlist, checkout, own orders.
-    Customer,
-}
-
-/// A signed-in user as the server describes them.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct User {
-    pub id: UserId,
-    pub name: String,
-    pub email: String,
-    pub role: Role,
-    /// The shop an owner runs; `None` for admins and customers.
-    pub shop_id: Option<ShopId>,
-}
-
-/// Body of `POST /api/auth/login`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct LoginRequest {
-    pub email: String,
-    pub password: String,
-}
-
-/// Answer of `POST /api/auth/login` and `POST /api/auth/refresh`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct LoginResponse {
-    /// The JWT to send as `Authorization: Bearer` and in the WebSocket's `auth` frame.
-    pub token: String,
-    /// When the token stops being accepted, in seconds since the Unix epoch.
-    pub expires_at: i64,
-    pub user: User,
 }
 
 #[cfg(test)]
