@@ -28,9 +28,7 @@ impl Role {
 
     /// Parses the snake_case name.
     pub fn parse(text: &str) -> Option<Role> {
-        [Role::Admin, Role::Owner, Role::Customer]
-            .into_iter()
-            .find(|r| r.as_str() == text)
+        [Role::Admin, Role::Owner, Role::Customer].into_iter().find(|r| r.as_str() == text)
     }
 }
 

@@ -42,29 +42,17 @@ pub enum OrderStatus {
 
 impl OrderStatus {
     /// Every status, in life-cycle order.
-    pub const ALL: [OrderStatus; 5] = [
-        Self::Pending,
-        Self::Paid,
-        Self::Shipped,
-        Self::Delivered,
-        Self::Cancelled,
-    ];
+    pub const ALL: [OrderStatus; 5] = [Self::Pending, Self::Paid, Self::Shipped, Self::Delivered, Self::Cancelled];
 
     /// Whether an order may move from `self` to `next`.
     pub fn can_become(self, next: OrderStatus) -> bool {
         use OrderStatus::*;
-        matches!(
-            (self, next),
-            (Pending, Paid) | (Paid, Shipped) | (Shipped, Delivered) | (Pending | Paid, Cancelled)
-        )
+        matches!((self, next), (Pending, Paid) | (Paid, Shipped) | (Shipped, Delivered) | (Pending | Paid, Cancelled))
     }
 
     /// The statuses an order in `self` may move to.
     pub fn next_statuses(self) -> Vec<OrderStatus> {
-        Self::ALL
-            .into_iter()
-            .filter(|next| self.can_become(*next))
-            .collect()
+        Self::ALL.into_iter().filter(|next| self.can_become(*next)).collect()
     }
 
     /// The snake_case name used on the wire and in the database.
@@ -186,10 +174,7 @@ mod tests {
     #[test]
     fn statuses_use_snake_case_names() {
         for status in OrderStatus::ALL {
-            assert_eq!(
-                serde_json::to_string(&status).unwrap(),
-                format!("\"{}\"", status.as_str())
-            );
+            assert_eq!(serde_json::to_string(&status).unwrap(), format!("\"{}\"", status.as_str()));
             assert_eq!(OrderStatus::parse(status.as_str()), Some(status));
         }
         assert_eq!(OrderStatus::parse("lost"), None);

@@ -37,9 +37,7 @@ id_type!(
 pub type Seq = u64;
 
 /// An amount of money in integer cents (never a float).
-#[derive(
-    Debug, Clone, Copy, Default, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize,
-)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(transparent)]
 pub struct Cents(pub i64);
 

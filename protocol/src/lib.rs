@@ -24,15 +24,15 @@ pub struct ErrorBody {
     pub code: String,
     /// Human-readable explanation.
     pub message: String,
+    /// The request field at fault, for validation errors.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub field: Option<String>,
 }
 
 impl ErrorBody {
     /// Builds an error body from a code and a message.
     pub fn new(code: impl Into<String>, message: impl Into<String>) -> Self {
-        Self {
-            code: code.into(),
-            message: message.into(),
-        }
+        Self { code: code.into(), message: message.into(), field: None }
     }
 }
 
@@ -53,10 +53,7 @@ mod tests {
     #[test]
     fn error_body_has_the_documented_shape() {
         let body = ErrorBody::new("not_found", "No such route");
-        assert_eq!(
-            serde_json::to_value(&body).unwrap(),
-            json!({"code": "not_found", "message": "No such route"})
-        );
+        assert_eq!(serde_json::to_value(&body).unwrap(), json!({"code": "not_found", "message": "No such route"}));
     }
 
     #[test]
@@ -93,9 +90,6 @@ mod tests {
     #[test]
     fn unknown_roles_are_rejected() {
         assert!(serde_json::from_str::<Role>(r#""superuser""#).is_err());
-        assert_eq!(
-            serde_json::from_str::<Role>(r#""customer""#).unwrap(),
-            Role::Customer
-        );
+        assert_eq!(serde_json::from_str::<Role>(r#""customer""#).unwrap(), Role::Customer);
     }
 }

@@ -21,12 +21,7 @@ pub enum Topic {
 
 impl Topic {
     /// Every topic.
-    pub const ALL: [Topic; 4] = [
-        Topic::Dashboard,
-        Topic::Orders,
-        Topic::Products,
-        Topic::Notifications,
-    ];
+    pub const ALL: [Topic; 4] = [Topic::Dashboard, Topic::Orders, Topic::Products, Topic::Notifications];
 }
 
 /// A frame from the client.

@@ -49,12 +49,7 @@ fn shop_stats() -> ShopStats {
 }
 
 fn keys(value: &Value) -> Vec<&str> {
-    let mut keys: Vec<&str> = value
-        .as_object()
-        .unwrap()
-        .keys()
-        .map(String::as_str)
-        .collect();
+    let mut keys: Vec<&str> = value.as_object().unwrap().keys().map(String::as_str).collect();
     keys.sort();
     keys
 }
@@ -69,17 +64,7 @@ fn order_update_has_the_spec_fields_plus_seq() {
         seq: 7,
     });
     let value = serde_json::to_value(&msg).unwrap();
-    assert_eq!(
-        keys(&value),
-        [
-            "action",
-            "monthly_revenue",
-            "order",
-            "seq",
-            "total_orders",
-            "type"
-        ]
-    );
+    assert_eq!(keys(&value), ["action", "monthly_revenue", "order", "seq", "total_orders", "type"]);
     assert_eq!(value["type"], "order_update");
     assert_eq!(value["action"], "status_changed");
     assert_eq!(value["total_orders"], 150);
@@ -90,11 +75,9 @@ fn order_update_has_the_spec_fields_plus_seq() {
 
 #[test]
 fn product_update_has_the_spec_fields_plus_seq() {
-    for (action, name) in [
-        (ProductAction::Created, "created"),
-        (ProductAction::Updated, "updated"),
-        (ProductAction::Deleted, "deleted"),
-    ] {
+    for (action, name) in
+        [(ProductAction::Created, "created"), (ProductAction::Updated, "updated"), (ProductAction::Deleted, "deleted")]
+    {
         let msg = ServerMsg::ProductUpdate(ProductUpdate {
             action,
             product: product(),
@@ -109,10 +92,7 @@ fn product_update_has_the_spec_fields_plus_seq() {
         });
         let value = serde_json::to_value(&msg).unwrap();
         assert_eq!(keys(&value), ["action", "product", "seq", "stats", "type"]);
-        assert_eq!(
-            (value["type"].as_str(), value["action"].as_str()),
-            (Some("product_update"), Some(name))
-        );
+        assert_eq!((value["type"].as_str(), value["action"].as_str()), (Some("product_update"), Some(name)));
         assert_eq!(value["product"]["price_cents"], 1250);
         assert_eq!(serde_json::from_value::<ServerMsg>(value).unwrap(), msg);
     }
@@ -127,10 +107,7 @@ fn dashboard_update_has_the_spec_fields_plus_seq() {
         seq: 9,
     });
     let value = serde_json::to_value(&msg).unwrap();
-    assert_eq!(
-        keys(&value),
-        ["notifications", "seq", "shop_stats", "timestamp", "type"]
-    );
+    assert_eq!(keys(&value), ["notifications", "seq", "shop_stats", "timestamp", "type"]);
     assert_eq!(value["type"], "dashboard_update");
     assert_eq!(value["shop_stats"]["total_orders"], 150);
     assert_eq!(serde_json::from_value::<ServerMsg>(value).unwrap(), msg);
@@ -162,19 +139,10 @@ fn notification_event_shape() {
 
 #[test]
 fn control_frames_have_their_documented_shapes() {
+    assert_eq!(serde_json::to_value(ServerMsg::Pong).unwrap(), json!({"type": "pong"}));
+    assert_eq!(serde_json::to_value(ServerMsg::Resync).unwrap(), json!({"type": "resync"}));
     assert_eq!(
-        serde_json::to_value(ServerMsg::Pong).unwrap(),
-        json!({"type": "pong"})
-    );
-    assert_eq!(
-        serde_json::to_value(ServerMsg::Resync).unwrap(),
-        json!({"type": "resync"})
-    );
-    assert_eq!(
-        serde_json::to_value(ServerMsg::Subscribed {
-            topics: vec![Topic::Orders]
-        })
-        .unwrap(),
+        serde_json::to_value(ServerMsg::Subscribed { topics: vec![Topic::Orders] }).unwrap(),
         json!({"type": "subscribed", "topics": ["orders"]})
     );
     assert_eq!(ServerMsg::Pong.seq(), None);
@@ -184,35 +152,20 @@ fn control_frames_have_their_documented_shapes() {
 #[test]
 fn client_frames_parse_from_their_documented_shapes() {
     let cases = [
-        (
-            json!({"type": "auth", "token": "abc"}),
-            ClientMsg::Auth {
-                token: "abc".into(),
-            },
-        ),
+        (json!({"type": "auth", "token": "abc"}), ClientMsg::Auth { token: "abc".into() }),
         (
             json!({"type": "subscribe", "topics": ["dashboard", "orders"]}),
-            ClientMsg::Subscribe {
-                topics: vec![Topic::Dashboard, Topic::Orders],
-            },
+            ClientMsg::Subscribe { topics: vec![Topic::Dashboard, Topic::Orders] },
         ),
         (
             json!({"type": "unsubscribe", "topics": ["products"]}),
-            ClientMsg::Unsubscribe {
-                topics: vec![Topic::Products],
-            },
+            ClientMsg::Unsubscribe { topics: vec![Topic::Products] },
         ),
         (json!({"type": "ping"}), ClientMsg::Ping),
-        (
-            json!({"type": "resume", "last_seq": 41}),
-            ClientMsg::Resume { last_seq: 41 },
-        ),
+        (json!({"type": "resume", "last_seq": 41}), ClientMsg::Resume { last_seq: 41 }),
     ];
     for (value, msg) in cases {
-        assert_eq!(
-            serde_json::from_value::<ClientMsg>(value.clone()).unwrap(),
-            msg
-        );
+        assert_eq!(serde_json::from_value::<ClientMsg>(value.clone()).unwrap(), msg);
         assert_eq!(serde_json::to_value(&msg).unwrap(), value);
     }
 }
@@ -228,10 +181,7 @@ fn unknown_or_malformed_frames_are_errors_not_panics() {
     ] {
         assert!(serde_json::from_str::<ClientMsg>(text).is_err(), "{text}");
     }
-    assert!(
-        serde_json::from_str::<ServerMsg>(r#"{"type":"order_update","action":"exploded"}"#)
-            .is_err()
-    );
+    assert!(serde_json::from_str::<ServerMsg>(r#"{"type":"order_update","action":"exploded"}"#).is_err());
 }
 
 #[test]
@@ -247,32 +197,15 @@ fn dashboards_are_tagged_by_role() {
         value,
         json!({"role": "customer", "recent_orders": [], "cart_count": 2, "wishlist_count": 1, "unread_notifications": 0})
     );
-    assert_eq!(
-        serde_json::from_value::<Dashboard>(value).unwrap(),
-        dashboard
-    );
+    assert_eq!(serde_json::from_value::<Dashboard>(value).unwrap(), dashboard);
 }
 
 #[test]
 fn pages_and_patches() {
-    let page = Page {
-        items: vec![product()],
-        total: 31,
-        page: 2,
-        per_page: 20,
-    };
+    let page = Page { items: vec![product()], total: 31, page: 2, per_page: 20 };
     let value = serde_json::to_value(&page).unwrap();
     assert_eq!(keys(&value), ["items", "page", "per_page", "total"]);
     let patch: ProductPatch = serde_json::from_value(json!({"price_cents": 999})).unwrap();
-    assert_eq!(
-        patch,
-        ProductPatch {
-            price_cents: Some(999),
-            ..ProductPatch::default()
-        }
-    );
-    assert_eq!(
-        serde_json::to_value(&patch).unwrap(),
-        json!({"price_cents": 999})
-    );
+    assert_eq!(patch, ProductPatch { price_cents: Some(999), ..ProductPatch::default() });
+    assert_eq!(serde_json::to_value(&patch).unwrap(), json!({"price_cents": 999}));
 }

@@ -1,26 +1,147 @@
 //! The server's one error type: every failure becomes a status and a `protocol::ErrorBody`.
 //!
-//! Invariant: internal causes are logged here and never shown to the client.
+//! Invariant: internal causes are logged here and never shown to the client; another tenant's object is a
+//! 404, never a 403 that would confirm it exists.
 
 use axum::Json;
-use axum::http::StatusCode;
+use axum::extract::rejection::JsonRejection;
+use axum::extract::{FromRequest, Request};
+use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use protocol::ErrorBody;
+use serde::de::DeserializeOwned;
 
 /// An error answer of the API.
-#[derive(Debug)]
+#[derive(Debug, thiserror::Error)]
 pub enum AppError {
-    /// No such route or object (404).
+    /// The body is not JSON, or not the JSON expected (400).
+    #[error("{0}")]
+    BadRequest(String),
+    /// A field has a value the operation cannot take (422).
+    #[error("{field}: {message}")]
+    Validation { field: String, message: String },
+    /// No or bad token (401).
+    #[error("{0}")]
+    Unauthorized(String),
+    /// The token has expired: refresh it (401).
+    #[error("the token has expired")]
+    TokenExpired,
+    /// Wrong email or password (401).
+    #[error("wrong email or password")]
+    BadCredentials,
+    /// No such route or object, or not one of the caller's (404).
+    #[error("{0}")]
     NotFound(String),
+    /// The object is not in a state that allows this (409).
+    #[error("{0}")]
+    Conflict(String),
+    /// The body is over the size limit (413).
+    #[error("the request body is too large")]
+    PayloadTooLarge,
+    /// Too many attempts; retry after the given seconds (429).
+    #[error("too many attempts, retry in {retry_after_secs} s")]
+    TooManyRequests { retry_after_secs: u64 },
+    /// Anything else: logged, answered as an opaque 500.
+    #[error(transparent)]
+    Internal(#[from] anyhow::Error),
+}
+
+impl AppError {
+    /// A validation error on `field`.
+    pub fn validation(field: &str, message: impl Into<String>) -> Self {
+        AppError::Validation { field: field.to_owned(), message: message.into() }
+    }
+
+    /// The 404 for an object the caller may not see or that does not exist.
+    pub fn not_found(what: &str) -> Self {
+        AppError::NotFound(format!("{what} not found"))
+    }
+}
+
+impl From<sqlx::Error> for AppError {
+    fn from(error: sqlx::Error) -> Self {
+        AppError::Internal(anyhow::Error::new(error).context("database"))
+    }
 }
 
 impl IntoResponse for AppError {
     fn into_response(self) -> Response {
-        let (status, body) = match self {
-            AppError::NotFound(message) => {
-                (StatusCode::NOT_FOUND, ErrorBody::new("not_found", message))
+        let message = self.to_string();
+        let (status, body) = match &self {
+            AppError::BadRequest(_) => (StatusCode::BAD_REQUEST, ErrorBody::new("bad_request", message)),
+            AppError::Validation { field, message } => (
+                StatusCode::UNPROCESSABLE_ENTITY,
+                ErrorBody {
+                    code: "validation".into(),
+                    message: format!("{field}: {message}"),
+                    field: Some(field.clone()),
+                },
+            ),
+            AppError::Unauthorized(_) => (StatusCode::UNAUTHORIZED, ErrorBody::new("unauthorized", message)),
+            AppError::TokenExpired => (StatusCode::UNAUTHORIZED, ErrorBody::new("token_expired", message)),
+            AppError::BadCredentials => (StatusCode::UNAUTHORIZED, ErrorBody::new("bad_credentials", message)),
+            AppError::NotFound(_) => (StatusCode::NOT_FOUND, ErrorBody::new("not_found", message)),
+            AppError::Conflict(_) => (StatusCode::CONFLICT, ErrorBody::new("conflict", message)),
+            AppError::PayloadTooLarge => (StatusCode::PAYLOAD_TOO_LARGE, ErrorBody::new("payload_too_large", message)),
+            AppError::TooManyRequests { .. } => {
+                (StatusCode::TOO_MANY_REQUESTS, ErrorBody::new("too_many_requests", message))
+            }
+            AppError::Internal(error) => {
+                tracing::error!(error = format!("{error:#}"), "internal error");
+                (StatusCode::INTERNAL_SERVER_ERROR, ErrorBody::new("internal", "something went wrong on the server"))
             }
         };
-        (status, Json(body)).into_response()
+        let mut response = (status, Json(body)).into_response();
+        if let AppError::TooManyRequests { retry_after_secs } = self {
+            response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(retry_after_secs));
+        }
+        response
     }
+}
+
+/// `Json<T>` whose rejections are `AppError`s: malformed JSON → 400, wrong shape → 422 naming the field,
+/// missing content type → 400, over the body limit → 413.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct ApiJson<T>(pub T);
+
+impl<S, T> FromRequest<S> for ApiJson<T>
+where
+    T: DeserializeOwned,
+    S: Send + Sync,
+{
+    type Rejection = AppError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+        match Json::<T>::from_request(req, state).await {
+            Ok(Json(value)) => Ok(ApiJson(value)),
+            Err(rejection) => Err(json_rejection(rejection)),
+        }
+    }
+}
+
+fn json_rejection(rejection: JsonRejection) -> AppError {
+    match rejection {
+        JsonRejection::JsonDataError(error) => {
+            // serde_path_to_error's text starts with the path of the field at fault: "price_cents: invalid type".
+            let text = error.body_text();
+            let detail = text.split_once(": ").map(|(_, rest)| rest).unwrap_or(&text).to_owned();
+            let (field, message) = match detail.split_once(": ") {
+                Some((path, message)) if !path.contains(' ') => (path.to_owned(), message.to_owned()),
+                _ => (missing_field(&detail).unwrap_or_else(|| "body".to_owned()), detail.clone()),
+            };
+            AppError::Validation { field, message }
+        }
+        JsonRejection::JsonSyntaxError(_) => AppError::BadRequest("the body is not valid JSON".into()),
+        JsonRejection::MissingJsonContentType(_) => AppError::BadRequest("send the body as application/json".into()),
+        JsonRejection::BytesRejection(error) if error.status() == StatusCode::PAYLOAD_TOO_LARGE => {
+            AppError::PayloadTooLarge
+        }
+        other => AppError::BadRequest(other.body_text()),
+    }
+}
+
+/// The field named by serde's "missing field `x`" message.
+fn missing_field(message: &str) -> Option<String> {
+    let rest = message.split("missing field `").nth(1)?;
+    Some(rest.split('`').next()?.to_owned())
 }

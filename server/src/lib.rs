@@ -1,9 +1,15 @@
-//! The reference backend of IziShopin Live: REST under `/api`, the built app from `dist/` everywhere else.
+//! The reference backend of IziShopin Live: REST under `/api`, the WebSocket at `/ws`, and the built app from
+//! `dist/` everywhere else, on an embedded SQLite database.
 //!
 //! Invariant: `main.rs` only parses configuration and calls [`startup::Application`]; tests build the very same
 //! application on `127.0.0.1:0`.
 
 pub mod api;
+pub mod auth;
+pub mod clock;
 pub mod config;
+pub mod db;
 pub mod error;
+pub mod events;
 pub mod startup;
+pub mod state;

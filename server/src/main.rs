@@ -8,13 +8,9 @@ use tracing_subscriber::EnvFilter;
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     tracing_subscriber::fmt()
-        .with_env_filter(
-            EnvFilter::try_from_default_env()
-                .unwrap_or_else(|_| EnvFilter::new("info,tower_http=warn")),
-        )
+        .with_env_filter(EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info,tower_http=warn")))
         .init();
-    let config = Config::load(|key| std::env::var(key).ok(), std::env::args().skip(1))
-        .context("configuration")?;
+    let config = Config::load(|key| std::env::var(key).ok(), std::env::args().skip(1)).context("configuration")?;
     let app = Application::build(&config).await?;
     let port = app.port();
     println!("IziShopin Live is running at http://localhost:{port} (Ctrl-C to stop)");

@@ -1,45 +1,55 @@
 //! Builds the application from a [`Config`] and binds it, so that `main` and the tests start the same thing.
 //!
-//! Invariant: the listener is bound in `build`, so `port()` is known before `run` and port 0 works.
+//! Invariant: the database is open and migrated and the listener bound in `build`, so `port()` is known
+//! before `run_until` and port 0 works.
 
 use std::net::SocketAddr;
 use std::path::Path;
+use std::sync::Arc;
+use std::time::Duration;
 
 use anyhow::Context;
 use axum::Router;
+use axum::extract::DefaultBodyLimit;
 use tokio::net::TcpListener;
 use tower_http::services::{ServeDir, ServeFile};
 use tower_http::trace::TraceLayer;
 
+use crate::auth::Keys;
 use crate::config::Config;
+use crate::events::{self, Hub};
+use crate::state::AppState;
+
+/// Largest request body the API takes (413 above).
+pub const MAX_BODY_BYTES: usize = 1024 * 1024;
 
 /// A bound, not yet running server.
 pub struct Application {
     listener: TcpListener,
-    router: Router,
+    state: AppState,
 }
 
 impl Application {
-    /// Binds the configured address and assembles the routes.
+    /// Opens the database, binds the configured address and assembles the state.
     pub async fn build(config: &Config) -> anyhow::Result<Self> {
+        let db = crate::db::connect(&config.database_url).await?;
+        if config.jwt_secret.is_none() {
+            tracing::warn!("IZI_JWT_SECRET is not set: using a random secret, so tokens die when the server stops");
+        }
+        let keys = Keys::new(config.jwt_secret.as_deref(), config.token_ttl, config.refresh_grace);
         let address = format!("{}:{}", config.host, config.port);
-        let listener = TcpListener::bind(&address)
-            .await
-            .with_context(|| format!("cannot listen on {address}"))?;
+        let listener = TcpListener::bind(&address).await.with_context(|| format!("cannot listen on {address}"))?;
         if !config.dist_dir.join("index.html").is_file() {
             tracing::warn!(dist = %config.dist_dir.display(), "no index.html in the dist folder: build the app with trunk first");
         }
-        Ok(Self {
-            listener,
-            router: app(&config.dist_dir),
-        })
+        let state =
+            AppState { db, keys: Arc::new(keys), hub: Hub::new(config.ws_queue), config: Arc::new(config.clone()) };
+        Ok(Self { listener, state })
     }
 
     /// The address actually bound (useful with port 0).
     pub fn local_addr(&self) -> SocketAddr {
-        self.listener
-            .local_addr()
-            .expect("a bound listener has an address")
+        self.listener.local_addr().expect("a bound listener has an address")
     }
 
     /// The port actually bound.
@@ -47,24 +57,45 @@ impl Application {
         self.local_addr().port()
     }
 
+    /// The shared state (tests use it to reach the database).
+    pub fn state(&self) -> &AppState {
+        &self.state
+    }
+
     /// Serves until `shutdown` completes, then finishes the requests in flight.
-    pub async fn run_until(
-        self,
-        shutdown: impl Future<Output = ()> + Send + 'static,
-    ) -> std::io::Result<()> {
-        axum::serve(self.listener, self.router)
+    pub async fn run_until(self, shutdown: impl Future<Output = ()> + Send + 'static) -> std::io::Result<()> {
+        let pruner = tokio::spawn(prune_events(self.state.clone()));
+        let router = app(self.state);
+        let served = axum::serve(self.listener, router.into_make_service_with_connect_info::<SocketAddr>())
             .with_graceful_shutdown(shutdown)
-            .await
+            .await;
+        pruner.abort();
+        served
     }
 }
 
 /// The routes: `/api/*` and, for every other path, the built app with `index.html` as the fallback so a
 /// direct link to a client-side route (`/owner`) loads the app.
-pub fn app(dist_dir: &Path) -> Router {
-    let index = dist_dir.join("index.html");
-    let static_files = ServeDir::new(dist_dir).fallback(ServeFile::new(index));
+pub fn app(state: AppState) -> Router {
+    let dist_dir: &Path = &state.config.dist_dir;
+    let static_files = ServeDir::new(dist_dir).fallback(ServeFile::new(dist_dir.join("index.html")));
     Router::new()
         .nest("/api", crate::api::router())
         .fallback_service(static_files)
+        .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .layer(TraceLayer::new_for_http())
+        .with_state(state)
+}
+
+/// Applies the event retention window every few seconds.
+async fn prune_events(state: AppState) {
+    let mut tick = tokio::time::interval(Duration::from_secs(5));
+    loop {
+        tick.tick().await;
+        if let Err(error) =
+            events::prune(&state.db, state.config.event_retention, state.config.event_retention_count).await
+        {
+            tracing::warn!(%error, "cannot prune old events");
+        }
+    }
 }

@@ -12,11 +12,7 @@ pub enum ApiError {
     Network(String),
     /// The server answered with an error status.
     #[error("{message}")]
-    Server {
-        status: u16,
-        code: String,
-        message: String,
-    },
+    Server { status: u16, code: String, message: String },
     /// The server answered success with a body of the wrong shape.
     #[error("unexpected answer from the server: {0}")]
     Decode(String),
@@ -27,11 +23,7 @@ impl ApiError {
     /// it has one.
     pub fn from_response(status: u16, body: &str) -> Self {
         match serde_json::from_str::<ErrorBody>(body) {
-            Ok(ErrorBody { code, message }) => ApiError::Server {
-                status,
-                code,
-                message,
-            },
+            Ok(ErrorBody { code, message, .. }) => ApiError::Server { status, code, message },
             Err(_) => ApiError::Server {
                 status,
                 code: format!("http_{status}"),
@@ -47,17 +39,10 @@ mod tests {
 
     #[test]
     fn an_error_body_gives_its_code_and_message() {
-        let error = ApiError::from_response(
-            401,
-            r#"{"code":"bad_credentials","message":"Wrong email or password"}"#,
-        );
+        let error = ApiError::from_response(401, r#"{"code":"bad_credentials","message":"Wrong email or password"}"#);
         assert_eq!(
             error,
-            ApiError::Server {
-                status: 401,
-                code: "bad_credentials".into(),
-                message: "Wrong email or password".into()
-            }
+            ApiError::Server { status: 401, code: "bad_credentials".into(), message: "Wrong email or password".into() }
         );
         assert_eq!(error.to_string(), "Wrong email or password");
     }

@@ -15,10 +15,11 @@ use server::startup::Application;
 use tokio::process::{Child, Command};
 use tokio::sync::oneshot;
 
-/// The real server on `127.0.0.1:<free port>`; stops when dropped.
+/// The real server on `127.0.0.1:<free port>` with a fresh SQLite file; stops when dropped.
 pub struct TestServer {
     pub base_url: String,
     _stop: oneshot::Sender<()>,
+    _data: tempfile::TempDir,
 }
 
 /// Starts the server serving the workspace's built `dist/`.
@@ -29,23 +30,16 @@ pub async fn start_server() -> TestServer {
         "{} has no index.html: build the app first (scripts/test does: trunk build --release)",
         dist_dir.display()
     );
-    let config = Config {
-        port: 0,
-        dist_dir,
-        ..Config::default()
-    };
-    let app = Application::build(&config)
-        .await
-        .expect("the server starts");
+    let data = tempfile::tempdir().unwrap();
+    let database_url = format!("sqlite://{}", data.path().join("e2e.db").display());
+    let config = Config { port: 0, dist_dir, database_url, ..Config::default() };
+    let app = Application::build(&config).await.expect("the server starts");
     let base_url = format!("http://127.0.0.1:{}", app.port());
     let (stop, stopped) = oneshot::channel::<()>();
     tokio::spawn(app.run_until(async move {
         let _ = stopped.await;
     }));
-    TestServer {
-        base_url,
-        _stop: stop,
-    }
+    TestServer { base_url, _stop: stop, _data: data }
 }
 
 /// A chromedriver process on a free port; killed when dropped.
@@ -55,11 +49,7 @@ struct Chromedriver {
 }
 
 async fn start_chromedriver() -> Chromedriver {
-    let port = TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
+    let port = TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
     let program = std::env::var("CHROMEDRIVER").unwrap_or_else(|_| "chromedriver".into());
     let child = Command::new(&program)
         .arg(format!("--port={port}"))
@@ -67,24 +57,13 @@ async fn start_chromedriver() -> Chromedriver {
         .stderr(std::process::Stdio::null())
         .kill_on_drop(true)
         .spawn()
-        .unwrap_or_else(|e| {
-            panic!("cannot start {program} (scripts/setup installs chromium-driver): {e}")
-        });
+        .unwrap_or_else(|e| panic!("cannot start {program} (scripts/setup installs chromium-driver): {e}"));
     let deadline = Instant::now() + Duration::from_secs(20);
-    while tokio::net::TcpStream::connect(("127.0.0.1", port))
-        .await
-        .is_err()
-    {
-        assert!(
-            Instant::now() < deadline,
-            "chromedriver did not listen on port {port} within 20 s"
-        );
+    while tokio::net::TcpStream::connect(("127.0.0.1", port)).await.is_err() {
+        assert!(Instant::now() < deadline, "chromedriver did not listen on port {port} within 20 s");
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
-    Chromedriver {
-        url: format!("http://127.0.0.1:{port}"),
-        _child: child,
-    }
+    Chromedriver { url: format!("http://127.0.0.1:{port}"), _child: child }
 }
 
 /// Runs `test` with a fresh headless Chromium, then closes the browser whatever happened, then re-raises
@@ -108,9 +87,7 @@ where
             ]
         }
     });
-    let serde_json::Value::Object(capabilities) = capabilities else {
-        unreachable!()
-    };
+    let serde_json::Value::Object(capabilities) = capabilities else { unreachable!() };
     let client = ClientBuilder::new(hyper_util::client::legacy::connect::HttpConnector::new())
         .capabilities(capabilities)
         .connect(&driver.url)

@@ -1,4 +1,4 @@
-//! The REST API under `/api`.
+//! The REST API under `/api`: one `router()` per area, merged here.
 //!
 //! Invariant: every answer under `/api` is JSON, errors included; the app's `index.html` is never served here.
 
@@ -8,19 +8,15 @@ use axum::{Json, Router};
 use protocol::Health;
 
 use crate::error::AppError;
+use crate::state::AppState;
 
 /// Routes mounted under `/api`.
-pub fn router() -> Router {
-    Router::new()
-        .route("/health", get(health))
-        .fallback(unknown_route)
+pub fn router() -> Router<AppState> {
+    Router::new().route("/health", get(health)).fallback(unknown_route)
 }
 
 async fn health() -> Json<Health> {
-    Json(Health {
-        status: "ok".into(),
-        version: env!("CARGO_PKG_VERSION").into(),
-    })
+    Json(Health { status: "ok".into(), version: env!("CARGO_PKG_VERSION").into() })
 }
 
 async fn unknown_route(OriginalUri(uri): OriginalUri) -> AppError {

@@ -1,0 +1,235 @@
+//! The durable event stream: events are appended to SQLite in the same transaction as the write that caused
+//! them, then published in-process to the live sockets; `resume` and `/api/events` replay them from SQLite.
+//!
+//! Invariant: an event is serialized once, at append, with its `seq`; what a user receives live and what
+//! they get replayed are the same bytes, filtered by the same [`Audience`] rule.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::extract::ws::Utf8Bytes;
+use protocol::{Role, Seq, ServerMsg, ShopId, Topic, User, UserId};
+use sqlx::{SqliteConnection, SqlitePool};
+use tokio::sync::broadcast;
+
+use crate::clock;
+
+/// Who may see an event: admins (when `for_admin`), the owner of `shop_id`, the user `user_id`, everybody
+/// (when `public`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Audience {
+    pub for_admin: bool,
+    pub shop_id: Option<ShopId>,
+    pub user_id: Option<UserId>,
+    pub public: bool,
+}
+
+impl Audience {
+    /// Admins and the owner of `shop`.
+    pub fn shop_staff(shop: ShopId) -> Self {
+        Self { for_admin: true, shop_id: Some(shop), ..Self::default() }
+    }
+
+    /// One user only.
+    pub fn user(user: UserId) -> Self {
+        Self { user_id: Some(user), ..Self::default() }
+    }
+
+    /// Every signed-in user (catalog changes).
+    pub fn everyone() -> Self {
+        Self { public: true, ..Self::default() }
+    }
+
+    /// Whether `user` may see an event with this audience.
+    pub fn can_see(&self, user: &User) -> bool {
+        self.public
+            || self.user_id == Some(user.id)
+            || (self.for_admin && user.role == Role::Admin)
+            || (user.role == Role::Owner && self.shop_id.is_some() && self.shop_id == user.shop_id)
+    }
+}
+
+/// An appended event, ready to fan out.
+#[derive(Debug, Clone)]
+pub struct StoredEvent {
+    pub seq: Seq,
+    pub topic: Topic,
+    pub audience: Audience,
+    /// The complete `ServerMsg` JSON, `seq` included.
+    pub json: Utf8Bytes,
+}
+
+fn topic_name(topic: Topic) -> &'static str {
+    match topic {
+        Topic::Dashboard => "dashboard",
+        Topic::Orders => "orders",
+        Topic::Products => "products",
+        Topic::Notifications => "notifications",
+    }
+}
+
+/// Appends an event inside the caller's transaction. `build` receives the event's seq and returns the message
+/// (which must be an event type: one with a topic).
+pub async fn append(
+    conn: &mut SqliteConnection,
+    audience: Audience,
+    build: impl FnOnce(Seq) -> ServerMsg,
+) -> Result<StoredEvent, sqlx::Error> {
+    let seq: i64 = sqlx::query_scalar(
+        "INSERT INTO events (created_at_ms, topic, for_admin, shop_id, user_id, public, payload)
+         VALUES (?, 'dashboard', ?, ?, ?, ?, '') RETURNING seq",
+    )
+    .bind(clock::now_ms())
+    .bind(audience.for_admin)
+    .bind(audience.shop_id.map(|s| s.0))
+    .bind(audience.user_id.map(|u| u.0))
+    .bind(audience.public)
+    .fetch_one(&mut *conn)
+    .await?;
+    let seq = seq as Seq;
+    let message = build(seq);
+    let topic = message.topic().expect("only event messages are appended");
+    let json = serde_json::to_string(&message).expect("protocol messages always serialize");
+    sqlx::query("UPDATE events SET topic = ?, payload = ? WHERE seq = ?")
+        .bind(topic_name(topic))
+        .bind(&json)
+        .bind(seq as i64)
+        .execute(&mut *conn)
+        .await?;
+    Ok(StoredEvent { seq, topic, audience, json: json.into() })
+}
+
+/// The newest seq in the stream (0 when empty).
+pub async fn current_seq(db: &SqlitePool) -> Result<Seq, sqlx::Error> {
+    let seq: i64 = sqlx::query_scalar("SELECT COALESCE((SELECT seq FROM sqlite_sequence WHERE name = 'events'), 0)")
+        .fetch_one(db)
+        .await?;
+    Ok(seq as Seq)
+}
+
+/// What a replay from a seq gives.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Replay {
+    /// The events after the seq that the user may see, in order, as their JSON text.
+    Events { events: Vec<(Seq, String)>, last_seq: Seq },
+    /// The seq is past the retention window (or unknown here): refetch everything.
+    Resync { last_seq: Seq },
+}
+
+/// The events after `after` that `user` may see, or `Resync` when `after` is older than what is retained.
+pub async fn replay_after(db: &SqlitePool, user: &User, after: Seq) -> Result<Replay, sqlx::Error> {
+    let mut tx = db.begin().await?;
+    let last_seq: i64 =
+        sqlx::query_scalar("SELECT COALESCE((SELECT seq FROM sqlite_sequence WHERE name = 'events'), 0)")
+            .fetch_one(&mut *tx)
+            .await?;
+    let pruned_through: i64 =
+        sqlx::query_scalar("SELECT pruned_through FROM event_retention WHERE id = 1").fetch_one(&mut *tx).await?;
+    let after = after as i64;
+    if after < pruned_through || after > last_seq {
+        return Ok(Replay::Resync { last_seq: last_seq as Seq });
+    }
+    let rows: Vec<(i64, String)> = sqlx::query_as(
+        "SELECT seq, payload FROM events
+         WHERE seq > ? AND (public = 1 OR user_id = ? OR (for_admin = 1 AND ? = 'admin') OR (? = 'owner' AND shop_id = ?))
+         ORDER BY seq",
+    )
+    .bind(after)
+    .bind(user.id.0)
+    .bind(user.role.as_str())
+    .bind(user.role.as_str())
+    .bind(user.shop_id.map(|s| s.0))
+    .fetch_all(&mut *tx)
+    .await?;
+    tx.commit().await?;
+    Ok(Replay::Events {
+        events: rows.into_iter().map(|(seq, json)| (seq as Seq, json)).collect(),
+        last_seq: last_seq as Seq,
+    })
+}
+
+/// Deletes events older than `max_age` or beyond the newest `max_count`, remembering the highest seq deleted
+/// so that a resume from before it answers `resync`. Returns how many were deleted.
+pub async fn prune(db: &SqlitePool, max_age: Duration, max_count: u64) -> Result<u64, sqlx::Error> {
+    let mut tx = db.begin().await?;
+    let oldest_kept_ms = clock::now_ms() - max_age.as_millis() as i64;
+    let deleted: Vec<i64> = sqlx::query_scalar(
+        "DELETE FROM events WHERE created_at_ms < ? OR seq <= (SELECT MAX(seq) FROM events) - ? RETURNING seq",
+    )
+    .bind(oldest_kept_ms)
+    .bind(max_count as i64)
+    .fetch_all(&mut *tx)
+    .await?;
+    if let Some(highest) = deleted.iter().max() {
+        sqlx::query("UPDATE event_retention SET pruned_through = MAX(pruned_through, ?) WHERE id = 1")
+            .bind(highest)
+            .execute(&mut *tx)
+            .await?;
+    }
+    tx.commit().await?;
+    Ok(deleted.len() as u64)
+}
+
+/// The in-process fan-out: every live socket holds a receiver and filters by audience and topic.
+#[derive(Clone)]
+pub struct Hub {
+    sender: broadcast::Sender<Arc<StoredEvent>>,
+}
+
+impl Hub {
+    /// A hub whose receivers may lag `capacity` events before they are told they missed some (a socket that
+    /// lags is closed and its client resumes from its last seq).
+    pub fn new(capacity: usize) -> Self {
+        Self { sender: broadcast::channel(capacity.max(1)).0 }
+    }
+
+    /// Publishes events committed to the database, in seq order.
+    pub fn publish(&self, events: impl IntoIterator<Item = StoredEvent>) {
+        for event in events {
+            // No receiver (nobody connected) is fine: the event is in the database for replay.
+            let _ = self.sender.send(Arc::new(event));
+        }
+    }
+
+    /// A receiver of every event published from now on.
+    pub fn subscribe(&self) -> broadcast::Receiver<Arc<StoredEvent>> {
+        self.sender.subscribe()
+    }
+
+    /// Live receivers (open sockets).
+    pub fn receivers(&self) -> usize {
+        self.sender.receiver_count()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn user(id: i64, role: Role, shop: Option<i64>) -> User {
+        User { id: UserId(id), name: "x".into(), email: "x@y".into(), role, shop_id: shop.map(ShopId) }
+    }
+
+    #[test]
+    fn audiences_see_exactly_their_events() {
+        let admin = user(1, Role::Admin, None);
+        let owner_a = user(2, Role::Owner, Some(1));
+        let owner_b = user(3, Role::Owner, Some(2));
+        let customer = user(4, Role::Customer, None);
+
+        let staff_a = Audience::shop_staff(ShopId(1));
+        assert!(staff_a.can_see(&admin) && staff_a.can_see(&owner_a));
+        assert!(!staff_a.can_see(&owner_b) && !staff_a.can_see(&customer));
+
+        let mine = Audience::user(UserId(4));
+        assert!(mine.can_see(&customer));
+        assert!(!mine.can_see(&admin) && !mine.can_see(&owner_a));
+
+        let public = Audience::everyone();
+        assert!([&admin, &owner_a, &owner_b, &customer].iter().all(|u| public.can_see(u)));
+
+        // A customer whose id happens to equal a shop id sees nothing of that shop.
+        let customer_one = user(1, Role::Customer, None);
+        assert!(!Audience { shop_id: Some(ShopId(1)), ..Audience::default() }.can_see(&customer_one));
+    }
+}

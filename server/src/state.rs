@@ -1,0 +1,18 @@
+//! The state every handler shares: one struct, cheap to clone, passed with axum's `State`.
+
+use std::sync::Arc;
+
+use sqlx::SqlitePool;
+
+use crate::auth::Keys;
+use crate::config::Config;
+use crate::events::Hub;
+
+/// Shared by every request and socket.
+#[derive(Clone)]
+pub struct AppState {
+    pub db: SqlitePool,
+    pub keys: Arc<Keys>,
+    pub hub: Hub,
+    pub config: Arc<Config>,
+}
