@@ -38,9 +38,7 @@ pub fn App() -> impl IntoView {
 fn Home() -> impl IntoView {
     let auth = use_auth();
     move || {
-        let target = auth
-            .session()
-            .with(|s| s.as_ref().map(|s| home_of(s.user.role)).unwrap_or("/login"));
+        let target = auth.session().with(|s| s.as_ref().map(|s| home_of(s.user.role)).unwrap_or("/login"));
         view! { <Redirect path=target/> }
     }
 }

@@ -18,10 +18,7 @@ impl AppConfig {
     pub fn derive(api_url: Option<&str>, ws_url: Option<&str>, origin: &str) -> Self {
         let origin = origin.trim_end_matches('/');
         let configured = |value: Option<&str>| {
-            value
-                .map(str::trim)
-                .filter(|v| !v.is_empty())
-                .map(|v| v.trim_end_matches('/').to_owned())
+            value.map(str::trim).filter(|v| !v.is_empty()).map(|v| v.trim_end_matches('/').to_owned())
         };
         let ws_origin = if let Some(rest) = origin.strip_prefix("https://") {
             format!("wss://{rest}")
@@ -38,14 +35,8 @@ impl AppConfig {
 
     /// The configuration for this page: build-time `.env` values, else the page's origin.
     pub fn from_browser() -> Self {
-        let origin = web_sys::window()
-            .and_then(|w| w.location().origin().ok())
-            .unwrap_or_default();
-        Self::derive(
-            option_env!("IZI_API_URL"),
-            option_env!("IZI_WS_URL"),
-            &origin,
-        )
+        let origin = web_sys::window().and_then(|w| w.location().origin().ok()).unwrap_or_default();
+        Self::derive(option_env!("IZI_API_URL"), option_env!("IZI_WS_URL"), &origin)
     }
 }
 
@@ -69,11 +60,7 @@ mod tests {
 
     #[test]
     fn configured_values_win_and_lose_their_trailing_slash() {
-        let config = AppConfig::derive(
-            Some("http://api.test:9000/api/"),
-            Some("ws://rt.test/ws"),
-            "https://x.test",
-        );
+        let config = AppConfig::derive(Some("http://api.test:9000/api/"), Some("ws://rt.test/ws"), "https://x.test");
         assert_eq!(config.api_url, "http://api.test:9000/api");
         assert_eq!(config.ws_url, "ws://rt.test/ws");
     }

@@ -16,8 +16,7 @@ pub fn home_of(role: Role) -> &'static str {
 
 /// Returns the return URL when it is a path on this origin, `None` otherwise (open-redirect guard).
 pub fn safe_return_path(candidate: &str) -> Option<&str> {
-    let starts_as_path =
-        candidate.starts_with('/') && !candidate.starts_with("//") && !candidate.starts_with("/\\");
+    let starts_as_path = candidate.starts_with('/') && !candidate.starts_with("//") && !candidate.starts_with("/\\");
     let clean = !candidate.chars().any(|c| c.is_control() || c == '\\');
     (starts_as_path && clean && !candidate.starts_with("/login")).then_some(candidate)
 }
@@ -34,9 +33,7 @@ fn encode_query_value(value: &str) -> String {
     let mut out = String::with_capacity(value.len());
     for byte in value.bytes() {
         match byte {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' | b'/' => {
-                out.push(byte as char)
-            }
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' | b'/' => out.push(byte as char),
             _ => out.push_str(&format!("%{byte:02X}")),
         }
     }
@@ -56,10 +53,7 @@ mod tests {
 
     #[test]
     fn same_origin_paths_are_accepted() {
-        assert_eq!(
-            safe_return_path("/shop/products/4?x=1"),
-            Some("/shop/products/4?x=1")
-        );
+        assert_eq!(safe_return_path("/shop/products/4?x=1"), Some("/shop/products/4?x=1"));
         assert_eq!(safe_return_path("/owner"), Some("/owner"));
     }
 

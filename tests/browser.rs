@@ -19,16 +19,8 @@ fn document() -> web_sys::Document {
 fn fresh_page(path: &str) -> web_sys::HtmlElement {
     let window = web_sys::window().unwrap();
     window.local_storage().unwrap().unwrap().clear().unwrap();
-    window
-        .history()
-        .unwrap()
-        .replace_state_with_url(&wasm_bindgen::JsValue::NULL, "", Some(path))
-        .unwrap();
-    let root = document()
-        .create_element("div")
-        .unwrap()
-        .dyn_into::<web_sys::HtmlElement>()
-        .unwrap();
+    window.history().unwrap().replace_state_with_url(&wasm_bindgen::JsValue::NULL, "", Some(path)).unwrap();
+    let root = document().create_element("div").unwrap().dyn_into::<web_sys::HtmlElement>().unwrap();
     document().body().unwrap().append_child(&root).unwrap();
     root
 }
@@ -41,10 +33,7 @@ async fn wait_for(root: &web_sys::HtmlElement, selector: &str) -> web_sys::Eleme
         }
         gloo_timers::future::sleep(Duration::from_millis(10)).await;
     }
-    panic!(
-        "`{selector}` never appeared; the page is: {}",
-        root.inner_html()
-    );
+    panic!("`{selector}` never appeared; the page is: {}", root.inner_html());
 }
 
 fn path() -> String {
@@ -59,15 +48,8 @@ async fn a_visitor_opening_the_root_reaches_the_login_form() {
     assert_eq!(heading.text_content().unwrap(), APP_TITLE);
     assert_eq!(path(), "/login");
     assert!(root.query_selector("input[type=email]").unwrap().is_some());
-    assert!(
-        root.query_selector("input[type=password]")
-            .unwrap()
-            .is_some()
-    );
-    let button = root
-        .query_selector("form button[type=submit]")
-        .unwrap()
-        .unwrap();
+    assert!(root.query_selector("input[type=password]").unwrap().is_some());
+    let button = root.query_selector("form button[type=submit]").unwrap().unwrap();
     assert_eq!(button.text_content().unwrap(), "Sign in");
     drop(handle);
 }
@@ -78,10 +60,7 @@ async fn an_owner_page_sends_visitors_to_login_with_a_return_url() {
     let handle = leptos::mount::mount_to(root.clone(), App);
     wait_for(&root, "section.login").await;
     assert_eq!(path(), "/login");
-    assert_eq!(
-        web_sys::window().unwrap().location().search().unwrap(),
-        "?return=/owner"
-    );
+    assert_eq!(web_sys::window().unwrap().location().search().unwrap(), "?return=/owner");
     drop(handle);
 }
 
@@ -100,26 +79,15 @@ async fn a_stored_session_is_restored_and_logout_forgets_it() {
         },
     };
     let storage = web_sys::window().unwrap().local_storage().unwrap().unwrap();
-    storage
-        .set_item(session::STORAGE_KEY, &session::encode(&owner))
-        .unwrap();
+    storage.set_item(session::STORAGE_KEY, &session::encode(&owner)).unwrap();
 
     let handle = leptos::mount::mount_to(root.clone(), App);
     let heading = wait_for(&root, "section.dashboard h1").await;
-    assert_eq!(
-        path(),
-        "/owner",
-        "an owner opening / lands on the owner dashboard"
-    );
+    assert_eq!(path(), "/owner", "an owner opening / lands on the owner dashboard");
     assert_eq!(heading.text_content().unwrap(), "Your shop, live");
     assert!(root.text_content().unwrap().contains("Olga Owner"));
 
-    let logout = root
-        .query_selector(".session button")
-        .unwrap()
-        .unwrap()
-        .dyn_into::<web_sys::HtmlElement>()
-        .unwrap();
+    let logout = root.query_selector(".session button").unwrap().unwrap().dyn_into::<web_sys::HtmlElement>().unwrap();
     logout.click();
     wait_for(&root, "section.login").await;
     assert_eq!(path(), "/login");

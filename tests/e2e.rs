@@ -23,14 +23,8 @@ async fn opening_the_app_reaches_the_login_page() {
         assert_eq!(heading.text().await.unwrap(), APP_TITLE);
         assert_eq!(browser.title().await.unwrap(), APP_TITLE);
         assert_eq!(browser.current_url().await.unwrap().path(), "/login");
-        browser
-            .find(Locator::Css("input[type=email]"))
-            .await
-            .expect("an email field");
-        browser
-            .find(Locator::Css("input[type=password]"))
-            .await
-            .expect("a password field");
+        browser.find(Locator::Css("input[type=email]")).await.expect("an email field");
+        browser.find(Locator::Css("input[type=password]")).await.expect("a password field");
     })
     .await;
 }

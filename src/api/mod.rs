@@ -22,9 +22,7 @@ pub async fn post_json<B: Serialize, T: DeserializeOwned>(
     if let Some(token) = token {
         request = request.header("Authorization", &format!("Bearer {token}"));
     }
-    let request = request
-        .json(body)
-        .map_err(|e| ApiError::Decode(e.to_string()))?;
+    let request = request.json(body).map_err(|e| ApiError::Decode(e.to_string()))?;
     read(request.send().await).await
 }
 
@@ -41,10 +39,7 @@ pub async fn get_json<T: DeserializeOwned>(path: &str, token: Option<&str>) -> R
 async fn read<T: DeserializeOwned>(sent: Result<Response, gloo_net::Error>) -> Result<T, ApiError> {
     let response = sent.map_err(|e| ApiError::Network(e.to_string()))?;
     if response.ok() {
-        response
-            .json::<T>()
-            .await
-            .map_err(|e| ApiError::Decode(e.to_string()))
+        response.json::<T>().await.map_err(|e| ApiError::Decode(e.to_string()))
     } else {
         let status = response.status();
         let body = response.text().await.unwrap_or_default();

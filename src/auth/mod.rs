@@ -26,8 +26,7 @@ impl Auth {
 
     /// The current token, if any (not reactive: for requests).
     pub fn token(&self) -> Option<String> {
-        self.session
-            .with_untracked(|s| s.as_ref().map(|s| s.token.clone()))
+        self.session.with_untracked(|s| s.as_ref().map(|s| s.token.clone()))
     }
 
     /// Signs in: keeps the session in memory and in localStorage.
@@ -57,9 +56,7 @@ pub fn provide_auth() -> Auth {
             let _ = storage.remove_item(session::STORAGE_KEY);
         }
     }
-    let auth = Auth {
-        session: RwSignal::new(restored),
-    };
+    let auth = Auth { session: RwSignal::new(restored) };
     provide_context(auth);
     auth
 }

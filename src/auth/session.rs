@@ -22,11 +22,7 @@ pub struct Session {
 
 impl From<LoginResponse> for Session {
     fn from(response: LoginResponse) -> Self {
-        Self {
-            token: response.token,
-            expires_at: response.expires_at,
-            user: response.user,
-        }
+        Self { token: response.token, expires_at: response.expires_at, user: response.user }
     }
 }
 
@@ -45,11 +41,8 @@ struct Stored {
 
 /// Serializes a session for storage.
 pub fn encode(session: &Session) -> String {
-    serde_json::to_string(&Stored {
-        v: STORAGE_VERSION,
-        session: session.clone(),
-    })
-    .expect("a session always serializes")
+    serde_json::to_string(&Stored { v: STORAGE_VERSION, session: session.clone() })
+        .expect("a session always serializes")
 }
 
 /// Reads a stored session; `None` when the text is unreadable, of another version, or expired at `now_secs`.

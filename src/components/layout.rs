@@ -13,10 +13,7 @@ use crate::auth::use_auth;
 pub fn Layout(children: Children) -> impl IntoView {
     let auth = use_auth();
     let role = move || auth.session().with(|s| s.as_ref().map(|s| s.user.role));
-    let user_name = move || {
-        auth.session()
-            .with(|s| s.as_ref().map(|s| s.user.name.clone()).unwrap_or_default())
-    };
+    let user_name = move || auth.session().with(|s| s.as_ref().map(|s| s.user.name.clone()).unwrap_or_default());
     let navigate = use_navigate();
     let logout = move |_| {
         auth.logout();

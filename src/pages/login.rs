@@ -21,21 +21,15 @@ pub fn LoginPage() -> impl IntoView {
     let pending = RwSignal::new(false);
     let error = RwSignal::new(None::<String>);
 
-    let return_to = move || {
-        query
-            .with_untracked(|q| q.get("return"))
-            .filter(|r| safe_return_path(r).is_some())
-    };
+    let return_to = move || query.with_untracked(|q| q.get("return")).filter(|r| safe_return_path(r).is_some());
 
     let submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
         if pending.get_untracked() {
             return;
         }
-        let request = LoginRequest {
-            email: email.get_untracked().trim().to_owned(),
-            password: password.get_untracked(),
-        };
+        let request =
+            LoginRequest { email: email.get_untracked().trim().to_owned(), password: password.get_untracked() };
         if request.email.is_empty() || request.password.is_empty() {
             error.set(Some("Enter your email and your password.".into()));
             return;
@@ -44,13 +38,11 @@ pub fn LoginPage() -> impl IntoView {
         error.set(None);
         let navigate = navigate.clone();
         spawn_local(async move {
-            let result: Result<LoginResponse, ApiError> =
-                api::post_json("/auth/login", &request, None).await;
+            let result: Result<LoginResponse, ApiError> = api::post_json("/auth/login", &request, None).await;
             pending.set(false);
             match result {
                 Ok(response) => {
-                    let target =
-                        return_to().unwrap_or_else(|| home_of(response.user.role).to_owned());
+                    let target = return_to().unwrap_or_else(|| home_of(response.user.role).to_owned());
                     auth.login(response.into());
                     navigate(&target, Default::default());
                 }

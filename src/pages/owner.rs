@@ -10,10 +10,7 @@ use crate::components::require_role::RequireRole;
 #[component]
 pub fn OwnerPage() -> impl IntoView {
     let auth = use_auth();
-    let name = move || {
-        auth.session()
-            .with(|s| s.as_ref().map(|s| s.user.name.clone()).unwrap_or_default())
-    };
+    let name = move || auth.session().with(|s| s.as_ref().map(|s| s.user.name.clone()).unwrap_or_default());
     view! {
         <RequireRole role=Role::Owner>
             <section class="dashboard">
