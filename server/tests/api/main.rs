@@ -1,38 +1,10 @@
-//! The real server on `127.0.0.1:0`, spoken to over real HTTP.
+//! The server's one integration test binary: the real server on `127.0.0.1:0` with a fresh SQLite file,
+//! spoken to over real HTTP and WebSocket clients using the `protocol` types.
 
-use std::path::Path;
+mod support;
 
 use protocol::{ErrorBody, Health};
-use server::config::Config;
-use server::startup::Application;
-use tokio::sync::oneshot;
-
-/// A running server on a fresh SQLite file; stops when dropped.
-struct TestServer {
-    base: String,
-    _stop: oneshot::Sender<()>,
-    _data: tempfile::TempDir,
-}
-
-async fn spawn(dist_dir: &Path) -> TestServer {
-    let data = tempfile::tempdir().unwrap();
-    let database_url = format!("sqlite://{}", data.path().join("test.db").display());
-    let config = Config { port: 0, dist_dir: dist_dir.to_owned(), database_url, ..Config::default() };
-    let app = Application::build(&config).await.expect("server builds");
-    let base = format!("http://127.0.0.1:{}", app.port());
-    let (stop, stopped) = oneshot::channel::<()>();
-    tokio::spawn(app.run_until(async move {
-        let _ = stopped.await;
-    }));
-    TestServer { base, _stop: stop, _data: data }
-}
-
-fn dist_with_index() -> tempfile::TempDir {
-    let dir = tempfile::tempdir().unwrap();
-    std::fs::write(dir.path().join("index.html"), "<!doctype html><title>IziShopin Live</title>").unwrap();
-    std::fs::write(dir.path().join("app.js"), "console.log('app')").unwrap();
-    dir
-}
+use support::{dist_with_index, spawn};
 
 #[tokio::test]
 async fn health_answers_ok_with_the_version() {
