@@ -11,3 +11,4 @@ pub mod components;
 pub mod config;
 pub mod nav;
 pub mod pages;
+pub mod realtime;

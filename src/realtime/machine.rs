@@ -1,0 +1,795 @@
+//! The sans-IO connection core of the WebSocket context: fed inputs and the current time, it says what to do.
+//!
+//! Invariant: no `web_sys`, no leptos, no clock, no timer, no entropy source; at most one socket exists at a
+//! time (`OpenSocket` is never emitted while a socket is opening or open), and events are delivered at most
+//! once, in increasing `seq` order.
+//!
+//! # Driver contract
+//! The driver (the only code that touches `web_sys::WebSocket`) reads the clock once per event, calls
+//! [`Connection::handle`] or [`Connection::handle_timeout`], drains [`Connection::poll_action`] and re-arms one
+//! timer at [`Connection::poll_timeout`] (`None`: no timer; a time in the past: fire at once).
+//! - `now` and `token_expires_at` are on one millisecond clock that never goes backwards (for example
+//!   `Date.now()`; a session's `expires_at` in Unix seconds becomes `Millis(expires_at * 1000)`).
+//! - Jitter comes from a SplitMix64 generator seeded once by the driver in [`Connection::new`].
+//! - [`Action::OpenSocket`]: create the socket (`config::ws_url()`); report `Opened`, `Message`, `Error`,
+//!   `Closed`. [`Action::CloseSocket`]: detach the handlers, then close: feed nothing more from that socket.
+//! - [`Action::Send`]: `serde_json::to_string` the frame and send it. [`Action::Deliver`]: hand the event
+//!   to its topic's subscribers. [`Action::Resync`]: refetch everything subscribed.
+//! - [`Action::RefreshToken`]: answer with `TokenRefreshed` or `RefreshFailed`. [`Action::GoToLogin`]: log
+//!   out and navigate to `/login`. [`Action::StartPoll`]: `GET /api/events?after=N`, answer with
+//!   `PollResult` (always, an error included, so that polling goes on).
+
+use std::collections::{BTreeMap, VecDeque};
+use std::ops::Add;
+use std::time::Duration;
+
+use protocol::{ClientMsg, EventsPage, Seq, ServerMsg, Topic};
+
+use super::backoff::{self, Rng};
+
+/// The close code the server uses for a missing, invalid or expired token.
+pub const CLOSE_UNAUTHORIZED: u16 = 4401;
+/// The close code this machine uses for a deliberate close (stop, hidden tab, logout).
+pub const CLOSE_NORMAL: u16 = 1000;
+/// The close code this machine uses for a connection it gave up on (no pong, no auth, socket error).
+pub const CLOSE_DEAD: u16 = 4000;
+/// The shortest polling interval: a lower configured value is raised to this.
+pub const MIN_POLLING_INTERVAL: Duration = Duration::from_secs(5);
+
+/// A point in time: milliseconds on the driver's monotonic clock.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Millis(pub u64);
+
+impl Add<Duration> for Millis {
+    type Output = Millis;
+    fn add(self, d: Duration) -> Millis {
+        Millis(self.0.saturating_add(u64::try_from(d.as_millis()).unwrap_or(u64::MAX)))
+    }
+}
+
+impl Millis {
+    /// This time minus `d`, stopping at zero.
+    pub fn saturating_sub(self, d: Duration) -> Millis {
+        Millis(self.0.saturating_sub(u64::try_from(d.as_millis()).unwrap_or(u64::MAX)))
+    }
+}
+
+/// Timing and limits. `Config::default()` holds the values of issue 4.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Config {
+    /// Bound of the first reconnect delay (attempt 0). Default 500 ms.
+    pub base_backoff: Duration,
+    /// Cap of the reconnect delay bound. Default 30 s.
+    pub max_backoff: Duration,
+    /// A connection open this long resets the attempt counter. Default 10 s.
+    pub stable_after: Duration,
+    /// A `Ping` is sent this often while open. Default 25 s.
+    pub ping_interval: Duration,
+    /// With no frame at all this long after a ping, the connection is dead. Default 10 s.
+    pub pong_timeout: Duration,
+    /// From `OpenSocket` to `auth_ok` at most this long, or the attempt failed. Default 10 s.
+    pub connect_timeout: Duration,
+    /// Hidden this long, the tab closes its socket and stops its timers. Default 60 s.
+    pub hidden_grace: Duration,
+    /// After this many attempts in a row that never reached `auth_ok`, poll over HTTP. Default 3 (min 1).
+    pub polling_after_failures: u32,
+    /// Time between polls; raised to [`MIN_POLLING_INTERVAL`] if lower. Default 5 s.
+    pub polling_interval: Duration,
+    /// `RefreshToken` is asked this long before the token expires. Default 60 s.
+    pub token_refresh_margin: Duration,
+    /// Longer text frames are dropped unparsed. Default 1 MiB.
+    pub max_message_bytes: usize,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            base_backoff: Duration::from_millis(500),
+            max_backoff: Duration::from_secs(30),
+            stable_after: Duration::from_secs(10),
+            ping_interval: Duration::from_secs(25),
+            pong_timeout: Duration::from_secs(10),
+            connect_timeout: Duration::from_secs(10),
+            hidden_grace: Duration::from_secs(60),
+            polling_after_failures: 3,
+            polling_interval: MIN_POLLING_INTERVAL,
+            token_refresh_margin: Duration::from_secs(60),
+            max_message_bytes: 1024 * 1024,
+        }
+    }
+}
+
+/// Something that happened, reported by the driver.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Input {
+    /// Begin a session (again): forgets the seq, the token and the failure counts, keeps topics and counters.
+    /// With no token, the machine asks for one (`RefreshToken`) before connecting.
+    Start { token: Option<String>, token_expires_at: Option<Millis> },
+    /// The answer to `RefreshToken`.
+    TokenRefreshed { token: String, expires_at: Option<Millis> },
+    /// The answer to `RefreshToken` when no token could be had.
+    RefreshFailed,
+    /// The socket's `open` event.
+    Opened,
+    /// The socket's `close` event.
+    Closed { code: u16 },
+    /// The socket's `error` event.
+    Error,
+    /// A text frame, raw.
+    Message(String),
+    /// `visibilitychange`.
+    VisibilityChanged { visible: bool },
+    /// The window's `online` event.
+    Online,
+    /// The answer to `StartPoll`.
+    PollResult(Result<EventsPage, String>),
+    /// One more subscriber of a topic.
+    Subscribe(Topic),
+    /// One subscriber of a topic fewer.
+    Unsubscribe(Topic),
+    /// End the session: close the socket, stop every timer.
+    Stop,
+}
+
+/// Something the driver must do.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Action {
+    /// Create the WebSocket. Never emitted while one is opening or open.
+    OpenSocket,
+    /// Detach the socket's handlers and close it.
+    CloseSocket { code: u16, reason: &'static str },
+    /// Send this frame on the open socket.
+    Send(ClientMsg),
+    /// Hand this event to the subscribers of its topic. Deduplicated and in increasing `seq` order.
+    Deliver(ServerMsg),
+    /// Events may have been missed: refetch every subscribed thing.
+    Resync,
+    /// Get a fresh token; answer with `TokenRefreshed` or `RefreshFailed`.
+    RefreshToken,
+    /// The session cannot be renewed: log out and go to the login page. The machine is stopped.
+    GoToLogin,
+    /// Fetch `GET /api/events?after={after}`; answer with `PollResult`.
+    StartPoll { after: Seq },
+}
+
+/// What the badge shows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum StateKind {
+    /// Not started.
+    Idle,
+    /// The socket is opening.
+    Connecting,
+    /// The socket is open and `auth` was sent.
+    Authenticating,
+    /// Authenticated: events flow over the WebSocket.
+    Open,
+    /// Waiting before the next attempt.
+    Backoff,
+    /// Waiting for a token before connecting.
+    RefreshingToken,
+    /// Hidden for long: no socket, no timers.
+    Paused,
+    /// Events come by polling while the WebSocket is probed in the background.
+    Polling,
+    /// Stopped, or sent to the login page.
+    Stopped,
+}
+
+/// How events currently arrive.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Transport {
+    WebSocket,
+    Polling,
+}
+
+/// A snapshot for the badge and the monitoring panel.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Status {
+    pub state: StateKind,
+    pub transport: Transport,
+    /// Reconnect attempts since the last stable connection.
+    pub attempt: u32,
+    /// Attempts in a row that never reached `auth_ok`.
+    pub consecutive_failures: u32,
+    /// When the next attempt starts, in backoff.
+    pub next_retry_at: Option<Millis>,
+    /// When the current connection was authenticated.
+    pub connected_since: Option<Millis>,
+    /// The newest applied seq.
+    pub last_seq: Option<Seq>,
+    pub counters: Counters,
+    /// The last server `error` frame, poll failure or refresh failure.
+    pub last_error: Option<String>,
+    pub last_close_code: Option<u16>,
+}
+
+/// Running totals (never reset, not even by `Start`).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Counters {
+    /// Text frames received (malformed and oversized ones included).
+    pub messages_received: u64,
+    pub malformed_messages: u64,
+    pub oversized_messages: u64,
+    /// Events dropped because their seq was already applied.
+    pub duplicates_dropped: u64,
+    pub events_delivered: u64,
+    /// `error` frames from the server.
+    pub server_errors: u64,
+    pub sockets_opened: u64,
+    pub resyncs: u64,
+    pub polls: u64,
+    pub poll_failures: u64,
+}
+
+/// The connection state; each variant holds only what exists in it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum State {
+    Idle,
+    Connecting { deadline: Millis },
+    Authenticating { deadline: Millis },
+    Open { since: Millis, next_ping: Millis, pong_deadline: Option<Millis> },
+    Backoff { until: Millis },
+    WaitingForToken,
+    Paused,
+    Stopped,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Refresh {
+    Idle,
+    InFlight,
+    /// A proactive refresh failed: not asked again for this token (a 4401 asks once more).
+    Failed,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Timer {
+    ConnectDeadline,
+    Ping,
+    PongDeadline,
+    Stable,
+    Retry,
+    Poll,
+    TokenRefresh,
+    HiddenPause,
+}
+
+/// The connection state machine. See the module docs for the driver contract.
+#[derive(Debug)]
+pub struct Connection {
+    config: Config,
+    rng: Rng,
+    state: State,
+    actions: VecDeque<Action>,
+    token: Option<String>,
+    token_expires_at: Option<Millis>,
+    refresh: Refresh,
+    /// A 4401 was answered by a refresh and no `auth_ok` followed yet: the next 4401 is final.
+    rejected_once: bool,
+    attempt: u32,
+    consecutive_failures: u32,
+    transport: Transport,
+    next_poll_at: Option<Millis>,
+    poll_in_flight: bool,
+    hidden_since: Option<Millis>,
+    topics: BTreeMap<Topic, u32>,
+    last_seq: Option<Seq>,
+    /// The `auth_ok` seq of the current connection: the server's newest seq when it authenticated us.
+    auth_seq: Option<Seq>,
+    counters: Counters,
+    last_error: Option<String>,
+    last_close_code: Option<u16>,
+}
+
+impl Connection {
+    /// An idle machine; `seed` feeds the jitter generator (any value; give each tab a different one).
+    pub fn new(config: Config, seed: u64) -> Self {
+        Connection {
+            config,
+            rng: Rng::new(seed),
+            state: State::Idle,
+            actions: VecDeque::new(),
+            token: None,
+            token_expires_at: None,
+            refresh: Refresh::Idle,
+            rejected_once: false,
+            attempt: 0,
+            consecutive_failures: 0,
+            transport: Transport::WebSocket,
+            next_poll_at: None,
+            poll_in_flight: false,
+            hidden_since: None,
+            topics: BTreeMap::new(),
+            last_seq: None,
+            auth_seq: None,
+            counters: Counters::default(),
+            last_error: None,
+            last_close_code: None,
+        }
+    }
+
+    /// Feeds one input at time `now`, then runs every timer due at `now`.
+    pub fn handle(&mut self, input: Input, now: Millis) {
+        match input {
+            Input::Start { token, token_expires_at } => self.on_start(token, token_expires_at, now),
+            Input::TokenRefreshed { token, expires_at } => self.on_token(token, expires_at, now),
+            Input::RefreshFailed => self.on_refresh_failed(),
+            Input::Opened => self.on_opened(),
+            Input::Closed { code } => self.on_closed(code, now),
+            Input::Error => {
+                if self.has_socket() {
+                    self.last_error = Some("socket error".into());
+                    self.close_dead("socket error", now);
+                }
+            }
+            Input::Message(text) => self.on_message(&text, now),
+            Input::VisibilityChanged { visible } => self.on_visibility(visible, now),
+            Input::Online => {
+                if matches!(self.state, State::Backoff { .. }) {
+                    self.connect(now);
+                }
+                if self.transport == Transport::Polling && !self.poll_in_flight && self.running() {
+                    self.next_poll_at = Some(now);
+                }
+            }
+            Input::PollResult(result) => self.on_poll_result(result, now),
+            Input::Subscribe(topic) => self.on_subscribe(topic),
+            Input::Unsubscribe(topic) => self.on_unsubscribe(topic),
+            Input::Stop => {
+                self.close_socket(CLOSE_NORMAL, "stopped");
+                self.enter_stopped();
+            }
+        }
+        self.run_timers(now);
+    }
+
+    /// Runs every timer due at `now`; call it when the timer armed at [`Connection::poll_timeout`] fires.
+    pub fn handle_timeout(&mut self, now: Millis) {
+        self.run_timers(now);
+    }
+
+    /// The next thing to do, oldest first; drain it after every `handle*` call.
+    pub fn poll_action(&mut self) -> Option<Action> {
+        self.actions.pop_front()
+    }
+
+    /// When to call [`Connection::handle_timeout`] next; `None` when nothing is scheduled.
+    pub fn poll_timeout(&self) -> Option<Millis> {
+        self.next_timer().map(|(at, _)| at)
+    }
+
+    /// The topics with at least one subscriber.
+    pub fn topics(&self) -> Vec<Topic> {
+        self.topics.keys().copied().collect()
+    }
+
+    /// A snapshot for the UI.
+    pub fn status(&self) -> Status {
+        let probing = self.transport == Transport::Polling;
+        let state = match self.state {
+            State::Idle => StateKind::Idle,
+            State::Open { .. } => StateKind::Open,
+            State::Connecting { .. } | State::Authenticating { .. } | State::Backoff { .. } if probing => {
+                StateKind::Polling
+            }
+            State::Connecting { .. } => StateKind::Connecting,
+            State::Authenticating { .. } => StateKind::Authenticating,
+            State::Backoff { .. } => StateKind::Backoff,
+            State::WaitingForToken => StateKind::RefreshingToken,
+            State::Paused => StateKind::Paused,
+            State::Stopped => StateKind::Stopped,
+        };
+        Status {
+            state,
+            transport: self.transport,
+            attempt: self.attempt,
+            consecutive_failures: self.consecutive_failures,
+            next_retry_at: match self.state {
+                State::Backoff { until } => Some(until),
+                _ => None,
+            },
+            connected_since: match self.state {
+                State::Open { since, .. } => Some(since),
+                _ => None,
+            },
+            last_seq: self.last_seq,
+            counters: self.counters.clone(),
+            last_error: self.last_error.clone(),
+            last_close_code: self.last_close_code,
+        }
+    }
+
+    fn has_socket(&self) -> bool {
+        matches!(self.state, State::Connecting { .. } | State::Authenticating { .. } | State::Open { .. })
+    }
+
+    /// Started and not paused: timers run.
+    fn running(&self) -> bool {
+        !matches!(self.state, State::Idle | State::Paused | State::Stopped)
+    }
+
+    fn polling_interval(&self) -> Duration {
+        self.config.polling_interval.max(MIN_POLLING_INTERVAL)
+    }
+
+    fn hidden_past_grace(&self, now: Millis) -> bool {
+        self.hidden_since.is_some_and(|since| since + self.config.hidden_grace <= now)
+    }
+
+    fn on_start(&mut self, token: Option<String>, expires_at: Option<Millis>, now: Millis) {
+        self.close_socket(CLOSE_NORMAL, "restart");
+        self.state = State::Idle;
+        self.token = token;
+        self.token_expires_at = expires_at;
+        self.refresh = Refresh::Idle;
+        self.rejected_once = false;
+        self.attempt = 0;
+        self.consecutive_failures = 0;
+        self.transport = Transport::WebSocket;
+        self.next_poll_at = None;
+        self.poll_in_flight = false;
+        self.last_seq = None;
+        self.auth_seq = None;
+        self.connect(now);
+    }
+
+    fn on_token(&mut self, token: String, expires_at: Option<Millis>, now: Millis) {
+        if matches!(self.state, State::Idle | State::Stopped) {
+            return;
+        }
+        self.token = Some(token.clone());
+        self.token_expires_at = expires_at;
+        self.refresh = Refresh::Idle;
+        match self.state {
+            State::WaitingForToken => self.connect(now),
+            State::Open { .. } => self.actions.push_back(Action::Send(ClientMsg::Auth { token })),
+            _ => {}
+        }
+    }
+
+    fn on_refresh_failed(&mut self) {
+        if matches!(self.state, State::Idle | State::Stopped) {
+            return;
+        }
+        self.last_error = Some("token refresh failed".into());
+        if self.state == State::WaitingForToken {
+            self.go_to_login();
+        } else {
+            self.refresh = Refresh::Failed;
+        }
+    }
+
+    fn on_opened(&mut self) {
+        let State::Connecting { deadline } = self.state else { return };
+        match self.token.clone() {
+            Some(token) => {
+                self.state = State::Authenticating { deadline };
+                self.actions.push_back(Action::Send(ClientMsg::Auth { token }));
+            }
+            // Unreachable through `connect`, which never opens a socket without a token.
+            None => {
+                self.close_socket(CLOSE_NORMAL, "no token");
+                self.state = State::WaitingForToken;
+                self.request_refresh();
+            }
+        }
+    }
+
+    fn on_closed(&mut self, code: u16, now: Millis) {
+        if !self.has_socket() {
+            return;
+        }
+        self.last_close_code = Some(code);
+        let reached_open = matches!(self.state, State::Open { .. });
+        if code != CLOSE_UNAUTHORIZED {
+            self.socket_lost(reached_open, now);
+        } else if self.rejected_once {
+            // The refreshed token was refused too: reconnecting again would only storm the server.
+            self.state = State::Idle;
+            self.go_to_login();
+        } else {
+            self.rejected_once = true;
+            self.auth_seq = None;
+            self.state = State::WaitingForToken;
+            self.request_refresh();
+        }
+    }
+
+    fn on_message(&mut self, text: &str, now: Millis) {
+        if !matches!(self.state, State::Authenticating { .. } | State::Open { .. }) {
+            return;
+        }
+        self.counters.messages_received += 1;
+        // Any frame proves the connection alive, even one we cannot use.
+        if let State::Open { pong_deadline, .. } = &mut self.state {
+            *pong_deadline = None;
+        }
+        if text.len() > self.config.max_message_bytes {
+            self.counters.oversized_messages += 1;
+            return;
+        }
+        let Ok(msg) = serde_json::from_str::<ServerMsg>(text) else {
+            self.counters.malformed_messages += 1;
+            return;
+        };
+        let open = matches!(self.state, State::Open { .. });
+        match msg {
+            ServerMsg::AuthOk { seq, .. } => self.on_auth_ok(seq, now),
+            ServerMsg::Error { code, message } => {
+                self.counters.server_errors += 1;
+                self.last_error = Some(format!("{code}: {message}"));
+            }
+            ServerMsg::Resync if open => {
+                // The replay is out of reach; the refetch covers everything up to this connection's
+                // auth_ok seq, and live events after it still arrive on this socket.
+                self.resync(self.last_seq.max(self.auth_seq));
+            }
+            event if open => self.accept_event(event),
+            // Pong, Subscribed, and anything before auth_ok: nothing to do beyond the liveness above.
+            _ => {}
+        }
+    }
+
+    fn on_auth_ok(&mut self, seq: Seq, now: Millis) {
+        // A second auth_ok on an open socket acknowledges a token renewal: nothing to redo.
+        if !matches!(self.state, State::Authenticating { .. }) {
+            return;
+        }
+        self.state = State::Open { since: now, next_ping: now + self.config.ping_interval, pong_deadline: None };
+        self.rejected_once = false;
+        self.consecutive_failures = 0;
+        self.auth_seq = Some(seq);
+        if self.transport == Transport::Polling {
+            self.transport = Transport::WebSocket;
+            self.next_poll_at = None;
+            // A late poll answer is ignored: the Resume below covers the same events.
+            self.poll_in_flight = false;
+        }
+        if !self.topics.is_empty() {
+            let topics = self.topics();
+            self.actions.push_back(Action::Send(ClientMsg::Subscribe { topics }));
+        }
+        match self.last_seq {
+            // First contact: the data layer has just fetched, so start from here; nothing to replay.
+            None => self.last_seq = Some(seq),
+            // The server's history restarted below what we applied: replay is meaningless.
+            Some(last) if seq < last => self.resync(Some(seq)),
+            Some(last) => self.actions.push_back(Action::Send(ClientMsg::Resume { last_seq: last })),
+        }
+    }
+
+    fn on_visibility(&mut self, visible: bool, now: Millis) {
+        if !visible {
+            self.hidden_since.get_or_insert(now);
+            return;
+        }
+        self.hidden_since = None;
+        if matches!(self.state, State::Paused | State::Backoff { .. }) {
+            self.connect(now);
+        }
+    }
+
+    fn on_poll_result(&mut self, result: Result<EventsPage, String>, now: Millis) {
+        if !self.poll_in_flight {
+            return;
+        }
+        self.poll_in_flight = false;
+        self.next_poll_at = Some(now + self.polling_interval());
+        let page = match result {
+            Ok(page) => page,
+            Err(error) => {
+                self.counters.poll_failures += 1;
+                self.last_error = Some(format!("poll failed: {error}"));
+                return;
+            }
+        };
+        match self.last_seq {
+            // First contact by polling: whatever the data layer fetched may predate this page by several
+            // failed attempts, so refetch rather than guess which of `events` it already has.
+            None => self.resync(Some(page.last_seq)),
+            Some(last) if page.resync || page.last_seq < last => self.resync(Some(page.last_seq)),
+            Some(_) => {
+                for event in page.events {
+                    self.accept_event(event);
+                }
+                // The page covers every event up to `last_seq` this user may see.
+                self.last_seq = self.last_seq.max(Some(page.last_seq));
+            }
+        }
+    }
+
+    fn on_subscribe(&mut self, topic: Topic) {
+        let count = self.topics.entry(topic).or_insert(0);
+        *count += 1;
+        if *count == 1 && matches!(self.state, State::Open { .. }) {
+            let topics = vec![topic];
+            self.actions.push_back(Action::Send(ClientMsg::Subscribe { topics }));
+        }
+    }
+
+    fn on_unsubscribe(&mut self, topic: Topic) {
+        let Some(count) = self.topics.get_mut(&topic) else { return };
+        *count -= 1;
+        if *count == 0 {
+            self.topics.remove(&topic);
+            if matches!(self.state, State::Open { .. }) {
+                let topics = vec![topic];
+                self.actions.push_back(Action::Send(ClientMsg::Unsubscribe { topics }));
+            }
+        }
+    }
+
+    /// The single dedup path of both transports: drops control frames and seqs already applied, advances
+    /// `last_seq`, delivers events of wanted topics.
+    fn accept_event(&mut self, event: ServerMsg) {
+        let Some(seq) = event.seq() else { return };
+        if self.last_seq.is_some_and(|last| seq <= last) {
+            self.counters.duplicates_dropped += 1;
+            return;
+        }
+        self.last_seq = Some(seq);
+        if event.topic().is_some_and(|t| self.topics.contains_key(&t)) {
+            self.counters.events_delivered += 1;
+            self.actions.push_back(Action::Deliver(event));
+        }
+    }
+
+    fn resync(&mut self, newest: Option<Seq>) {
+        self.counters.resyncs += 1;
+        self.last_seq = newest;
+        self.actions.push_back(Action::Resync);
+    }
+
+    fn request_refresh(&mut self) {
+        if self.refresh != Refresh::InFlight {
+            self.refresh = Refresh::InFlight;
+            self.actions.push_back(Action::RefreshToken);
+        }
+    }
+
+    /// Opens a socket, unless there is no token (ask for one) or the tab has been hidden for long (pause).
+    fn connect(&mut self, now: Millis) {
+        if self.has_socket() {
+            return;
+        }
+        if self.hidden_past_grace(now) {
+            self.state = State::Paused;
+        } else if self.token.is_none() {
+            self.state = State::WaitingForToken;
+            self.request_refresh();
+        } else {
+            self.state = State::Connecting { deadline: now + self.config.connect_timeout };
+            self.counters.sockets_opened += 1;
+            self.actions.push_back(Action::OpenSocket);
+        }
+    }
+
+    fn close_socket(&mut self, code: u16, reason: &'static str) {
+        if self.has_socket() {
+            self.actions.push_back(Action::CloseSocket { code, reason });
+        }
+    }
+
+    fn close_dead(&mut self, reason: &'static str, now: Millis) {
+        let reached_open = matches!(self.state, State::Open { .. });
+        self.close_socket(CLOSE_DEAD, reason);
+        self.socket_lost(reached_open, now);
+    }
+
+    /// The socket is gone (closed by the peer, or by us): count the failure, maybe fall back to polling,
+    /// and wait a jittered delay before the next attempt.
+    fn socket_lost(&mut self, reached_open: bool, now: Millis) {
+        self.auth_seq = None;
+        if !reached_open {
+            self.consecutive_failures = self.consecutive_failures.saturating_add(1);
+            let threshold = self.config.polling_after_failures.max(1);
+            if self.consecutive_failures >= threshold && self.transport == Transport::WebSocket {
+                self.transport = Transport::Polling;
+                self.next_poll_at = Some(now);
+                self.poll_in_flight = false;
+            }
+        }
+        let bound = backoff::bound(self.attempt, self.config.base_backoff, self.config.max_backoff);
+        let delay = backoff::full_jitter(bound, self.rng.next_u64());
+        self.attempt = self.attempt.saturating_add(1);
+        self.state = State::Backoff { until: now + delay };
+    }
+
+    /// Only reached with no socket left (after a 4401 close, or while waiting for a token).
+    fn go_to_login(&mut self) {
+        self.actions.push_back(Action::GoToLogin);
+        self.enter_stopped();
+    }
+
+    fn enter_stopped(&mut self) {
+        self.state = State::Stopped;
+        self.next_poll_at = None;
+        self.poll_in_flight = false;
+        self.auth_seq = None;
+    }
+
+    /// The earliest armed timer. Each fires at most once per arming: firing disarms or moves it.
+    fn next_timer(&self) -> Option<(Millis, Timer)> {
+        let mut timers: Vec<(Millis, Timer)> = Vec::with_capacity(4);
+        match self.state {
+            State::Connecting { deadline } | State::Authenticating { deadline } => {
+                timers.push((deadline, Timer::ConnectDeadline));
+            }
+            State::Open { since, next_ping, pong_deadline } => {
+                timers.push((next_ping, Timer::Ping));
+                if let Some(deadline) = pong_deadline {
+                    timers.push((deadline, Timer::PongDeadline));
+                }
+                if self.attempt > 0 {
+                    timers.push((since + self.config.stable_after, Timer::Stable));
+                }
+            }
+            State::Backoff { until } => timers.push((until, Timer::Retry)),
+            State::Idle | State::WaitingForToken | State::Paused | State::Stopped => {}
+        }
+        if self.running() {
+            let visible = self.hidden_since.is_none();
+            if let Some(at) = self.next_poll_at
+                && self.transport == Transport::Polling
+                && visible
+                && !self.poll_in_flight
+            {
+                timers.push((at, Timer::Poll));
+            }
+            if let Some(expires_at) = self.token_expires_at
+                && self.refresh == Refresh::Idle
+            {
+                let at = expires_at.saturating_sub(self.config.token_refresh_margin);
+                timers.push((at, Timer::TokenRefresh));
+            }
+            // While waiting for a token there is no socket to close; the token's arrival checks the grace.
+            if let Some(since) = self.hidden_since
+                && self.state != State::WaitingForToken
+            {
+                timers.push((since + self.config.hidden_grace, Timer::HiddenPause));
+            }
+        }
+        timers.into_iter().min_by_key(|(at, _)| *at)
+    }
+
+    fn run_timers(&mut self, now: Millis) {
+        // Every firing disarms or moves its timer; the bound only guards against a bug spinning forever.
+        for _ in 0..64 {
+            match self.next_timer() {
+                Some((at, timer)) if at <= now => self.fire(timer, now),
+                _ => return,
+            }
+        }
+    }
+
+    fn fire(&mut self, timer: Timer, now: Millis) {
+        match timer {
+            Timer::ConnectDeadline => self.close_dead("connect timeout", now),
+            Timer::Ping => {
+                let (interval, timeout) = (self.config.ping_interval, self.config.pong_timeout);
+                if let State::Open { next_ping, pong_deadline, .. } = &mut self.state {
+                    *next_ping = now + interval;
+                    pong_deadline.get_or_insert(now + timeout);
+                    self.actions.push_back(Action::Send(ClientMsg::Ping));
+                }
+            }
+            Timer::PongDeadline => self.close_dead("heartbeat timeout", now),
+            Timer::Stable => self.attempt = 0,
+            Timer::Retry => self.connect(now),
+            Timer::Poll => {
+                self.poll_in_flight = true;
+                self.counters.polls += 1;
+                let after = self.last_seq.unwrap_or(0);
+                self.actions.push_back(Action::StartPoll { after });
+            }
+            Timer::TokenRefresh => self.request_refresh(),
+            Timer::HiddenPause => {
+                self.close_socket(CLOSE_NORMAL, "hidden");
+                self.state = State::Paused;
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests;

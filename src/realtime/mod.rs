@@ -1,0 +1,7 @@
+//! The realtime layer: the WebSocket connection core, with the polling fallback, as sans-IO state machines.
+//!
+//! Invariant: nothing under `src/realtime/` except a driver file calls a browser API or reads a clock; time
+//! and randomness are passed in, so every timing rule is tested natively by stepping time.
+
+pub mod backoff;
+pub mod machine;
