@@ -1,9 +1,8 @@
-//! End to end: the real server serving the real `dist/`, driven through a real headless Chromium.
-#![cfg(not(target_arch = "wasm32"))]
-
-mod support;
+//! The app shell: the first page, routing, direct links.
 
 use std::time::Duration;
+
+use crate::support;
 
 use fantoccini::Locator;
 use izishopin_live::app::APP_TITLE;

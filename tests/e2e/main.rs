@@ -1,0 +1,6 @@
+//! End to end, one test binary: the real server serving the real `dist/`, driven through a real headless
+//! Chromium. Each module is one area of the product.
+#![cfg(not(target_arch = "wasm32"))]
+
+mod shell;
+mod support;
