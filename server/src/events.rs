@@ -171,16 +171,33 @@ pub async fn prune(db: &SqlitePool, max_age: Duration, max_count: u64) -> Result
 }
 
 /// The in-process fan-out: every live socket holds a receiver and filters by audience and topic.
+///
+/// Sockets rely on events arriving in seq order, so writes that append events commit and publish through
+/// [`Hub::commit_and_publish`], which holds one lock across both steps: a later commit cannot publish first.
 #[derive(Clone)]
 pub struct Hub {
     sender: broadcast::Sender<Arc<StoredEvent>>,
+    commit_order: Arc<tokio::sync::Mutex<()>>,
 }
 
 impl Hub {
     /// A hub whose receivers may lag `capacity` events before they are told they missed some (a socket that
     /// lags is closed and its client resumes from its last seq).
     pub fn new(capacity: usize) -> Self {
-        Self { sender: broadcast::channel(capacity.max(1)).0 }
+        Self { sender: broadcast::channel(capacity.max(1)).0, commit_order: Arc::default() }
+    }
+
+    /// Commits a write transaction that appended `events`, then publishes them, in seq order with respect to
+    /// every other write committed through here.
+    pub async fn commit_and_publish(
+        &self,
+        tx: sqlx::Transaction<'_, sqlx::Sqlite>,
+        events: Vec<StoredEvent>,
+    ) -> Result<(), sqlx::Error> {
+        let _in_order = self.commit_order.lock().await;
+        tx.commit().await?;
+        self.publish(events);
+        Ok(())
     }
 
     /// Publishes events committed to the database, in seq order.

@@ -13,7 +13,12 @@ async fn main() -> anyhow::Result<()> {
     let config = Config::load(|key| std::env::var(key).ok(), std::env::args().skip(1)).context("configuration")?;
     let app = Application::build(&config).await?;
     let port = app.port();
-    println!("IziShopin Live is running at http://localhost:{port} (Ctrl-C to stop)");
+    let scheme = if config.tls_cert.is_some() && config.tls_key.is_some() { "https" } else { "http" };
+    println!("IziShopin Live is running at {scheme}://localhost:{port} (Ctrl-C to stop)");
+    println!("Demo logins (password: {}):", server::seed::DEMO_PASSWORD);
+    for (email, who) in server::seed::DEMO_LOGINS {
+        println!("  {email:<28} {who}");
+    }
     app.run_until(shutdown_signal()).await.context("server")?;
     println!("IziShopin Live stopped.");
     Ok(())

@@ -15,6 +15,7 @@ use tokio::net::TcpListener;
 use tower_http::services::{ServeDir, ServeFile};
 use tower_http::trace::TraceLayer;
 
+use crate::api::auth::LoginLimiter;
 use crate::auth::Keys;
 use crate::config::Config;
 use crate::events::{self, Hub};
@@ -27,12 +28,16 @@ pub const MAX_BODY_BYTES: usize = 1024 * 1024;
 pub struct Application {
     listener: TcpListener,
     state: AppState,
+    /// Set when the configuration names a certificate and key: then https/wss.
+    tls: Option<axum_server::tls_rustls::RustlsConfig>,
 }
 
 impl Application {
     /// Opens the database, binds the configured address and assembles the state.
     pub async fn build(config: &Config) -> anyhow::Result<Self> {
+        let tls = crate::tls::server_config(config)?;
         let db = crate::db::connect(&config.database_url).await?;
+        crate::seed::ensure_seeded(&db).await.context("seeding")?;
         if config.jwt_secret.is_none() {
             tracing::warn!("IZI_JWT_SECRET is not set: using a random secret, so tokens die when the server stops");
         }
@@ -42,9 +47,18 @@ impl Application {
         if !config.dist_dir.join("index.html").is_file() {
             tracing::warn!(dist = %config.dist_dir.display(), "no index.html in the dist folder: build the app with trunk first");
         }
-        let state =
-            AppState { db, keys: Arc::new(keys), hub: Hub::new(config.ws_queue), config: Arc::new(config.clone()) };
-        Ok(Self { listener, state })
+        // The state's config holds the port actually bound (port 0 picks one): the WebSocket origin rule needs it.
+        let bound_port = listener.local_addr().context("the bound address")?.port();
+        let config = Config { port: bound_port, ..config.clone() };
+        let login_limiter = Arc::new(LoginLimiter::new(config.login_max_failures, config.login_window));
+        let state = AppState {
+            db,
+            keys: Arc::new(keys),
+            hub: Hub::new(config.ws_queue),
+            config: Arc::new(config),
+            login_limiter,
+        };
+        Ok(Self { listener, state, tls })
     }
 
     /// The address actually bound (useful with port 0).
@@ -66,9 +80,11 @@ impl Application {
     pub async fn run_until(self, shutdown: impl Future<Output = ()> + Send + 'static) -> std::io::Result<()> {
         let pruner = tokio::spawn(prune_events(self.state.clone()));
         let router = app(self.state);
-        let served = axum::serve(self.listener, router.into_make_service_with_connect_info::<SocketAddr>())
-            .with_graceful_shutdown(shutdown)
-            .await;
+        let service = router.into_make_service_with_connect_info::<SocketAddr>();
+        let served = match self.tls {
+            None => axum::serve(self.listener, service).with_graceful_shutdown(shutdown).await,
+            Some(tls) => crate::tls::serve(self.listener, tls, service, shutdown).await,
+        };
         pruner.abort();
         served
     }
@@ -81,6 +97,7 @@ pub fn app(state: AppState) -> Router {
     let static_files = ServeDir::new(dist_dir).fallback(ServeFile::new(dist_dir.join("index.html")));
     Router::new()
         .nest("/api", crate::api::router())
+        .route("/ws", axum::routing::get(crate::ws::handler))
         .fallback_service(static_files)
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .layer(TraceLayer::new_for_http())

@@ -15,4 +15,6 @@ pub struct AppState {
     pub keys: Arc<Keys>,
     pub hub: Hub,
     pub config: Arc<Config>,
+    /// Failed logins per client address (`POST /api/auth/login`).
+    pub login_limiter: Arc<crate::api::auth::LoginLimiter>,
 }

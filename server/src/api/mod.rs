@@ -10,9 +10,35 @@ use protocol::Health;
 use crate::error::AppError;
 use crate::state::AppState;
 
+mod events;
+
+mod access;
+pub mod auth;
+mod cart;
+mod checkout;
+mod dashboard;
+mod emit;
+mod notifications;
+mod orders;
+mod params;
+mod products;
+mod shops;
+mod wishlist;
+
 /// Routes mounted under `/api`.
 pub fn router() -> Router<AppState> {
-    Router::new().route("/health", get(health)).fallback(unknown_route)
+    Router::new()
+        .route("/health", get(health))
+        .merge(auth::router())
+        .merge(dashboard::router())
+        .merge(products::router())
+        .merge(shops::router())
+        .merge(orders::router())
+        .merge(cart::router())
+        .merge(wishlist::router())
+        .merge(notifications::router())
+        .merge(events::router())
+        .fallback(unknown_route)
 }
 
 async fn health() -> Json<Health> {

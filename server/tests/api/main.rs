@@ -1,7 +1,15 @@
 //! The server's one integration test binary: the real server on `127.0.0.1:0` with a fresh SQLite file,
 //! spoken to over real HTTP and WebSocket clients using the `protocol` types.
 
+mod catalog;
+mod live;
+mod order_flow;
+mod rest;
+mod shopping;
 mod support;
+mod ws;
+mod ws_events;
+mod ws_tls;
 
 use protocol::{ErrorBody, Health};
 use support::{dist_with_index, spawn};

@@ -70,3 +70,73 @@ pub fn dist_with_index() -> tempfile::TempDir {
     std::fs::write(dir.path().join("app.js"), "console.log('app')").unwrap();
     dir
 }
+
+/// A signed-in HTTP client of a test server (one login per user per test keeps argon2's cost down).
+pub struct Api {
+    /// `http://127.0.0.1:<port>`.
+    pub base: String,
+    pub token: String,
+    pub user: protocol::User,
+    http: reqwest::Client,
+}
+
+impl TestServer {
+    /// Logs in a demo user (password `demo1234`), panicking unless it works.
+    pub async fn login(&self, email: &str) -> Api {
+        let request = protocol::LoginRequest { email: email.into(), password: server::seed::DEMO_PASSWORD.into() };
+        let http = reqwest::Client::new();
+        let response = http.post(format!("{}/api/auth/login", self.base)).json(&request).send().await.unwrap();
+        assert_eq!(response.status(), 200, "login of {email}");
+        let login: protocol::LoginResponse = response.json().await.unwrap();
+        Api { base: self.base.clone(), token: login.token, user: login.user, http }
+    }
+}
+
+impl Api {
+    fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base)
+    }
+
+    /// `GET path` with the token.
+    pub async fn get(&self, path: &str) -> reqwest::Response {
+        self.http.get(self.url(path)).bearer_auth(&self.token).send().await.unwrap()
+    }
+
+    /// `POST path` with a JSON body and the token.
+    pub async fn post<B: serde::Serialize + ?Sized>(&self, path: &str, body: &B) -> reqwest::Response {
+        self.http.post(self.url(path)).bearer_auth(&self.token).json(body).send().await.unwrap()
+    }
+
+    /// `PATCH path` with a JSON body and the token.
+    pub async fn patch<B: serde::Serialize + ?Sized>(&self, path: &str, body: &B) -> reqwest::Response {
+        self.http.patch(self.url(path)).bearer_auth(&self.token).json(body).send().await.unwrap()
+    }
+
+    /// `DELETE path` with the token.
+    pub async fn delete(&self, path: &str) -> reqwest::Response {
+        self.http.delete(self.url(path)).bearer_auth(&self.token).send().await.unwrap()
+    }
+
+    /// `GET path`, asserting a 200 and decoding the body.
+    pub async fn get_ok<T: serde::de::DeserializeOwned>(&self, path: &str) -> T {
+        ok(self.get(path).await).await
+    }
+}
+
+/// Asserts a 200 and decodes the body.
+pub async fn ok<T: serde::de::DeserializeOwned>(response: reqwest::Response) -> T {
+    let status = response.status();
+    let url = response.url().clone();
+    let text = response.text().await.unwrap();
+    assert_eq!(status, 200, "{url}: {text}");
+    serde_json::from_str(&text).unwrap_or_else(|e| panic!("{url}: {e}: {text}"))
+}
+
+/// Asserts `status` and decodes the JSON error body.
+pub async fn error(response: reqwest::Response, status: u16) -> protocol::ErrorBody {
+    let actual = response.status();
+    let url = response.url().clone();
+    let text = response.text().await.unwrap();
+    assert_eq!(actual, status, "{url}: {text}");
+    serde_json::from_str(&text).unwrap_or_else(|e| panic!("{url}: not an error body ({e}): {text}"))
+}

@@ -1,0 +1,196 @@
+//! `POST /api/auth/login`, `POST /api/auth/refresh`, `GET /api/me`, and the per-address login limiter.
+//!
+//! Invariant: a wrong email and a wrong password get the same answer after the same amount of work (a
+//! password check runs either way); an address with too many recent failures is refused before any check.
+
+use std::collections::HashMap;
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::sync::{LazyLock, Mutex};
+use std::time::{Duration, Instant};
+
+use axum::extract::{ConnectInfo, FromRequestParts, State};
+use axum::http::request::Parts;
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use protocol::{LoginRequest, LoginResponse, User};
+
+use crate::auth::{AuthUser, TokenError, bearer_token, hash_password, verify_password};
+use crate::clock;
+use crate::error::{ApiJson, AppError};
+use crate::state::AppState;
+use crate::store;
+
+/// Addresses tracked at most; beyond, expired entries are dropped, and if that is not enough, all of them.
+const MAX_TRACKED: usize = 10_000;
+
+/// Counts failed logins per client address in a fixed window that starts at the first failure.
+#[derive(Debug)]
+pub struct LoginLimiter {
+    max_failures: u32,
+    window: Duration,
+    failures: Mutex<HashMap<IpAddr, (u32, Instant)>>,
+}
+
+impl LoginLimiter {
+    /// A limiter allowing `max_failures` failures per `window`.
+    pub fn new(max_failures: u32, window: Duration) -> Self {
+        Self { max_failures, window, failures: Mutex::new(HashMap::new()) }
+    }
+
+    fn table(&self) -> std::sync::MutexGuard<'_, HashMap<IpAddr, (u32, Instant)>> {
+        // A panic while holding the lock leaves only counters behind: keep using them.
+        self.failures.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    /// `Err(seconds to wait)` when `ip` has used up its failures in the current window.
+    pub fn check(&self, ip: IpAddr, now: Instant) -> Result<(), u64> {
+        let table = self.table();
+        match table.get(&ip) {
+            Some((count, since)) if *count >= self.max_failures && now < *since + self.window => {
+                let left = (*since + self.window).saturating_duration_since(now);
+                Err((left.as_secs() + u64::from(left.subsec_nanos() > 0)).max(1))
+            }
+            _ => Ok(()),
+        }
+    }
+
+    /// Records a failure of `ip`.
+    pub fn fail(&self, ip: IpAddr, now: Instant) {
+        let mut table = self.table();
+        if table.len() >= MAX_TRACKED && !table.contains_key(&ip) {
+            table.retain(|_, (_, since)| now < *since + self.window);
+            if table.len() >= MAX_TRACKED {
+                table.clear();
+            }
+        }
+        let entry = table.entry(ip).or_insert((0, now));
+        if now >= entry.1 + self.window {
+            *entry = (0, now);
+        }
+        entry.0 = entry.0.saturating_add(1);
+    }
+
+    /// Forgets the failures of `ip` (after a successful login).
+    pub fn clear(&self, ip: IpAddr) {
+        self.table().remove(&ip);
+    }
+}
+
+/// The client's address (unspecified when the server runs without connect info, as in router-only tests).
+#[derive(Debug, Clone, Copy)]
+pub struct ClientIp(pub IpAddr);
+
+impl<S: Send + Sync> FromRequestParts<S> for ClientIp {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        let ip = parts.extensions.get::<ConnectInfo<SocketAddr>>().map(|info| info.0.ip());
+        Ok(ClientIp(ip.unwrap_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED))))
+    }
+}
+
+/// The routes of this area.
+pub fn router() -> Router<AppState> {
+    Router::new().route("/auth/login", post(login)).route("/auth/refresh", post(refresh)).route("/me", get(me))
+}
+
+/// A hash no password matches, checked when the email is unknown so that both failures cost the same.
+static DUMMY_HASH: LazyLock<String> = LazyLock::new(|| hash_password("no account has this password"));
+
+fn respond(state: &AppState, user: User) -> Json<LoginResponse> {
+    let (token, expires_at) = state.keys.issue(&user, clock::now_secs());
+    Json(LoginResponse { token, expires_at, user })
+}
+
+async fn login(
+    State(state): State<AppState>,
+    ClientIp(ip): ClientIp,
+    ApiJson(request): ApiJson<LoginRequest>,
+) -> Result<Json<LoginResponse>, AppError> {
+    state
+        .login_limiter
+        .check(ip, Instant::now())
+        .map_err(|retry_after_secs| AppError::TooManyRequests { retry_after_secs })?;
+    let mut conn = state.db.acquire().await?;
+    let found = store::users::find_login(&mut conn, &request.email).await?;
+    drop(conn);
+    let password = request.password;
+    // argon2 takes tens of milliseconds: keep it off the async workers.
+    let user = tokio::task::spawn_blocking(move || match found {
+        Some((user, hash)) => verify_password(&password, &hash).then_some(user),
+        None => {
+            verify_password(&password, &DUMMY_HASH);
+            None
+        }
+    })
+    .await
+    .map_err(|error| AppError::Internal(anyhow::Error::new(error).context("password check")))?;
+    match user {
+        Some(user) => {
+            state.login_limiter.clear(ip);
+            Ok(respond(&state, user))
+        }
+        None => {
+            state.login_limiter.fail(ip, Instant::now());
+            Err(AppError::BadCredentials)
+        }
+    }
+}
+
+/// Trades a token (valid, or expired within the refresh grace) for a new one, re-reading the user so that a
+/// deleted account cannot refresh and a changed one gets its new details.
+async fn refresh(State(state): State<AppState>, parts: Parts) -> Result<Json<LoginResponse>, AppError> {
+    let token = bearer_token(&parts).ok_or(AppError::Unauthorized("sign in first (no bearer token)".into()))?;
+    let claims = match state.keys.verify_for_refresh(token, clock::now_secs()) {
+        Ok(claims) => claims,
+        Err(TokenError::Expired) => return Err(AppError::TokenExpired),
+        Err(TokenError::Invalid) => return Err(AppError::Unauthorized("the token is not valid".into())),
+    };
+    let mut conn = state.db.acquire().await?;
+    let user = store::users::find(&mut conn, claims.user().id)
+        .await?
+        .ok_or(AppError::Unauthorized("this account no longer exists".into()))?;
+    Ok(respond(&state, user))
+}
+
+async fn me(AuthUser(user): AuthUser) -> Json<User> {
+    Json(user)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_limiter_blocks_after_the_allowed_failures_until_the_window_ends() {
+        let limiter = LoginLimiter::new(3, Duration::from_secs(60));
+        let ip: IpAddr = "10.0.0.1".parse().unwrap();
+        let other: IpAddr = "10.0.0.2".parse().unwrap();
+        let start = Instant::now();
+        for _ in 0..3 {
+            assert_eq!(limiter.check(ip, start), Ok(()));
+            limiter.fail(ip, start);
+        }
+        assert_eq!(limiter.check(ip, start), Err(60));
+        assert_eq!(limiter.check(ip, start + Duration::from_millis(30_500)), Err(30), "rounded up");
+        assert_eq!(limiter.check(other, start), Ok(()), "per address");
+        assert_eq!(limiter.check(ip, start + Duration::from_secs(60)), Ok(()), "the window is over");
+        limiter.fail(ip, start + Duration::from_secs(61));
+        assert_eq!(limiter.check(ip, start + Duration::from_secs(61)), Ok(()), "a new window counts from 1");
+    }
+
+    #[test]
+    fn a_success_clears_and_the_table_stays_bounded() {
+        let limiter = LoginLimiter::new(1, Duration::from_secs(60));
+        let now = Instant::now();
+        let ip: IpAddr = "10.0.0.1".parse().unwrap();
+        limiter.fail(ip, now);
+        assert!(limiter.check(ip, now).is_err());
+        limiter.clear(ip);
+        assert!(limiter.check(ip, now).is_ok());
+        for n in 0..(MAX_TRACKED as u32 + 5) {
+            limiter.fail(IpAddr::V4(Ipv4Addr::from(n)), now);
+        }
+        assert!(limiter.table().len() <= MAX_TRACKED);
+    }
+}

@@ -1,0 +1,117 @@
+//! Builds the events of a write inside its transaction and publishes them once it has committed.
+//!
+//! Invariant: shop figures go only to the shop's staff; a customer's `order_update` carries the customer's
+//! own figures; events are published only after the transaction that appended them commits, in seq order.
+
+use protocol::{
+    DashboardUpdate, Notification, NotificationEvent, Order, OrderAction, OrderUpdate, Product, ProductAction,
+    ProductUpdate, ServerMsg, ShopId, UserId,
+};
+use sqlx::SqliteConnection;
+use time::OffsetDateTime;
+
+use crate::clock;
+use crate::events::{self, Audience, Hub, StoredEvent};
+use crate::store;
+
+/// The events appended by one write, to publish after commit.
+#[derive(Debug, Default)]
+pub struct Outbox {
+    events: Vec<StoredEvent>,
+}
+
+impl Outbox {
+    /// An empty outbox.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Commits the write and publishes its events, in seq order with every other write.
+    pub async fn commit(self, tx: sqlx::Transaction<'_, sqlx::Sqlite>, hub: &Hub) -> Result<(), sqlx::Error> {
+        hub.commit_and_publish(tx, self.events).await
+    }
+
+    /// `product_update` for everyone, with the figures of the product's shop as they are now.
+    pub async fn product(
+        &mut self,
+        conn: &mut SqliteConnection,
+        action: ProductAction,
+        product: Product,
+    ) -> Result<(), sqlx::Error> {
+        let stats = store::products::stats(conn, Some(product.shop_id)).await?;
+        let event = events::append(conn, Audience::everyone(), |seq| {
+            ServerMsg::ProductUpdate(ProductUpdate { action, product, stats, seq })
+        })
+        .await?;
+        self.events.push(event);
+        Ok(())
+    }
+
+    /// `dashboard_update` for the staff of `shop`, with `notifications` created by the same change.
+    pub async fn dashboard(
+        &mut self,
+        conn: &mut SqliteConnection,
+        shop: ShopId,
+        notifications: Vec<Notification>,
+        now: OffsetDateTime,
+    ) -> Result<(), sqlx::Error> {
+        let shop_stats = store::stats::shop_stats(conn, shop, now).await?.ok_or(sqlx::Error::RowNotFound)?;
+        let timestamp = clock::rfc3339(now);
+        let event = events::append(conn, Audience::shop_staff(shop), |seq| {
+            ServerMsg::DashboardUpdate(DashboardUpdate { shop_stats, notifications, timestamp, seq })
+        })
+        .await?;
+        self.events.push(event);
+        Ok(())
+    }
+
+    /// Two `order_update`s: one for the shop's staff with the shop's figures, one for the customer with theirs.
+    pub async fn order(
+        &mut self,
+        conn: &mut SqliteConnection,
+        action: OrderAction,
+        order: &Order,
+        now: OffsetDateTime,
+    ) -> Result<(), sqlx::Error> {
+        let shop = store::stats::shop_stats(conn, order.shop_id, now).await?.ok_or(sqlx::Error::RowNotFound)?;
+        let staff = events::append(conn, Audience::shop_staff(order.shop_id), |seq| {
+            ServerMsg::OrderUpdate(OrderUpdate {
+                action,
+                order: order.clone(),
+                total_orders: shop.total_orders,
+                monthly_revenue: shop.monthly_revenue_cents,
+                seq,
+            })
+        })
+        .await?;
+        let month_start = clock::month_start_rfc3339(now);
+        let (total_orders, spent) = store::orders::customer_figures(conn, order.customer_id, &month_start).await?;
+        let customer = events::append(conn, Audience::user(order.customer_id), |seq| {
+            ServerMsg::OrderUpdate(OrderUpdate {
+                action,
+                order: order.clone(),
+                total_orders,
+                monthly_revenue: spent,
+                seq,
+            })
+        })
+        .await?;
+        self.events.extend([staff, customer]);
+        Ok(())
+    }
+
+    /// `notification` for its recipient.
+    pub async fn notification(
+        &mut self,
+        conn: &mut SqliteConnection,
+        user: UserId,
+        notification: Notification,
+    ) -> Result<(), sqlx::Error> {
+        let event = events::append(conn, Audience::user(user), |seq| {
+            ServerMsg::Notification(NotificationEvent { notification, seq })
+        })
+        .await?;
+        self.events.push(event);
+        Ok(())
+    }
+}

@@ -1,0 +1,161 @@
+//! Carts and wishlists: what a customer keeps before checkout.
+//!
+//! Invariant: a cart line holds 1..=[`MAX_LINE_QUANTITY`] units of a live product; lines of a deleted product
+//! are removed with it (see `products::soft_delete`) and never shown.
+
+use protocol::{Cart, CartLine, Cents, Product, ProductId, UserId, Wishlist};
+use sqlx::SqliteConnection;
+
+use super::{count, units};
+
+/// Most units of one product in a cart.
+pub const MAX_LINE_QUANTITY: u32 = 99;
+
+const PRODUCT_COLUMNS: &str = "p.id, p.shop_id, s.name, p.name, p.description, p.price_cents, p.stock, p.updated_at";
+
+type Row = (i64, i64, String, String, String, i64, i64, String, i64);
+
+fn into_line((id, shop_id, shop_name, name, description, price, stock, updated_at, quantity): Row) -> CartLine {
+    let quantity = units(quantity);
+    let product = Product {
+        id: ProductId(id),
+        shop_id: protocol::ShopId(shop_id),
+        shop_name,
+        name,
+        description,
+        price_cents: Cents(price),
+        stock: units(stock),
+        updated_at,
+    };
+    CartLine { line_total_cents: product.price_cents.times(quantity), product, quantity }
+}
+
+/// The lines of a customer's cart (oldest first) with their products as they are now.
+pub async fn lines(conn: &mut SqliteConnection, user: UserId) -> Result<Vec<CartLine>, sqlx::Error> {
+    let rows: Vec<Row> = sqlx::query_as(&format!(
+        "SELECT {PRODUCT_COLUMNS}, c.quantity FROM cart_items c
+         JOIN products p ON p.id = c.product_id JOIN shops s ON s.id = p.shop_id
+         WHERE c.user_id = ? AND p.deleted = 0 ORDER BY c.added_at, c.rowid"
+    ))
+    .bind(user.0)
+    .fetch_all(&mut *conn)
+    .await?;
+    Ok(rows.into_iter().map(into_line).collect())
+}
+
+/// A customer's cart with its totals.
+pub async fn get(conn: &mut SqliteConnection, user: UserId) -> Result<Cart, sqlx::Error> {
+    let items = lines(conn, user).await?;
+    let count = items.iter().map(|l| u64::from(l.quantity)).sum();
+    let total_cents = items.iter().map(|l| l.line_total_cents).sum();
+    Ok(Cart { items, count, total_cents })
+}
+
+/// Units of `product` in the cart (0 when absent).
+pub async fn quantity(conn: &mut SqliteConnection, user: UserId, product: ProductId) -> Result<u32, sqlx::Error> {
+    let quantity: Option<i64> =
+        sqlx::query_scalar("SELECT quantity FROM cart_items WHERE user_id = ? AND product_id = ?")
+            .bind(user.0)
+            .bind(product.0)
+            .fetch_optional(&mut *conn)
+            .await?;
+    Ok(quantity.map(units).unwrap_or(0))
+}
+
+/// Sets the units of `product` in the cart; 0 removes the line. A new line is added last.
+pub async fn set_quantity(
+    conn: &mut SqliteConnection,
+    user: UserId,
+    product: ProductId,
+    quantity: u32,
+    now: &str,
+) -> Result<(), sqlx::Error> {
+    if quantity == 0 {
+        return remove(conn, user, product).await;
+    }
+    sqlx::query(
+        "INSERT INTO cart_items (user_id, product_id, quantity, added_at) VALUES (?, ?, ?, ?)
+         ON CONFLICT (user_id, product_id) DO UPDATE SET quantity = excluded.quantity",
+    )
+    .bind(user.0)
+    .bind(product.0)
+    .bind(i64::from(quantity))
+    .bind(now)
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
+}
+
+/// Removes `product` from the cart (nothing when absent).
+pub async fn remove(conn: &mut SqliteConnection, user: UserId, product: ProductId) -> Result<(), sqlx::Error> {
+    sqlx::query("DELETE FROM cart_items WHERE user_id = ? AND product_id = ?")
+        .bind(user.0)
+        .bind(product.0)
+        .execute(&mut *conn)
+        .await?;
+    Ok(())
+}
+
+/// Empties the cart.
+pub async fn clear(conn: &mut SqliteConnection, user: UserId) -> Result<(), sqlx::Error> {
+    sqlx::query("DELETE FROM cart_items WHERE user_id = ?").bind(user.0).execute(&mut *conn).await?;
+    Ok(())
+}
+
+/// Units in the cart (live products only).
+pub async fn units_in_cart(conn: &mut SqliteConnection, user: UserId) -> Result<u64, sqlx::Error> {
+    let n: i64 = sqlx::query_scalar(
+        "SELECT COALESCE(SUM(c.quantity), 0) FROM cart_items c JOIN products p ON p.id = c.product_id
+         WHERE c.user_id = ? AND p.deleted = 0",
+    )
+    .bind(user.0)
+    .fetch_one(&mut *conn)
+    .await?;
+    Ok(count(n))
+}
+
+/// A customer's wishlist, oldest first.
+pub async fn wishlist(conn: &mut SqliteConnection, user: UserId) -> Result<Wishlist, sqlx::Error> {
+    let rows: Vec<Row> = sqlx::query_as(&format!(
+        "SELECT {PRODUCT_COLUMNS}, 1 FROM wishlist_items w
+         JOIN products p ON p.id = w.product_id JOIN shops s ON s.id = p.shop_id
+         WHERE w.user_id = ? AND p.deleted = 0 ORDER BY w.added_at, w.rowid"
+    ))
+    .bind(user.0)
+    .fetch_all(&mut *conn)
+    .await?;
+    Ok(Wishlist { items: rows.into_iter().map(|row| into_line(row).product).collect() })
+}
+
+/// Adds `product` to the wishlist (nothing when already there).
+pub async fn wish(conn: &mut SqliteConnection, user: UserId, product: ProductId, now: &str) -> Result<(), sqlx::Error> {
+    sqlx::query("INSERT OR IGNORE INTO wishlist_items (user_id, product_id, added_at) VALUES (?, ?, ?)")
+        .bind(user.0)
+        .bind(product.0)
+        .bind(now)
+        .execute(&mut *conn)
+        .await?;
+    Ok(())
+}
+
+/// Removes `product` from the wishlist (nothing when absent).
+pub async fn unwish(conn: &mut SqliteConnection, user: UserId, product: ProductId) -> Result<(), sqlx::Error> {
+    sqlx::query("DELETE FROM wishlist_items WHERE user_id = ? AND product_id = ?")
+        .bind(user.0)
+        .bind(product.0)
+        .execute(&mut *conn)
+        .await?;
+    Ok(())
+}
+
+/// Products on the wishlist (live ones only).
+pub async fn wishlist_count(conn: &mut SqliteConnection, user: UserId) -> Result<u64, sqlx::Error> {
+    let n: i64 = sqlx::query_scalar(
+        "SELECT COUNT(*) FROM wishlist_items w JOIN products p ON p.id = w.product_id
+         WHERE w.user_id = ? AND p.deleted = 0",
+    )
+    .bind(user.0)
+    .fetch_one(&mut *conn)
+    .await?;
+    Ok(count(n))
+}

@@ -1,0 +1,108 @@
+//! Notifications: messages for one user, newest first.
+//!
+//! Invariant: a user only ever reads or marks their own notifications (every query is keyed by `user_id`).
+
+use protocol::{Notification, NotificationId, NotificationKind, Page, UserId};
+use sqlx::SqliteConnection;
+
+use super::{Paging, corrupt, count};
+
+const SELECT: &str = "SELECT id, kind, title, message, read, created_at FROM notifications";
+
+type Row = (i64, String, String, String, bool, String);
+
+/// The snake_case name of a kind, as stored.
+pub fn kind_name(kind: NotificationKind) -> &'static str {
+    match kind {
+        NotificationKind::NewOrder => "new_order",
+        NotificationKind::OrderStatus => "order_status",
+        NotificationKind::LowStock => "low_stock",
+        NotificationKind::Info => "info",
+    }
+}
+
+fn parse_kind(text: &str) -> Option<NotificationKind> {
+    use NotificationKind::*;
+    [NewOrder, OrderStatus, LowStock, Info].into_iter().find(|k| kind_name(*k) == text)
+}
+
+fn into_notification((id, kind, title, message, read, created_at): Row) -> Result<Notification, sqlx::Error> {
+    let kind = parse_kind(&kind).ok_or_else(|| corrupt("notification kind", &kind))?;
+    Ok(Notification { id: NotificationId(id), kind, title, message, read, created_at })
+}
+
+/// Stores a new, unread notification for `user`.
+pub async fn create(
+    conn: &mut SqliteConnection,
+    user: UserId,
+    kind: NotificationKind,
+    title: &str,
+    message: &str,
+    now: &str,
+) -> Result<Notification, sqlx::Error> {
+    let id: i64 = sqlx::query_scalar(
+        "INSERT INTO notifications (user_id, kind, title, message, read, created_at) VALUES (?, ?, ?, ?, 0, ?)
+         RETURNING id",
+    )
+    .bind(user.0)
+    .bind(kind_name(kind))
+    .bind(title)
+    .bind(message)
+    .bind(now)
+    .fetch_one(&mut *conn)
+    .await?;
+    Ok(Notification {
+        id: NotificationId(id),
+        kind,
+        title: title.to_owned(),
+        message: message.to_owned(),
+        read: false,
+        created_at: now.to_owned(),
+    })
+}
+
+/// One page of `user`'s notifications, newest first.
+pub async fn list(
+    conn: &mut SqliteConnection,
+    user: UserId,
+    paging: Paging,
+) -> Result<Page<Notification>, sqlx::Error> {
+    let total: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM notifications WHERE user_id = ?")
+        .bind(user.0)
+        .fetch_one(&mut *conn)
+        .await?;
+    let rows: Vec<Row> = sqlx::query_as(&format!("{SELECT} WHERE user_id = ? ORDER BY id DESC LIMIT ? OFFSET ?"))
+        .bind(user.0)
+        .bind(paging.limit())
+        .bind(paging.offset())
+        .fetch_all(&mut *conn)
+        .await?;
+    let items = rows.into_iter().map(into_notification).collect::<Result<_, _>>()?;
+    Ok(paging.page(items, total))
+}
+
+/// `user`'s unread notifications.
+pub async fn unread(conn: &mut SqliteConnection, user: UserId) -> Result<u64, sqlx::Error> {
+    let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM notifications WHERE user_id = ? AND read = 0")
+        .bind(user.0)
+        .fetch_one(&mut *conn)
+        .await?;
+    Ok(count(n))
+}
+
+/// Marks one of `user`'s notifications read; `None` when it is not theirs or does not exist.
+pub async fn mark_read(
+    conn: &mut SqliteConnection,
+    user: UserId,
+    id: NotificationId,
+) -> Result<Option<Notification>, sqlx::Error> {
+    let row: Option<Row> = sqlx::query_as(
+        "UPDATE notifications SET read = 1 WHERE id = ? AND user_id = ?
+         RETURNING id, kind, title, message, read, created_at",
+    )
+    .bind(id.0)
+    .bind(user.0)
+    .fetch_optional(&mut *conn)
+    .await?;
+    row.map(into_notification).transpose()
+}

@@ -1,0 +1,66 @@
+//! The WebSocket at `/ws`: the handshake (origin rule, buffer sizes and frame limits) and the close codes.
+//!
+//! Invariant: a socket sees only events its user may see ([`crate::events::Audience::can_see`]) of the topics it
+//! subscribed to, in increasing `seq` order, each at most once; nothing a client sends makes the server panic.
+//!
+//! A connection goes: handshake (a browser `Origin` must be allowed, else 403) → first frame `auth` within
+//! `ws_auth_timeout` → `auth_ok {user, seq}` → `subscribe`/`unsubscribe`/`ping`/`resume`/`auth` frames from the
+//! client, events pushed by the server, until one side closes. `docs/PROTOCOL-ws.md` is the full contract.
+
+use axum::Json;
+use axum::extract::State;
+use axum::extract::ws::WebSocketUpgrade;
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use protocol::ErrorBody;
+
+use crate::state::AppState;
+
+pub mod origin;
+mod session;
+mod socket;
+
+/// No, a bad, or an expired token; a token of another user at re-authentication. The client must get a new
+/// token (refresh or log in) before reconnecting.
+pub const CLOSE_UNAUTHORIZED: u16 = 4401;
+/// More than `ws_max_messages_per_10s` client frames in a 10 s window.
+pub const CLOSE_POLICY: u16 = 1008;
+/// A client frame or message over `ws_max_frame_bytes`.
+pub const CLOSE_TOO_BIG: u16 = 1009;
+/// The server had an internal failure (the database); reconnect and resume.
+pub const CLOSE_INTERNAL: u16 = 1011;
+/// The socket fell more than `ws_queue` events behind: reconnect and resume from the last applied seq.
+pub const CLOSE_LAGGED: u16 = 1013;
+/// No client frame for [`IDLE_TIMEOUT`].
+pub const CLOSE_IDLE: u16 = 4408;
+
+/// A connection with no frame at all from the client for this long is closed with [`CLOSE_IDLE`]. The app
+/// pings every 25 s; 90 s leaves room for a background tab whose timers the browser throttles to one a minute.
+pub const IDLE_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(90);
+
+/// Bytes of the per-socket read buffer and write buffer (tungstenite's default of 128 KiB each would cost
+/// ~260 KiB per idle socket).
+pub const SOCKET_BUFFER_BYTES: usize = 4 * 1024;
+
+/// `GET /ws`: checks the `Origin`, then upgrades to a WebSocket served by the connection driver.
+///
+/// The allowed origins are `config.effective_allowed_origins(config.port)`, where `state.config.port` is the
+/// port actually bound (startup writes it back, so port 0 works). A request without `Origin` (not a browser) is
+/// upgraded too: it still has to send a valid token as its first frame.
+pub async fn handler(State(state): State<AppState>, headers: HeaderMap, upgrade: WebSocketUpgrade) -> Response {
+    // A header that is not text cannot be an allowed origin: map it to "" (refused), not to "no header".
+    let origin = headers.get(header::ORIGIN).map(|value| value.to_str().unwrap_or(""));
+    let allowed = state.config.effective_allowed_origins(state.config.port);
+    if !origin::origin_allowed(origin, &allowed) {
+        tracing::warn!(origin = origin.unwrap_or_default(), "refused a WebSocket handshake from another origin");
+        let body = ErrorBody::new("forbidden_origin", "this origin may not open the WebSocket");
+        return (StatusCode::FORBIDDEN, Json(body)).into_response();
+    }
+    let max_frame = state.config.ws_max_frame_bytes;
+    upgrade
+        .read_buffer_size(SOCKET_BUFFER_BYTES)
+        .write_buffer_size(SOCKET_BUFFER_BYTES)
+        .max_message_size(max_frame)
+        .max_frame_size(max_frame)
+        .on_upgrade(move |socket| socket::run(socket, state))
+}

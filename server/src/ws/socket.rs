@@ -1,0 +1,225 @@
+//! The driver of one `/ws` connection: it authenticates the first frame, then reads client frames, forwards
+//! hub events and watches the deadlines, doing the I/O the [`Session`] asks for.
+//!
+//! Invariant: the hub receiver is subscribed before the seq announced in `auth_ok` (and before any replay) is
+//! read from the database, so an event committed later cannot be missed; every way out closes with a code.
+
+use std::time::Duration;
+
+use axum::extract::ws::{CloseFrame, Message, WebSocket};
+use protocol::{ClientMsg, ServerMsg};
+use tokio::sync::broadcast::error::RecvError;
+use tokio::time::{Instant, sleep_until, timeout, timeout_at};
+
+use super::session::{Action, Close, RateWindow, Session, bad_message};
+use super::{CLOSE_IDLE, CLOSE_INTERNAL, CLOSE_LAGGED, CLOSE_TOO_BIG, CLOSE_UNAUTHORIZED, IDLE_TIMEOUT};
+use crate::auth::{Claims, TokenError};
+use crate::clock;
+use crate::events;
+use crate::state::AppState;
+
+/// A send that does not complete in this time means a dead or stuck client: the socket is dropped.
+const SEND_TIMEOUT: Duration = Duration::from_secs(10);
+/// After sending a close frame, how long to wait for the client's close reply.
+const CLOSE_GRACE: Duration = Duration::from_secs(1);
+
+/// Why the connection loop stopped.
+enum End {
+    /// Close with this code.
+    Close(Close),
+    /// The client closed, vanished, or stopped reading: nothing more to say.
+    Gone,
+}
+
+impl From<Close> for End {
+    fn from(close: Close) -> Self {
+        End::Close(close)
+    }
+}
+
+/// Serves one upgraded socket until it closes.
+pub async fn run(mut socket: WebSocket, state: AppState) {
+    let mut rate = RateWindow::new(state.config.ws_max_messages_per_10s);
+    let end = match authenticate(&mut socket, &state, &mut rate).await {
+        Ok(claims) => serve(&mut socket, &state, &claims, rate).await,
+        Err(end) => end,
+    };
+    match end {
+        End::Close(close) => {
+            tracing::debug!(code = close.code, reason = close.reason, "closing a WebSocket");
+            close_with(socket, close).await;
+        }
+        End::Gone => finish(socket).await,
+    }
+}
+
+/// Waits for the first frame, which must be a valid `auth`.
+async fn authenticate(socket: &mut WebSocket, state: &AppState, rate: &mut RateWindow) -> Result<Claims, End> {
+    let deadline = Instant::now() + state.config.ws_auth_timeout;
+    loop {
+        let frame = match timeout_at(deadline, socket.recv()).await {
+            Err(_) => return Err(unauthorized("no auth frame in time").into()),
+            Ok(frame) => received(frame)?,
+        };
+        if let Some(close) = rate.count(Instant::now()) {
+            return Err(close.into());
+        }
+        let text = match frame {
+            // Protocol-level pings are answered by the WebSocket layer; they are not the first frame.
+            Message::Ping(_) | Message::Pong(_) => continue,
+            Message::Close(_) => return Err(End::Gone),
+            Message::Text(text) => text,
+            Message::Binary(_) => return Err(unauthorized("the first frame must be auth").into()),
+        };
+        let Ok(ClientMsg::Auth { token }) = serde_json::from_str::<ClientMsg>(text.as_str()) else {
+            return Err(unauthorized("the first frame must be auth").into());
+        };
+        return match state.keys.verify(&token, clock::now_secs()) {
+            Ok(claims) => Ok(claims),
+            Err(TokenError::Expired) => Err(unauthorized("the token has expired").into()),
+            Err(TokenError::Invalid) => Err(unauthorized("the token is not valid").into()),
+        };
+    }
+}
+
+/// The authenticated connection: client frames, hub events, token expiry and idleness.
+async fn serve(socket: &mut WebSocket, state: &AppState, claims: &Claims, mut rate: RateWindow) -> End {
+    // Subscribe first, then read the seq: an event committed after the read is published after the
+    // subscription, so it reaches this receiver; one at or below the seq is skipped by the session.
+    let mut hub = state.hub.subscribe();
+    let seq = match events::current_seq(&state.db).await {
+        Ok(seq) => seq,
+        Err(error) => return internal(error),
+    };
+    let mut session = Session::new(claims, seq);
+    let auth_ok = ServerMsg::AuthOk { user: session.user().clone(), seq };
+    if let Err(end) = send(socket, json_frame(&auth_ok)).await {
+        return end;
+    }
+    let mut last_frame = Instant::now();
+    loop {
+        let expires = instant_of(session.token_expires_at());
+        let step = tokio::select! {
+            // Client frames first: a resume must not wait behind a burst of events.
+            biased;
+            frame = socket.recv() => match received(frame) {
+                Err(end) => Err(end),
+                Ok(frame) => {
+                    last_frame = Instant::now();
+                    match rate.count(last_frame) {
+                        Some(close) => Err(close.into()),
+                        None => on_frame(socket, state, &mut session, frame).await,
+                    }
+                }
+            },
+            event = hub.recv() => match event {
+                Ok(event) => match session.on_event(&event) {
+                    Some(json) => send(socket, Message::Text(json)).await,
+                    None => Ok(()),
+                },
+                Err(RecvError::Lagged(missed)) => {
+                    tracing::debug!(missed, "a WebSocket fell behind the event stream");
+                    Err(Close { code: CLOSE_LAGGED, reason: "too slow: reconnect and resume" }.into())
+                }
+                Err(RecvError::Closed) => Err(Close { code: 1001, reason: "the server is stopping" }.into()),
+            },
+            () = sleep_until(expires) => Err(unauthorized("the token has expired").into()),
+            () = sleep_until(last_frame + IDLE_TIMEOUT) => Err(Close { code: CLOSE_IDLE, reason: "idle" }.into()),
+        };
+        if let Err(end) = step {
+            return end;
+        }
+    }
+}
+
+/// One client frame of an authenticated connection.
+async fn on_frame(socket: &mut WebSocket, state: &AppState, session: &mut Session, frame: Message) -> Result<(), End> {
+    let action = match frame {
+        Message::Text(text) => session.on_text(text.as_str(), &state.keys, clock::now_secs()),
+        Message::Binary(_) => bad_message("binary frames are not accepted: send JSON text"),
+        Message::Ping(_) | Message::Pong(_) => return Ok(()),
+        Message::Close(_) => return Err(End::Gone),
+    };
+    match action {
+        Action::AuthOk => {
+            let seq = events::current_seq(&state.db).await.map_err(internal)?;
+            send(socket, json_frame(&ServerMsg::AuthOk { user: session.user().clone(), seq })).await
+        }
+        Action::Replay(after) => {
+            let replay = events::replay_after(&state.db, session.user(), after).await.map_err(internal)?;
+            for action in session.on_replay(after, replay) {
+                perform(socket, action).await?;
+            }
+            Ok(())
+        }
+        other => perform(socket, other).await,
+    }
+}
+
+/// Sends or closes as told; the actions needing the database are handled by the caller.
+async fn perform(socket: &mut WebSocket, action: Action) -> Result<(), End> {
+    match action {
+        Action::Send(msg) => send(socket, json_frame(&msg)).await,
+        Action::Forward(json) => send(socket, Message::Text(json)).await,
+        Action::Close(close) => Err(close.into()),
+        Action::AuthOk | Action::Replay(_) => unreachable!("handled by on_frame"),
+    }
+}
+
+/// What a read gives: a frame, or why the connection ends.
+fn received(frame: Option<Result<Message, axum::Error>>) -> Result<Message, End> {
+    match frame {
+        Some(Ok(frame)) => Ok(frame),
+        None => Err(End::Gone),
+        Some(Err(error)) => {
+            // tungstenite reports a frame or message over the configured maximum as a capacity error; the
+            // crate is not a direct dependency, so it is recognized by its text (pinned by a test).
+            if error.to_string().starts_with("Space limit exceeded") {
+                Err(Close { code: CLOSE_TOO_BIG, reason: "frame too large" }.into())
+            } else {
+                tracing::debug!(%error, "WebSocket read failed");
+                Err(End::Gone)
+            }
+        }
+    }
+}
+
+async fn send(socket: &mut WebSocket, frame: Message) -> Result<(), End> {
+    match timeout(SEND_TIMEOUT, socket.send(frame)).await {
+        Ok(Ok(())) => Ok(()),
+        Ok(Err(_)) | Err(_) => Err(End::Gone),
+    }
+}
+
+fn json_frame(msg: &ServerMsg) -> Message {
+    Message::Text(serde_json::to_string(msg).expect("protocol messages always serialize").into())
+}
+
+fn unauthorized(reason: &'static str) -> Close {
+    Close { code: CLOSE_UNAUTHORIZED, reason }
+}
+
+fn internal(error: sqlx::Error) -> End {
+    tracing::error!(%error, "WebSocket: database failure");
+    Close { code: CLOSE_INTERNAL, reason: "internal error" }.into()
+}
+
+/// The tokio instant at which a Unix time in seconds arrives.
+fn instant_of(unix_secs: i64) -> Instant {
+    let in_ms = unix_secs.saturating_mul(1000).saturating_sub(clock::now_ms()).max(0);
+    Instant::now() + Duration::from_millis(in_ms as u64)
+}
+
+/// Sends the close frame, then reads until the client's close reply (or the grace ends), so that the frame is
+/// not lost to a TCP reset caused by unread data.
+async fn close_with(mut socket: WebSocket, close: Close) {
+    let frame = CloseFrame { code: close.code, reason: close.reason.into() };
+    if send(&mut socket, Message::Close(Some(frame))).await.is_ok() {
+        finish(socket).await;
+    }
+}
+
+/// Reads until the connection is over (completing a close handshake), for at most [`CLOSE_GRACE`].
+async fn finish(mut socket: WebSocket) {
+    let _ = timeout(CLOSE_GRACE, async { while let Some(Ok(_)) = socket.recv().await {} }).await;
+}

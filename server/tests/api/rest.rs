@@ -1,0 +1,214 @@
+//! REST basics: the seed, login, refresh, `/me`, error answers and the role-shaped dashboard.
+
+use protocol::{Dashboard, LoginRequest, LoginResponse, Page, Product, Role, Shop, User};
+use server::seed::{DEMO_LOGINS, DEMO_PASSWORD};
+
+use crate::support::{dist_with_index, error, ok, spawn};
+
+fn login_body(email: &str, password: &str) -> LoginRequest {
+    LoginRequest { email: email.into(), password: password.into() }
+}
+
+#[tokio::test]
+async fn the_seed_has_every_demo_login_three_shops_and_no_events() {
+    let dist = dist_with_index();
+    let server = spawn(dist.path()).await;
+    let events: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM events").fetch_one(&server.state.db).await.unwrap();
+    assert_eq!(events, 0, "seeding creates no events");
+
+    let mut roles = Vec::new();
+    for (email, _) in DEMO_LOGINS {
+        let api = server.login(email).await;
+        assert_eq!(api.user.email, *email);
+        roles.push(api.user.role);
+    }
+    assert_eq!(roles.iter().filter(|r| **r == Role::Owner).count(), 3);
+    assert_eq!(roles.iter().filter(|r| **r == Role::Customer).count(), 2);
+
+    let api = server.login("customer2@izishopin.test").await;
+    let shops: Vec<Shop> = api.get_ok("/api/shops").await;
+    assert_eq!(shops.len(), 3);
+    for shop in &shops {
+        let page: Page<Product> = api.get_ok(&format!("/api/products?shop_id={}&per_page=100", shop.id)).await;
+        assert!(page.total >= 8, "{} has {} products", shop.name, page.total);
+        assert!(page.items.iter().any(|p| p.stock == 0), "{} has an out-of-stock product", shop.name);
+        assert!(page.items.iter().any(|p| (1..=5).contains(&p.stock)), "{} has a low-stock product", shop.name);
+    }
+    let orders: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM orders").fetch_one(&server.state.db).await.unwrap();
+    assert!(orders >= 30, "weeks of orders: {orders}");
+}
+
+#[tokio::test]
+async fn seeding_twice_changes_nothing() {
+    let dist = dist_with_index();
+    let server = spawn(dist.path()).await;
+    let count = |table: &'static str| {
+        let db = server.state.db.clone();
+        async move { sqlx::query_scalar::<_, i64>(&format!("SELECT COUNT(*) FROM {table}")).fetch_one(&db).await.unwrap() }
+    };
+    let before = (count("users").await, count("products").await, count("orders").await);
+    server::seed::ensure_seeded(&server.state.db).await.unwrap();
+    assert_eq!(before, (count("users").await, count("products").await, count("orders").await));
+}
+
+#[tokio::test]
+async fn every_first_start_seeds_the_same_data() {
+    let dist = dist_with_index();
+    let (one, two) = (spawn(dist.path()).await, spawn(dist.path()).await);
+    let shape = |db: sqlx::SqlitePool| async move {
+        let orders: Vec<(i64, i64, i64, String, i64)> =
+            sqlx::query_as("SELECT id, shop_id, customer_id, status, total_cents FROM orders ORDER BY id")
+                .fetch_all(&db)
+                .await
+                .unwrap();
+        let products: Vec<(String, i64, i64)> =
+            sqlx::query_as("SELECT name, price_cents, stock FROM products ORDER BY id").fetch_all(&db).await.unwrap();
+        (orders, products)
+    };
+    assert_eq!(shape(one.state.db.clone()).await, shape(two.state.db.clone()).await);
+}
+
+#[tokio::test]
+async fn wrong_credentials_are_401_and_repeated_failures_429_with_retry_after() {
+    let dist = dist_with_index();
+    let server = spawn(dist.path()).await;
+    let http = reqwest::Client::new();
+    let url = format!("{}/api/auth/login", server.base);
+    let max = server.config.login_max_failures;
+    for attempt in 0..max {
+        let email = if attempt % 2 == 0 { "owner1@izishopin.test" } else { "nobody@izishopin.test" };
+        let response = http.post(&url).json(&login_body(email, "wrong")).send().await.unwrap();
+        assert_eq!(error(response, 401).await.code, "bad_credentials");
+    }
+    let response = http.post(&url).json(&login_body("owner1@izishopin.test", DEMO_PASSWORD)).send().await.unwrap();
+    let retry_after: u64 = response.headers()["retry-after"].to_str().unwrap().parse().unwrap();
+    assert!((1..=server.config.login_window.as_secs()).contains(&retry_after), "{retry_after}");
+    assert_eq!(error(response, 429).await.code, "too_many_requests");
+}
+
+#[tokio::test]
+async fn a_success_clears_the_failure_count() {
+    let dist = dist_with_index();
+    let server = spawn(dist.path()).await;
+    let http = reqwest::Client::new();
+    let url = format!("{}/api/auth/login", server.base);
+    let max = server.config.login_max_failures;
+    for _ in 0..max - 1 {
+        let response = http.post(&url).json(&login_body("admin@izishopin.test", "nope")).send().await.unwrap();
+        assert_eq!(response.status(), 401);
+    }
+    // Emails are matched case-insensitively and trimmed.
+    let response = http.post(&url).json(&login_body(" Admin@IziShopin.test ", DEMO_PASSWORD)).send().await.unwrap();
+    assert_eq!(response.status(), 200);
+    for _ in 0..max - 1 {
+        let response = http.post(&url).json(&login_body("admin@izishopin.test", "nope")).send().await.unwrap();
+        assert_eq!(response.status(), 401, "the count started again");
+    }
+}
+
+#[tokio::test]
+async fn refresh_gives_a_new_token_even_shortly_after_expiry_but_not_for_garbage() {
+    let dist = dist_with_index();
+    let server = spawn(dist.path()).await;
+    let api = server.login("owner2@izishopin.test").await;
+    let http = reqwest::Client::new();
+    let url = format!("{}/api/auth/refresh", server.base);
+
+    let fresh: LoginResponse = ok(http.post(&url).bearer_auth(&api.token).send().await.unwrap()).await;
+    assert_eq!(fresh.user, api.user);
+    let me: User =
+        ok(http.get(format!("{}/api/me", server.base)).bearer_auth(&fresh.token).send().await.unwrap()).await;
+    assert_eq!(me, api.user);
+
+    // A token that expired a minute ago: refused by the API, accepted by refresh.
+    let ttl = server.config.token_ttl.as_secs() as i64;
+    let (expired, _) = server.state.keys.issue(&api.user, server::clock::now_secs() - ttl - 60);
+    let response = http.get(format!("{}/api/me", server.base)).bearer_auth(&expired).send().await.unwrap();
+    assert_eq!(error(response, 401).await.code, "token_expired");
+    let renewed: LoginResponse = ok(http.post(&url).bearer_auth(&expired).send().await.unwrap()).await;
+    assert!(renewed.expires_at > server::clock::now_secs());
+
+    // Past the grace, or not a token at all.
+    let grace = server.config.refresh_grace.as_secs() as i64;
+    let (ancient, _) = server.state.keys.issue(&api.user, server::clock::now_secs() - ttl - grace - 60);
+    assert_eq!(error(http.post(&url).bearer_auth(&ancient).send().await.unwrap(), 401).await.code, "token_expired");
+    assert_eq!(error(http.post(&url).bearer_auth("garbage").send().await.unwrap(), 401).await.code, "unauthorized");
+    assert_eq!(error(http.post(&url).send().await.unwrap(), 401).await.code, "unauthorized");
+
+    // A user deleted since cannot refresh.
+    let ghost = User { id: protocol::UserId(999_999), ..api.user.clone() };
+    let (token, _) = server.state.keys.issue(&ghost, server::clock::now_secs());
+    assert_eq!(error(http.post(&url).bearer_auth(&token).send().await.unwrap(), 401).await.code, "unauthorized");
+}
+
+#[tokio::test]
+async fn requests_without_a_token_are_401() {
+    let dist = dist_with_index();
+    let server = spawn(dist.path()).await;
+    for path in ["/api/me", "/api/dashboard", "/api/products", "/api/orders", "/api/cart", "/api/notifications"] {
+        let response = reqwest::get(format!("{}{path}", server.base)).await.unwrap();
+        assert_eq!(error(response, 401).await.code, "unauthorized", "{path}");
+    }
+}
+
+#[tokio::test]
+async fn bad_bodies_and_paths_get_json_errors() {
+    let dist = dist_with_index();
+    let server = spawn(dist.path()).await;
+    let http = reqwest::Client::new();
+    let login = format!("{}/api/auth/login", server.base);
+    let send = |body: Vec<u8>| http.post(&login).header("content-type", "application/json").body(body).send();
+    assert_eq!(error(send(b"{not json".to_vec()).await.unwrap(), 400).await.code, "bad_request");
+    let wrong_shape = error(send(br#"{"email": "a@b.c"}"#.to_vec()).await.unwrap(), 422).await;
+    assert_eq!(wrong_shape.field.as_deref(), Some("password"));
+    let mut huge = br#"{"email": ""#.to_vec();
+    huge.extend(std::iter::repeat_n(b'a', 1024 * 1024 + 10));
+    huge.extend(br#"", "password": "x"}"#);
+    assert_eq!(error(send(huge).await.unwrap(), 413).await.code, "payload_too_large");
+
+    let api = server.login("admin@izishopin.test").await;
+    assert_eq!(error(api.get("/api/no/such/route").await, 404).await.code, "not_found");
+    for path in ["/api/products/abc", "/api/orders/1.5", "/api/products/99999999999999999999"] {
+        assert_eq!(error(api.get(path).await, 400).await.code, "bad_request", "{path}");
+    }
+    assert_eq!(error(api.get("/api/products/999999").await, 404).await.code, "not_found");
+}
+
+#[tokio::test]
+async fn the_dashboard_is_shaped_by_role() {
+    let dist = dist_with_index();
+    let server = spawn(dist.path()).await;
+
+    let owner = server.login("owner1@izishopin.test").await;
+    let Dashboard::Owner(board) = owner.get_ok("/api/dashboard").await else { panic!("owner dashboard") };
+    assert_eq!(Some(board.shop_stats.shop_id), owner.user.shop_id);
+    assert!(board.recent_orders.len() <= 10 && !board.recent_orders.is_empty());
+    assert!(board.recent_orders.iter().all(|o| Some(o.shop_id) == owner.user.shop_id));
+    assert!(board.recent_orders.windows(2).all(|w| w[0].created_at >= w[1].created_at), "newest first");
+    assert_eq!(board.revenue_by_day.len(), 30);
+    let today = time::OffsetDateTime::now_utc().date().to_string();
+    assert_eq!(board.revenue_by_day.last().unwrap().date, today);
+    assert!(board.revenue_by_day.windows(2).all(|w| w[0].date < w[1].date));
+    assert!(board.notifications.len() <= 10 && board.unread_notifications > 0);
+    assert!(board.shop_stats.product_count >= 8 && board.shop_stats.low_stock_count >= 1);
+
+    let admin = server.login("admin@izishopin.test").await;
+    let Dashboard::Admin(board) = admin.get_ok("/api/dashboard").await else { panic!("admin dashboard") };
+    assert_eq!(board.shops.len(), 3);
+    assert_eq!(board.totals.shops, 3);
+    assert_eq!(board.totals.customers, 4);
+    assert_eq!(board.totals.total_orders, board.shops.iter().map(|s| s.total_orders).sum::<u64>());
+    assert_eq!(
+        board.totals.monthly_revenue_cents,
+        board.shops.iter().map(|s| s.monthly_revenue_cents).sum::<protocol::Cents>()
+    );
+    assert_eq!(board.recent_orders.len(), 20);
+    let shop_ids: std::collections::HashSet<_> = board.recent_orders.iter().map(|o| o.shop_id).collect();
+    assert!(shop_ids.len() > 1, "orders across shops");
+
+    let customer = server.login("customer1@izishopin.test").await;
+    let Dashboard::Customer(board) = customer.get_ok("/api/dashboard").await else { panic!("customer dashboard") };
+    assert!(board.recent_orders.iter().all(|o| o.customer_id == customer.user.id));
+    assert_eq!(board.cart_count, 3, "the seeded cart: 2 + 1 units");
+    assert_eq!(board.wishlist_count, 2);
+}
