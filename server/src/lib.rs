@@ -11,6 +11,7 @@ pub mod config;
 pub mod db;
 pub mod error;
 pub mod events;
+pub mod metrics;
 pub mod seed;
 pub mod startup;
 pub mod state;

@@ -57,6 +57,7 @@ impl Application {
             hub: Hub::new(config.ws_queue),
             config: Arc::new(config),
             login_limiter,
+            metrics: Arc::default(),
         };
         Ok(Self { listener, state, tls })
     }
@@ -99,6 +100,7 @@ pub fn app(state: AppState) -> Router {
         .nest("/api", crate::api::router())
         .route("/ws", axum::routing::get(crate::ws::handler))
         .fallback_service(static_files)
+        .layer(axum::middleware::from_fn_with_state(state.clone(), crate::metrics::count))
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .layer(TraceLayer::new_for_http())
         .with_state(state)

@@ -17,4 +17,6 @@ pub struct AppState {
     pub config: Arc<Config>,
     /// Failed logins per client address (`POST /api/auth/login`).
     pub login_limiter: Arc<crate::api::auth::LoginLimiter>,
+    /// Requests counted per user and route (`GET /api/metrics`).
+    pub metrics: Arc<crate::metrics::Metrics>,
 }

@@ -29,6 +29,7 @@ mod wishlist;
 pub fn router() -> Router<AppState> {
     Router::new()
         .route("/health", get(health))
+        .route("/metrics", get(crate::metrics::show))
         .merge(auth::router())
         .merge(dashboard::router())
         .merge(products::router())

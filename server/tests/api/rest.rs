@@ -212,3 +212,22 @@ async fn the_dashboard_is_shaped_by_role() {
     assert_eq!(board.cart_count, 3, "the seeded cart: 2 + 1 units");
     assert_eq!(board.wishlist_count, 2);
 }
+
+#[tokio::test]
+async fn requests_are_counted_per_user_and_route_and_shown_to_admins_only() {
+    let dist = dist_with_index();
+    let server = spawn(dist.path()).await;
+    let owner = server.login("owner1@izishopin.test").await;
+    let before = server.state.metrics.requests_by_user(owner.user.id.0);
+    let _: protocol::Dashboard = owner.get_ok("/api/dashboard").await;
+    let _: protocol::Dashboard = owner.get_ok("/api/dashboard").await;
+    assert_eq!(server.state.metrics.requests_by_user(owner.user.id.0), before + 2);
+
+    let admin = server.login("admin@izishopin.test").await;
+    let shown: server::metrics::MetricsSnapshot = admin.get_ok("/api/metrics").await;
+    assert_eq!(shown.by_user.get(&owner.user.id.0), Some(&(before + 2)));
+    assert!(shown.by_route.get("GET /api/dashboard").is_some_and(|n| *n >= 2), "{:?}", shown.by_route);
+    let again: server::metrics::MetricsSnapshot = admin.get_ok("/api/metrics").await;
+    assert_eq!(again.requests, shown.requests, "reading the metrics is not counted");
+    error(owner.get("/api/metrics").await, 404).await;
+}
