@@ -7,6 +7,7 @@ use leptos_router::components::{Redirect, Route, Router, Routes};
 use leptos_router::path;
 
 use crate::auth::{provide_auth, use_auth};
+use crate::cache::context::{DataCacheOptions, provide_data_cache};
 use crate::components::layout::Layout;
 use crate::nav::home_of;
 use crate::pages::{AdminPage, CustomerPage, LoginPage, NotFound, OwnerPage};
@@ -18,6 +19,7 @@ pub const APP_TITLE: &str = "IziShopin Live";
 #[component]
 pub fn App() -> impl IntoView {
     provide_auth();
+    provide_data_cache(DataCacheOptions::default());
     view! {
         <Router>
             <Layout>

@@ -1,0 +1,762 @@
+//! The Leptos binding of the data cache: one [`DataCache`] handle provided at the root, async fetches through
+//! the store (hit, stale-while-revalidate, one fetch per key, retries) and [`use_cached`], the reactive read of
+//! one key for components.
+//!
+//! Invariant: the store decides and this file only does the I/O it is told to (spawn the fetch, arm the retry
+//! timer, notify signals). Values are held as `serde_json::Value`; every key read by a component has its own
+//! pair of triggers (value, status), so a change re-renders only the readers of that key.
+//!
+//! A page reads through [`use_cached`] and writes through the [`DataCache`] handle:
+//!
+//! ```no_run
+//! use izishopin_live::api::get_json;
+//! use izishopin_live::auth::use_auth;
+//! use izishopin_live::cache::context::{use_cached, use_data_cache};
+//! use izishopin_live::cache::key::{CacheKey, DataKind, Params};
+//! use leptos::prelude::*;
+//! use protocol::{Page, Product, ShopId};
+//!
+//! /// The products of one shop, with a button that sets one out of stock.
+//! #[component]
+//! fn ShopProducts(shop: ShopId) -> impl IntoView {
+//!     let (auth, cache) = (use_auth(), use_data_cache());
+//!     let key = CacheKey::with_params(DataKind::Products, Params::new().shop(shop));
+//!     let products = use_cached(key.clone(), move || async move {
+//!         let path = format!("/products?shop_id={}", shop.0);
+//!         get_json::<Page<Product>>(&path, auth.token().as_deref()).await
+//!     });
+//!     let sold_out = move |_| drop(cache.update(&key, |page: &mut Page<Product>| page.items[0].stock = 0));
+//!     view! {
+//!         <p>{move || products.error.get()}</p>
+//!         <ul>{move || match products.data.get() {
+//!             None => view! { <li>"Loading…"</li> }.into_any(),
+//!             Some(page) if page.items.is_empty() => view! { <li>"No products yet"</li> }.into_any(),
+//!             Some(page) => page.items.into_iter().map(|p| view! { <li>{p.name}</li> }).collect_view().into_any(),
+//!         }}</ul>
+//!         <button on:click=sold_out>"Sold out"</button>
+//!     }
+//! }
+//! ```
+
+use std::collections::HashMap;
+use std::future::Future;
+use std::pin::Pin;
+use std::rc::Rc;
+use std::time::Duration;
+
+use futures::channel::oneshot;
+use leptos::prelude::*;
+use leptos::task::spawn_local;
+use protocol::{ShopId, UserId};
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+use serde_json::Value;
+
+use super::entry::{Entry, EntryState};
+use super::fetch::{Begin, Settled, Ticket};
+use super::invalidate::Invalidated;
+use super::key::{CacheKey, DataKind};
+use super::persist;
+use super::persist_driver;
+use super::policy::CachePolicy;
+use super::stats::CacheStats;
+use super::store::Store;
+use super::time::Millis;
+use crate::api::ApiError;
+use crate::auth::use_auth;
+
+/// Options of [`provide_data_cache`].
+#[derive(Debug, Clone)]
+pub struct DataCacheOptions {
+    /// TTL, persistence and retry per kind, and the bounds. Default: `CachePolicy::default()` (the spec's).
+    pub policy: CachePolicy,
+    /// Whether persistable kinds are saved to localStorage for the signed-in user and restored on start.
+    /// Default: `true`.
+    pub persist: bool,
+    /// How long after a change the snapshot is saved; changes in between are saved together. Default: 500 ms.
+    pub save_delay: Duration,
+}
+
+impl Default for DataCacheOptions {
+    fn default() -> Self {
+        DataCacheOptions { policy: CachePolicy::default(), persist: true, save_delay: Duration::from_millis(500) }
+    }
+}
+
+type Outcome = Result<Value, ApiError>;
+type FetchFuture = Pin<Box<dyn Future<Output = Outcome>>>;
+/// A fetcher with its value type erased to JSON, so one store holds every kind.
+type Fetcher = Rc<dyn Fn() -> FetchFuture>;
+
+/// The handle to the cache context: `Copy`, provided once in `App`, read with [`use_data_cache`].
+///
+/// Its methods work outside a reactive owner (in async code, timers); once the app is unmounted they do
+/// nothing and fetches resolve with an error.
+#[derive(Clone, Copy)]
+pub struct DataCache {
+    inner: StoredValue<Inner, LocalStorage>,
+}
+
+impl std::fmt::Debug for DataCache {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("DataCache").field("entries", &self.stats().total.entries).finish_non_exhaustive()
+    }
+}
+
+struct Inner {
+    store: Store<Value>,
+    /// Keys read by mounted components.
+    readers: HashMap<CacheKey, Reader>,
+    /// Callers awaiting the first value of a key.
+    waiters: Waiters,
+    /// Notified on every change, for the monitoring panel.
+    stats: ArcTrigger,
+    /// The signed-in user whose data the cache holds.
+    user: Option<UserId>,
+    persist: bool,
+    save_delay: Duration,
+    save_armed: bool,
+}
+
+/// What the binding keeps for a key read by components.
+struct Reader {
+    count: u32,
+    /// The fetcher of the last mounted reader, used to refetch in the background (invalidation, refetch).
+    fetcher: Fetcher,
+    /// Notified when the value changes.
+    value: ArcTrigger,
+    /// Notified when the state or the error changes.
+    status: ArcTrigger,
+}
+
+/// Which signals of a key to notify.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Changed {
+    Status,
+    Value,
+    Both,
+}
+
+/// Provides the cache context: restores the signed-in user's snapshot, saves on page hide and follows the
+/// session (a logout or a change of user clears the cache and the snapshot). Call once, in `App`, after
+/// `provide_auth()`.
+pub fn provide_data_cache(options: DataCacheOptions) -> DataCache {
+    let auth = use_auth();
+    let user = auth.session().with_untracked(|s| s.as_ref().map(|s| s.user.id));
+    let mut store = Store::new(options.policy);
+    if options.persist {
+        persist_driver::restore(&mut store, user, now());
+    }
+    let cache = DataCache {
+        inner: StoredValue::new_local(Inner {
+            store,
+            readers: HashMap::new(),
+            waiters: Waiters::default(),
+            stats: ArcTrigger::new(),
+            user,
+            persist: options.persist,
+            save_delay: options.save_delay,
+            save_armed: false,
+        }),
+    };
+    provide_context(cache);
+    persist_driver::save_on_page_hide(cache);
+    persist_driver::follow_session(cache, auth);
+    cache
+}
+
+/// The cache context provided at the root.
+pub fn use_data_cache() -> DataCache {
+    expect_context()
+}
+
+/// [`DataCache::fetch`] on the context (take the handle first if you call it after an `.await`).
+pub fn fetch_with_cache<T, F, Fut>(key: CacheKey, fetcher: F) -> impl Future<Output = Result<T, ApiError>> + 'static
+where
+    T: DeserializeOwned + Serialize + 'static,
+    F: Fn() -> Fut + 'static,
+    Fut: Future<Output = Result<T, ApiError>> + 'static,
+{
+    use_data_cache().fetch(key, fetcher)
+}
+
+/// [`DataCache::invalidate`] on the context.
+pub fn invalidate_cache(key: &CacheKey) -> usize {
+    use_data_cache().invalidate(key)
+}
+
+/// [`DataCache::invalidate_kind`] on the context.
+pub fn invalidate_kind(kind: DataKind) -> usize {
+    use_data_cache().invalidate_kind(kind)
+}
+
+/// [`DataCache::invalidate_shop`] on the context.
+pub fn invalidate_shop(shop: ShopId) -> usize {
+    use_data_cache().invalidate_shop(shop)
+}
+
+/// The statistics now (not reactive).
+pub fn get_cache_stats() -> CacheStats {
+    use_data_cache().stats()
+}
+
+/// The statistics, reactive: for the monitoring panel.
+pub fn use_cache_stats() -> Signal<CacheStats> {
+    use_data_cache().stats_signal()
+}
+
+/// What [`use_cached`] returns: signals of one key, and a callback to refetch it.
+pub struct UseCachedReturn<T: Send + Sync + 'static> {
+    /// The last good value (kept through errors and refreshes); `None` while loading the first time.
+    pub data: Signal<Option<T>>,
+    /// Idle, loading, ready, refreshing or error.
+    pub state: Signal<EntryState>,
+    /// The message of the last failed fetch, until a fetch succeeds.
+    pub error: Signal<Option<String>>,
+    /// Marks the key stale and fetches it again in the background.
+    pub refetch: Callback<()>,
+}
+
+impl<T: Send + Sync + 'static> Clone for UseCachedReturn<T> {
+    fn clone(&self) -> Self {
+        *self
+    }
+}
+
+impl<T: Send + Sync + 'static> Copy for UseCachedReturn<T> {}
+
+/// Reads `key` for a component: registers the component as a reader while it is mounted (so invalidations
+/// refetch the key and eviction spares it), starts a fetch with `fetcher` when the key is missing or stale,
+/// and returns signals that change only when this key does.
+pub fn use_cached<T, F, Fut>(key: CacheKey, fetcher: F) -> UseCachedReturn<T>
+where
+    T: DeserializeOwned + Serialize + Send + Sync + 'static,
+    F: Fn() -> Fut + 'static,
+    Fut: Future<Output = Result<T, ApiError>> + 'static,
+{
+    let cache = use_data_cache();
+    let (value, status) = cache.add_reader(&key, erase(fetcher)).unwrap_or_default();
+    let cleanup_key = key.clone();
+    on_cleanup(move || cache.remove_reader(&cleanup_key));
+    cache.start(&key, None, false);
+
+    let data_key = key.clone();
+    let data = Memo::new_with_compare(
+        move |_| {
+            value.track();
+            cache.get::<T>(&data_key)
+        },
+        // The value trigger fires only on a change of value, and `T` need not be `PartialEq`.
+        |_, _| true,
+    );
+    let state_key = key.clone();
+    let state_status = status.clone();
+    let state = Signal::derive(move || {
+        state_status.track();
+        cache.inner.try_with_value(|inner| inner.store.state(&state_key)).unwrap_or(EntryState::Idle)
+    });
+    let error_key = key.clone();
+    let error = Signal::derive(move || {
+        status.track();
+        let message = |inner: &Inner| inner.store.entry(&error_key).and_then(Entry::error).map(|e| e.message.clone());
+        cache.inner.try_with_value(message).flatten()
+    });
+    let refetch = Callback::new(move |()| {
+        cache.invalidate(&key);
+    });
+    UseCachedReturn { data: data.into(), state, error, refetch }
+}
+
+impl DataCache {
+    /// The value of `key`: from the cache when fresh; the stale value at once while it is revalidated in the
+    /// background; otherwise the answer of `fetcher`, shared with every concurrent call for the same key (one
+    /// fetcher call). A failure is retried per the kind's `RetryPolicy` before the error is returned.
+    pub fn fetch<T, F, Fut>(self, key: CacheKey, fetcher: F) -> impl Future<Output = Result<T, ApiError>> + 'static
+    where
+        T: DeserializeOwned + Serialize + 'static,
+        F: Fn() -> Fut + 'static,
+        Fut: Future<Output = Result<T, ApiError>> + 'static,
+    {
+        let fetcher = erase(fetcher);
+        async move {
+            let Some((begin, receiver)) = self.start(&key, Some(fetcher), true) else {
+                return Err(cancelled());
+            };
+            match (begin, receiver) {
+                (Begin::Fresh(value) | Begin::Stale(value, _) | Begin::InFlight(Some(value)), _) => decode(value),
+                (_, Some(receiver)) => decode(receiver.await.unwrap_or_else(|_| Err(cancelled()))?),
+                (_, None) => Err(cancelled()),
+            }
+        }
+    }
+
+    /// [`DataCache::fetch`] of every request concurrently; the answers come in the order of `requests`, and a
+    /// key listed twice is fetched once.
+    pub fn fetch_many<T, F, Fut>(
+        self,
+        requests: impl IntoIterator<Item = (CacheKey, F)>,
+    ) -> impl Future<Output = Vec<Result<T, ApiError>>> + 'static
+    where
+        T: DeserializeOwned + Serialize + 'static,
+        F: Fn() -> Fut + 'static,
+        Fut: Future<Output = Result<T, ApiError>> + 'static,
+    {
+        let fetches: Vec<_> = requests.into_iter().map(|(key, fetcher)| self.fetch(key, fetcher)).collect();
+        futures::future::join_all(fetches)
+    }
+
+    /// The last good value of `key`, fresh or not, without fetching, counting or tracking.
+    pub fn get<T: DeserializeOwned>(self, key: &CacheKey) -> Option<T> {
+        let value = self.inner.try_with_value(|inner| inner.store.get(key).cloned()).flatten()?;
+        decode(value).ok()
+    }
+
+    /// Writes `value` for `key` as if just fetched (the answer of a mutation); returns whether it was written
+    /// (`false` if it does not serialize or the app is unmounted).
+    pub fn set<T: Serialize>(self, key: &CacheKey, value: &T) -> bool {
+        self.set_many([(key.clone(), value)]) == 1
+    }
+
+    /// [`DataCache::set`] for each `(key, value)`; returns how many were written.
+    pub fn set_many<T: Serialize>(self, items: impl IntoIterator<Item = (CacheKey, T)>) -> usize {
+        let now = now();
+        let items: Vec<(CacheKey, Value)> =
+            items.into_iter().filter_map(|(key, value)| Some((key, serde_json::to_value(value).ok()?))).collect();
+        let written = self.inner.try_update_value(|inner| {
+            for (key, value) in &items {
+                inner.store.set(key, value.clone(), json_size(value), now);
+                inner.waiters.settle(key, &Ok(value.clone()));
+            }
+        });
+        if written.is_none() {
+            return 0;
+        }
+        for (key, _) in &items {
+            self.notify(key, Changed::Both);
+        }
+        self.schedule_save();
+        items.len()
+    }
+
+    /// Changes the value of `key` in place through its typed form (a mutation's effect, a real-time event),
+    /// without a fetch; the TTL still runs from the last fetch. Returns `false`, changing nothing, when the key
+    /// holds no value or the value is not a `T`.
+    pub fn update<T: DeserializeOwned + Serialize>(self, key: &CacheKey, change: impl FnOnce(&mut T)) -> bool {
+        let mut typed_ok = false;
+        let written = self.update_json(key, |value| typed_ok = patch_typed(value, change));
+        written && typed_ok
+    }
+
+    /// Changes the JSON value of `key` in place (for event reducers). `change` runs outside the cache, so it
+    /// may read it. Returns `false` when the key holds no value.
+    pub fn update_json(self, key: &CacheKey, change: impl FnOnce(&mut Value)) -> bool {
+        let Some(mut value) = self.inner.try_with_value(|inner| inner.store.get(key).cloned()).flatten() else {
+            return false;
+        };
+        change(&mut value);
+        let written = self.inner.try_update_value(|inner| inner.store.update(key, |v| *v = value)).unwrap_or(false);
+        if written {
+            self.notify(key, Changed::Value);
+            self.schedule_save();
+        }
+        written
+    }
+
+    /// Marks `key` stale; refetched now if a component reads it. Returns how many entries matched.
+    pub fn invalidate(self, key: &CacheKey) -> usize {
+        self.invalidated(|store| store.invalidate(key))
+    }
+
+    /// Marks each of `keys` stale.
+    pub fn invalidate_many<'a>(self, keys: impl IntoIterator<Item = &'a CacheKey>) -> usize {
+        self.invalidated(|store| store.invalidate_many(keys))
+    }
+
+    /// Marks every entry of `kind` stale.
+    pub fn invalidate_kind(self, kind: DataKind) -> usize {
+        self.invalidated(|store| store.invalidate_kind(kind))
+    }
+
+    /// Marks every entry scoped to `shop` stale.
+    pub fn invalidate_shop(self, shop: ShopId) -> usize {
+        self.invalidated(|store| store.invalidate_shop(shop))
+    }
+
+    /// Drops every value, error and fetch in flight (callers awaiting one get an error), and the persisted
+    /// snapshot. Mounted readers stay registered (and show nothing until their key is fetched again).
+    pub fn clear(self) {
+        self.clear_keeping_readers();
+    }
+
+    /// [`DataCache::clear`]; returns the keys still read.
+    fn clear_keeping_readers(self) -> Vec<CacheKey> {
+        let cleared = self.inner.try_update_value(|inner| {
+            inner.store.clear();
+            inner.waiters.cancel_all();
+            for (key, reader) in &inner.readers {
+                for _ in 0..reader.count {
+                    inner.store.retain(key);
+                }
+            }
+            inner.readers.keys().cloned().collect::<Vec<_>>()
+        });
+        persist_driver::remove();
+        let read = cleared.unwrap_or_default();
+        for key in &read {
+            self.notify(key, Changed::Both);
+        }
+        read
+    }
+
+    /// The statistics now (not reactive).
+    pub fn stats(self) -> CacheStats {
+        self.inner.try_with_value(|inner| inner.store.stats()).unwrap_or_default()
+    }
+
+    /// The statistics, updated on every change.
+    pub fn stats_signal(self) -> Signal<CacheStats> {
+        let trigger = self.inner.try_with_value(|inner| inner.stats.clone()).unwrap_or_default();
+        Signal::derive(move || {
+            trigger.track();
+            self.stats()
+        })
+    }
+
+    /// Asks the store about `key` and starts the fetch it asks for, with `fetcher` or else the readers' one
+    /// (nothing happens without either). With `wait`, and no value to show, also returns a receiver of the
+    /// fetch's final outcome.
+    fn start(self, key: &CacheKey, fetcher: Option<Fetcher>, wait: bool) -> Option<(Begin<Value>, Option<Receiver>)> {
+        let now = now();
+        let (begin, run, receiver) = self
+            .inner
+            .try_update_value(|inner| {
+                let fetcher = fetcher.or_else(|| inner.readers.get(key).map(|reader| reader.fetcher.clone()))?;
+                let begin = inner.store.begin(key, now);
+                let receiver = (wait && begin.value().is_none()).then(|| inner.waiters.wait(key));
+                let run = begin.ticket().cloned().map(|ticket| (ticket, fetcher));
+                Some((begin, run, receiver))
+            })
+            .flatten()?;
+        let started = run.is_some();
+        if let Some((ticket, fetcher)) = run {
+            spawn_local(self.drive(ticket, fetcher));
+        }
+        if started {
+            self.notify(key, Changed::Status);
+        } else {
+            self.notify_stats();
+        }
+        Some((begin, receiver))
+    }
+
+    /// Runs one fetch to completion; a drop before the answer abandons the ticket.
+    async fn drive(self, ticket: Ticket, fetcher: Fetcher) {
+        let mut pending = Pending { cache: self, ticket: Some(ticket) };
+        let outcome = fetcher().await;
+        if let Some(ticket) = pending.ticket.take() {
+            self.settle(ticket, outcome, fetcher);
+        }
+    }
+
+    /// Completes a fetch and does what the store says next: refetch, retry after a delay, or nothing.
+    fn settle(self, ticket: Ticket, outcome: Outcome, fetcher: Fetcher) {
+        let now = now();
+        let key = ticket.key().clone();
+        let Some(settled) = self.inner.try_update_value(|inner| {
+            let settled = match &outcome {
+                Ok(value) => inner.store.complete_ok(&ticket, value.clone(), json_size(value), now),
+                Err(error) => inner.store.complete_err(&ticket, error.to_string(), now),
+            };
+            if matches!(settled, Settled::Stored { .. } | Settled::Failed { retry_in: None }) {
+                inner.waiters.settle(&key, &outcome);
+            }
+            settled
+        }) else {
+            return;
+        };
+        match settled {
+            Settled::Stored { refetch } => {
+                self.notify(&key, Changed::Both);
+                self.schedule_save();
+                if refetch {
+                    self.start(&key, Some(fetcher), false);
+                }
+            }
+            Settled::Failed { retry_in } => {
+                self.notify(&key, Changed::Status);
+                if let Some(delay) = retry_in {
+                    let retry = move || drop(self.start(&key, Some(fetcher), false));
+                    set_timeout(retry, Duration::from_millis(delay.0));
+                }
+            }
+            Settled::Ignored => {}
+        }
+    }
+
+    fn abandon(self, ticket: &Ticket) {
+        let abandoned = self.inner.try_update_value(|inner| {
+            inner.waiters.cancel(ticket.key());
+            inner.store.abandon(ticket)
+        });
+        if abandoned == Some(true) {
+            self.notify(ticket.key(), Changed::Status);
+        }
+    }
+
+    /// Runs an invalidation and refetches the read keys it reports.
+    fn invalidated(self, invalidate: impl FnOnce(&mut Store<Value>) -> Invalidated) -> usize {
+        let Some(result) = self.inner.try_update_value(|inner| invalidate(&mut inner.store)) else {
+            return 0;
+        };
+        for key in &result.refetch {
+            self.start(key, None, false);
+        }
+        if result.matched > 0 {
+            // The snapshot records staleness, so a reload revalidates too.
+            self.schedule_save();
+        }
+        result.matched
+    }
+
+    /// Registers one more reader of `key`; returns its value and status triggers.
+    fn add_reader(self, key: &CacheKey, fetcher: Fetcher) -> Option<(ArcTrigger, ArcTrigger)> {
+        self.inner.try_update_value(|inner| {
+            inner.store.retain(key);
+            let reader = inner.readers.entry(key.clone()).or_insert_with(|| Reader {
+                count: 0,
+                fetcher: fetcher.clone(),
+                value: ArcTrigger::new(),
+                status: ArcTrigger::new(),
+            });
+            reader.count += 1;
+            reader.fetcher = fetcher;
+            (reader.value.clone(), reader.status.clone())
+        })
+    }
+
+    fn remove_reader(self, key: &CacheKey) {
+        self.inner.try_update_value(|inner| {
+            inner.store.release(key);
+            if let Some(reader) = inner.readers.get_mut(key) {
+                reader.count = reader.count.saturating_sub(1);
+                if reader.count == 0 {
+                    inner.readers.remove(key);
+                }
+            }
+        });
+        self.notify_stats();
+    }
+
+    /// Notifies the readers of `key` (outside the store's borrow) and the statistics.
+    fn notify(self, key: &CacheKey, changed: Changed) {
+        let triggers = self.inner.try_with_value(|inner| {
+            let reader = inner.readers.get(key);
+            let value = reader.filter(|_| changed != Changed::Status).map(|r| r.value.clone());
+            let status = reader.filter(|_| changed != Changed::Value).map(|r| r.status.clone());
+            (value, status, inner.stats.clone())
+        });
+        if let Some((value, status, stats)) = triggers {
+            value.iter().chain(status.iter()).chain([&stats]).for_each(ArcTrigger::notify);
+        }
+    }
+
+    fn notify_stats(self) {
+        if let Some(stats) = self.inner.try_with_value(|inner| inner.stats.clone()) {
+            stats.notify();
+        }
+    }
+
+    /// Saves the snapshot once, `save_delay` after the first change since the last save.
+    fn schedule_save(self) {
+        let delay = self
+            .inner
+            .try_update_value(|inner| {
+                let wanted = inner.persist && inner.user.is_some() && !inner.save_armed;
+                inner.save_armed |= wanted;
+                wanted.then_some(inner.save_delay)
+            })
+            .flatten();
+        if let Some(delay) = delay {
+            let save = move || {
+                self.inner.try_update_value(|inner| inner.save_armed = false);
+                self.save_now();
+            };
+            set_timeout(save, delay);
+        }
+    }
+
+    /// Saves the snapshot of the signed-in user now; nothing when nobody is signed in or persistence is off.
+    pub(super) fn save_now(self) {
+        let now = now();
+        let text = self
+            .inner
+            .try_with_value(|inner| {
+                let user = inner.user.filter(|_| inner.persist)?;
+                persist::encode(&inner.store.snapshot_persistable(user, now)).ok()
+            })
+            .flatten();
+        if let Some(text) = text {
+            persist_driver::write(&text);
+        }
+    }
+
+    /// Follows the session: a logout or another user clears the cache and the snapshot; on a sign-in, the keys
+    /// still read (say, by the layout) are fetched again for the new user.
+    pub(super) fn set_user(self, user: Option<UserId>) {
+        let changed = self.inner.try_update_value(|inner| std::mem::replace(&mut inner.user, user) != user);
+        if changed == Some(true) {
+            let read = self.clear_keeping_readers();
+            if user.is_some() {
+                for key in &read {
+                    self.start(key, None, false);
+                }
+            }
+        }
+    }
+}
+
+/// Abandons the ticket of a fetch dropped before its answer.
+struct Pending {
+    cache: DataCache,
+    ticket: Option<Ticket>,
+}
+
+impl Drop for Pending {
+    fn drop(&mut self) {
+        if let Some(ticket) = self.ticket.take() {
+            self.cache.abandon(&ticket);
+        }
+    }
+}
+
+type Receiver = oneshot::Receiver<Outcome>;
+
+/// Callers waiting for the first value of a key, answered all at once by the fetch in flight.
+#[derive(Default)]
+struct Waiters(HashMap<CacheKey, Vec<oneshot::Sender<Outcome>>>);
+
+impl Waiters {
+    /// A receiver of the next outcome of `key`.
+    fn wait(&mut self, key: &CacheKey) -> Receiver {
+        let (sender, receiver) = oneshot::channel();
+        self.0.entry(key.clone()).or_default().push(sender);
+        receiver
+    }
+
+    /// Sends `outcome` to every waiter of `key`.
+    fn settle(&mut self, key: &CacheKey, outcome: &Outcome) {
+        for sender in self.0.remove(key).unwrap_or_default() {
+            let _ = sender.send(outcome.clone());
+        }
+    }
+
+    /// Drops the waiters of `key`: they see a cancellation.
+    fn cancel(&mut self, key: &CacheKey) {
+        self.0.remove(key);
+    }
+
+    fn cancel_all(&mut self) {
+        self.0.clear();
+    }
+}
+
+fn erase<T, F, Fut>(fetcher: F) -> Fetcher
+where
+    T: Serialize + 'static,
+    F: Fn() -> Fut + 'static,
+    Fut: Future<Output = Result<T, ApiError>> + 'static,
+{
+    Rc::new(move || {
+        let answer = fetcher();
+        Box::pin(async move { serde_json::to_value(answer.await?).map_err(|e| ApiError::Decode(e.to_string())) })
+    })
+}
+
+/// Reads a cached JSON value as a `T`.
+fn decode<T: DeserializeOwned>(value: Value) -> Result<T, ApiError> {
+    serde_json::from_value(value).map_err(|e| ApiError::Decode(e.to_string()))
+}
+
+/// Applies `change` to the typed form of `value`; returns `false`, leaving `value` as it was, when `value` is
+/// not a `T`.
+fn patch_typed<T: DeserializeOwned + Serialize>(value: &mut Value, change: impl FnOnce(&mut T)) -> bool {
+    let Ok(mut typed) = T::deserialize(&*value) else {
+        return false;
+    };
+    change(&mut typed);
+    match serde_json::to_value(typed) {
+        Ok(patched) => {
+            *value = patched;
+            true
+        }
+        Err(_) => false,
+    }
+}
+
+/// Approximate bytes of a value: the length of its JSON text, what localStorage would hold.
+fn json_size(value: &Value) -> u64 {
+    serde_json::to_string(value).map_or(0, |text| text.len() as u64)
+}
+
+fn cancelled() -> ApiError {
+    ApiError::Network("the request was cancelled (signed out or closed)".into())
+}
+
+/// Wall-clock now, the store's time unit (persisted `fetched_at` values compare across reloads).
+fn now() -> Millis {
+    Millis::from_f64(js_sys::Date::now())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn key(kind: DataKind) -> CacheKey {
+        CacheKey::new(kind)
+    }
+
+    #[test]
+    fn every_waiter_of_a_key_gets_the_one_outcome() {
+        let mut waiters = Waiters::default();
+        let mut first = waiters.wait(&key(DataKind::Orders));
+        let mut second = waiters.wait(&key(DataKind::Orders));
+        let mut other = waiters.wait(&key(DataKind::Shops));
+        waiters.settle(&key(DataKind::Orders), &Ok(json!([1])));
+        assert_eq!(first.try_recv(), Ok(Some(Ok(json!([1])))));
+        assert_eq!(second.try_recv(), Ok(Some(Ok(json!([1])))));
+        assert_eq!(other.try_recv(), Ok(None), "another key still waits");
+
+        let error = ApiError::Network("down".into());
+        let mut late = waiters.wait(&key(DataKind::Orders));
+        waiters.settle(&key(DataKind::Orders), &Err(error.clone()));
+        assert_eq!(late.try_recv(), Ok(Some(Err(error))), "a settled key starts a new round");
+
+        waiters.cancel_all();
+        assert!(other.try_recv().is_err(), "a cleared cache cancels its waiters");
+    }
+
+    #[test]
+    fn a_typed_patch_changes_only_values_of_its_type() {
+        let mut value = json!(["a"]);
+        assert!(patch_typed(&mut value, |list: &mut Vec<String>| list.push("b".into())));
+        assert_eq!(value, json!(["a", "b"]));
+        assert!(!patch_typed(&mut value, |n: &mut u32| *n += 1), "not a number");
+        assert_eq!(value, json!(["a", "b"]), "left as it was");
+    }
+
+    #[test]
+    fn decoding_errors_are_api_errors_and_sizes_are_json_lengths() {
+        assert_eq!(decode::<u32>(json!(7)), Ok(7));
+        assert!(matches!(decode::<u32>(json!("seven")), Err(ApiError::Decode(_))));
+        assert_eq!(json_size(&json!({"a": 1})), 7);
+    }
+
+    #[test]
+    fn options_default_to_the_spec_policy_with_persistence() {
+        let options = DataCacheOptions::default();
+        assert_eq!(options.policy, CachePolicy::default());
+        assert!(options.persist);
+        assert_eq!(options.save_delay, Duration::from_millis(500));
+    }
+}
