@@ -9,6 +9,7 @@ pub mod auth;
 pub mod cache;
 pub mod components;
 pub mod config;
+pub mod data;
 pub mod nav;
 pub mod pages;
 pub mod realtime;

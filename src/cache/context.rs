@@ -408,6 +408,11 @@ impl DataCache {
         read
     }
 
+    /// The keys holding an entry now (not reactive): what event reducers walk to patch cached values.
+    pub fn keys(self) -> Vec<CacheKey> {
+        self.inner.try_with_value(|inner| inner.store.keys().cloned().collect()).unwrap_or_default()
+    }
+
     /// The statistics now (not reactive).
     pub fn stats(self) -> CacheStats {
         self.inner.try_with_value(|inner| inner.store.stats()).unwrap_or_default()

@@ -82,6 +82,9 @@ pub struct Params {
     filter: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     search: Option<String>,
+    /// The id of one object (a product page, an order page).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    id: Option<i64>,
 }
 
 /// Trims `text`; whitespace only becomes `None`.
@@ -124,6 +127,17 @@ impl Params {
     pub fn search(mut self, search: &str) -> Params {
         self.search = normalise(search);
         self
+    }
+
+    /// Names one object of the kind (a product, an order).
+    pub fn id(mut self, id: i64) -> Params {
+        self.id = Some(id);
+        self
+    }
+
+    /// The object id, if the key names one object.
+    pub fn object_id(&self) -> Option<i64> {
+        self.id
     }
 
     /// The shop the request is scoped to, if any.
@@ -206,6 +220,9 @@ impl fmt::Display for CacheKey {
         }
         if let Some(search) = &p.search {
             field(f, "search", search)?;
+        }
+        if let Some(id) = p.id {
+            field(f, "id", &id.to_string())?;
         }
         Ok(())
     }

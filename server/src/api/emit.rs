@@ -47,7 +47,8 @@ impl Outbox {
         Ok(())
     }
 
-    /// `dashboard_update` for the staff of `shop`, with `notifications` created by the same change.
+    /// `dashboard_update` for the staff of `shop`, with `notifications` created by the same change. The
+    /// notifications are the owner's: when there are some, admins get their own copy without them.
     pub async fn dashboard(
         &mut self,
         conn: &mut SqliteConnection,
@@ -57,11 +58,21 @@ impl Outbox {
     ) -> Result<(), sqlx::Error> {
         let shop_stats = store::stats::shop_stats(conn, shop, now).await?.ok_or(sqlx::Error::RowNotFound)?;
         let timestamp = clock::rfc3339(now);
-        let event = events::append(conn, Audience::shop_staff(shop), |seq| {
-            ServerMsg::DashboardUpdate(DashboardUpdate { shop_stats, notifications, timestamp, seq })
-        })
-        .await?;
-        self.events.push(event);
+        let owner_only = Audience { shop_id: Some(shop), ..Audience::default() };
+        let admins_only = Audience { for_admin: true, ..Audience::default() };
+        let audiences = if notifications.is_empty() {
+            vec![(Audience::shop_staff(shop), Vec::new())]
+        } else {
+            vec![(owner_only, notifications), (admins_only, Vec::new())]
+        };
+        for (audience, notifications) in audiences {
+            let (shop_stats, timestamp) = (shop_stats.clone(), timestamp.clone());
+            let event = events::append(conn, audience, |seq| {
+                ServerMsg::DashboardUpdate(DashboardUpdate { shop_stats, notifications, timestamp, seq })
+            })
+            .await?;
+            self.events.push(event);
+        }
         Ok(())
     }
 

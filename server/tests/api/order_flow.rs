@@ -200,8 +200,19 @@ async fn a_checkout_appends_events_for_the_right_audiences() {
             .iter()
             .any(|e| matches!(e, ServerMsg::OrderUpdate(u) if u.total_orders == staff_update.total_orders))
     );
-    assert!(admin_events.iter().any(|e| matches!(e, ServerMsg::DashboardUpdate(_))));
+    let admin_dashboards: Vec<_> = admin_events
+        .iter()
+        .filter_map(|e| match e {
+            ServerMsg::DashboardUpdate(d) => Some(d),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(admin_dashboards.len(), 1, "one dashboard_update for the admin");
+    assert_eq!(admin_dashboards[0].shop_stats, board.shop_stats);
+    assert!(admin_dashboards[0].notifications.is_empty(), "the owner's notifications stay the owner's");
     assert!(!admin_events.iter().any(|e| matches!(e, ServerMsg::Notification(_))));
+    let owner_dashboards = owner_events.iter().filter(|e| matches!(e, ServerMsg::DashboardUpdate(_))).count();
+    assert_eq!(owner_dashboards, 1, "one dashboard_update for the owner");
 
     // The customer gets their own figures, never the shop's.
     let mine = seen_by(&server, &customer.user, after).await;

@@ -1,0 +1,9 @@
+//! The framework-free core of the dashboard data layer: pure event reducers that patch cached values with
+//! WebSocket events, and the guest cart kept while logged out.
+//!
+//! Invariant: `reducers` and `guest_cart` import no `leptos`, no `web_sys` and read no clock (time is passed in);
+//! they are tested natively.
+
+pub mod guest_cart;
+pub mod queries;
+pub mod reducers;

@@ -1,0 +1,240 @@
+//! Every read of the REST API the dashboards make, as a typed [`Query`]: its cache key, its URL, and the
+//! hooks that read it through the TTL cache.
+//!
+//! Invariant: a query and its cache key determine each other (`Query::from_key(q.key()) == Some(q)`), so the
+//! live layer can refetch any cached key after a resync, and pages never build keys or URLs by hand.
+
+use leptos::prelude::*;
+use protocol::{OrderId, OrderStatus, ProductId, ShopId};
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+
+use crate::api::{self, ApiError};
+use crate::auth::use_auth;
+use crate::cache::context::{UseCachedReturn, fetch_with_cache, use_cached};
+use crate::cache::key::{CacheKey, DataKind, Params};
+
+/// One read of the API.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum Query {
+    /// `GET /api/dashboard` (the shape depends on the role): `Dashboard`.
+    Dashboard,
+    /// `GET /api/products/stats`: `ProductStats`.
+    ProductStats { shop: Option<ShopId> },
+    /// `GET /api/orders`: `Page<Order>`.
+    Orders { page: u32, status: Option<OrderStatus>, shop: Option<ShopId> },
+    /// `GET /api/orders/{id}`: `Order`.
+    Order(OrderId),
+    /// `GET /api/notifications`: `Page<Notification>`.
+    Notifications { page: u32 },
+    /// `GET /api/products`: `Page<Product>`.
+    Products { shop: Option<ShopId>, search: Option<String>, page: u32 },
+    /// `GET /api/products/{id}`: `Product`.
+    Product(ProductId),
+    /// `GET /api/shops`: `Vec<Shop>`.
+    Shops,
+}
+
+impl Query {
+    /// The cache key of this query.
+    pub fn key(&self) -> CacheKey {
+        let params = Params::new();
+        match self {
+            Query::Dashboard => CacheKey::new(DataKind::DashboardData),
+            Query::ProductStats { shop } => CacheKey::with_params(DataKind::ProductStats, with_shop(params, *shop)),
+            Query::Orders { page, status, shop } => {
+                let params = with_shop(params.page(*page), *shop);
+                let params = match status {
+                    Some(status) => params.filter(status.as_str()),
+                    None => params,
+                };
+                CacheKey::with_params(DataKind::Orders, params)
+            }
+            Query::Order(id) => CacheKey::with_params(DataKind::Orders, params.id(id.0)),
+            Query::Notifications { page } => CacheKey::with_params(DataKind::Notifications, params.page(*page)),
+            Query::Products { shop, search, page } => {
+                let params = with_shop(params.page(*page), *shop).search(search.as_deref().unwrap_or(""));
+                CacheKey::with_params(DataKind::Products, params)
+            }
+            Query::Product(id) => CacheKey::with_params(DataKind::Products, params.id(id.0)),
+            Query::Shops => CacheKey::new(DataKind::Shops),
+        }
+    }
+
+    /// The query a cache key stands for (`None` for a key no query makes).
+    pub fn from_key(key: &CacheKey) -> Option<Query> {
+        let p = &key.params;
+        let page = p.page_number();
+        Some(match (key.kind, p.object_id()) {
+            (DataKind::DashboardData, None) => Query::Dashboard,
+            (DataKind::ProductStats, None) => Query::ProductStats { shop: p.shop_id() },
+            (DataKind::Orders, Some(id)) => Query::Order(OrderId(id)),
+            (DataKind::Orders, None) => Query::Orders {
+                page: page?,
+                status: match p.filter_text() {
+                    Some(text) => Some(OrderStatus::parse(text)?),
+                    None => None,
+                },
+                shop: p.shop_id(),
+            },
+            (DataKind::Notifications, None) => Query::Notifications { page: page? },
+            (DataKind::Products, Some(id)) => Query::Product(ProductId(id)),
+            (DataKind::Products, None) => {
+                Query::Products { shop: p.shop_id(), search: p.search_text().map(str::to_owned), page: page? }
+            }
+            (DataKind::Shops, None) => Query::Shops,
+            _ => return None,
+        })
+    }
+
+    /// The API path (under the API base URL) this query reads.
+    pub fn path(&self) -> String {
+        let mut query = QueryString::default();
+        let path = match self {
+            Query::Dashboard => "/dashboard".to_owned(),
+            Query::ProductStats { shop } => {
+                query.push("shop_id", shop.map(|s| s.to_string()));
+                "/products/stats".to_owned()
+            }
+            Query::Orders { page, status, shop } => {
+                query.push("page", Some(page.to_string()));
+                query.push("status", status.map(|s| s.as_str().to_owned()));
+                query.push("shop_id", shop.map(|s| s.to_string()));
+                "/orders".to_owned()
+            }
+            Query::Order(id) => format!("/orders/{id}"),
+            Query::Notifications { page } => {
+                query.push("page", Some(page.to_string()));
+                "/notifications".to_owned()
+            }
+            Query::Products { shop, search, page } => {
+                query.push("shop_id", shop.map(|s| s.to_string()));
+                query.push("q", search.clone());
+                query.push("page", Some(page.to_string()));
+                "/products".to_owned()
+            }
+            Query::Product(id) => format!("/products/{id}"),
+            Query::Shops => "/shops".to_owned(),
+        };
+        format!("{path}{}", query.finish())
+    }
+}
+
+fn with_shop(params: Params, shop: Option<ShopId>) -> Params {
+    match shop {
+        Some(shop) => params.shop(shop),
+        None => params,
+    }
+}
+
+#[derive(Default)]
+struct QueryString(Vec<String>);
+
+impl QueryString {
+    fn push(&mut self, name: &str, value: Option<String>) {
+        if let Some(value) = value.filter(|v| !v.is_empty()) {
+            self.0.push(format!("{name}={}", encode(&value)));
+        }
+    }
+
+    fn finish(self) -> String {
+        if self.0.is_empty() { String::new() } else { format!("?{}", self.0.join("&")) }
+    }
+}
+
+fn encode(value: &str) -> String {
+    let mut out = String::with_capacity(value.len());
+    for byte in value.bytes() {
+        match byte {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => out.push(byte as char),
+            _ => out.push_str(&format!("%{byte:02X}")),
+        }
+    }
+    out
+}
+
+/// Reads `query` through the cache, reactively: loading, value, error, refetch. Only components reading
+/// this query's key re-render when it changes.
+pub fn use_query<T>(query: Query) -> UseCachedReturn<T>
+where
+    T: DeserializeOwned + Serialize + Send + Sync + 'static,
+{
+    let auth = use_auth();
+    let path = query.path();
+    use_cached(query.key(), move || {
+        let path = path.clone();
+        let token = auth.token();
+        async move { api::get_json::<T>(&path, token.as_deref()).await }
+    })
+}
+
+/// Fetches `query` through the cache (fresh: no request; stale: the cached value now, refetched behind).
+pub async fn fetch_query<T>(query: Query, token: Option<String>) -> Result<T, ApiError>
+where
+    T: DeserializeOwned + Serialize + 'static,
+{
+    let path = query.path();
+    fetch_with_cache(query.key(), move || {
+        let path = path.clone();
+        let token = token.clone();
+        async move { api::get_json::<T>(&path, token.as_deref()).await }
+    })
+    .await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn all() -> Vec<Query> {
+        vec![
+            Query::Dashboard,
+            Query::ProductStats { shop: None },
+            Query::ProductStats { shop: Some(ShopId(2)) },
+            Query::Orders { page: 1, status: None, shop: None },
+            Query::Orders { page: 3, status: Some(OrderStatus::Shipped), shop: Some(ShopId(1)) },
+            Query::Order(OrderId(17)),
+            Query::Notifications { page: 1 },
+            Query::Products { shop: None, search: None, page: 1 },
+            Query::Products { shop: Some(ShopId(3)), search: Some("red shoes & socks".into()), page: 2 },
+            Query::Product(ProductId(5)),
+            Query::Shops,
+        ]
+    }
+
+    #[test]
+    fn every_query_round_trips_through_its_key() {
+        for query in all() {
+            assert_eq!(Query::from_key(&query.key()), Some(query.clone()), "{query:?}");
+        }
+    }
+
+    #[test]
+    fn distinct_queries_have_distinct_keys() {
+        let keys: std::collections::HashSet<CacheKey> = all().iter().map(Query::key).collect();
+        assert_eq!(keys.len(), all().len());
+    }
+
+    #[test]
+    fn paths_carry_the_parameters_encoded() {
+        assert_eq!(Query::Dashboard.path(), "/dashboard");
+        assert_eq!(
+            Query::Products { shop: Some(ShopId(3)), search: Some("red shoes & socks".into()), page: 2 }.path(),
+            "/products?shop_id=3&q=red%20shoes%20%26%20socks&page=2"
+        );
+        assert_eq!(
+            Query::Orders { page: 1, status: Some(OrderStatus::Paid), shop: None }.path(),
+            "/orders?page=1&status=paid"
+        );
+        assert_eq!(Query::Product(ProductId(5)).path(), "/products/5");
+        assert_eq!(Query::ProductStats { shop: None }.path(), "/products/stats");
+    }
+
+    #[test]
+    fn keys_no_query_makes_are_refused() {
+        let unpaged = CacheKey::new(DataKind::Orders);
+        assert_eq!(Query::from_key(&unpaged), None);
+        let bad_status = CacheKey::with_params(DataKind::Orders, Params::new().page(1).filter("lost"));
+        assert_eq!(Query::from_key(&bad_status), None);
+    }
+}
