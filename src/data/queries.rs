@@ -4,7 +4,6 @@
 //! Invariant: a query and its cache key determine each other (`Query::from_key(q.key()) == Some(q)`), so the
 //! live layer can refetch any cached key after a resync, and pages never build keys or URLs by hand.
 
-use leptos::prelude::*;
 use protocol::{OrderId, OrderStatus, ProductId, ShopId};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
