@@ -9,8 +9,10 @@ use leptos_router::path;
 use crate::auth::{provide_auth, use_auth};
 use crate::cache::context::{DataCacheOptions, provide_data_cache};
 use crate::components::layout::Layout;
+use crate::components::toast::provide_toasts;
 use crate::nav::home_of;
 use crate::pages::{AdminPage, CustomerPage, LoginPage, NotFound, OwnerPage};
+use crate::realtime::context::{UseWebSocketOptions, provide_websocket};
 
 /// The title of the app, shown in the header and on the login page.
 pub const APP_TITLE: &str = "IziShopin Live";
@@ -19,6 +21,8 @@ pub const APP_TITLE: &str = "IziShopin Live";
 #[component]
 pub fn App() -> impl IntoView {
     provide_auth();
+    provide_toasts();
+    provide_websocket(UseWebSocketOptions::default());
     provide_data_cache(DataCacheOptions::default());
     view! {
         <Router>

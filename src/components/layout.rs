@@ -7,6 +7,8 @@ use protocol::Role;
 
 use crate::app::APP_TITLE;
 use crate::auth::use_auth;
+use crate::components::connection_badge::ConnectionBadge;
+use crate::components::toast::ToastHost;
 
 /// Wraps every page.
 #[component]
@@ -32,6 +34,7 @@ pub fn Layout(children: Children) -> impl IntoView {
                 </Show>
             </nav>
             <div class="session">
+                <ConnectionBadge/>
                 <Show
                     when=move || role().is_some()
                     fallback=|| view! { <A href="/login" attr:class="button">"Log in"</A> }
@@ -42,5 +45,6 @@ pub fn Layout(children: Children) -> impl IntoView {
             </div>
         </header>
         <main class="page">{children()}</main>
+        <ToastHost/>
     }
 }

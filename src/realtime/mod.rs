@@ -4,4 +4,6 @@
 //! and randomness are passed in, so every timing rule is tested natively by stepping time.
 
 pub mod backoff;
+pub mod context;
+pub mod driver;
 pub mod machine;

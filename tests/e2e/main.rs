@@ -2,5 +2,6 @@
 //! Chromium. Each module is one area of the product.
 #![cfg(not(target_arch = "wasm32"))]
 
+mod realtime;
 mod shell;
 mod support;

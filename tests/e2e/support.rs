@@ -100,3 +100,168 @@ where
         std::panic::resume_unwind(error.into_panic());
     }
 }
+
+/// A server the test can kill and start again on the same port and database, as a crashed and restarted
+/// process: it runs on its own thread and runtime, so that killing it drops every connection at once
+/// (upgraded WebSockets included, which a graceful shutdown would leave running).
+pub struct RestartableServer {
+    pub base_url: String,
+    pub port: u16,
+    stop: Option<oneshot::Sender<()>>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+/// Where a [`RestartableServer`] keeps its data, and how it is configured; lives across restarts.
+pub struct ServerData {
+    pub config: Config,
+    _dir: tempfile::TempDir,
+}
+
+/// A configuration on a fresh SQLite file with a fixed JWT secret (so tokens outlive a restart), serving the
+/// workspace's built `dist/` on a free port.
+pub fn server_data() -> ServerData {
+    let dist_dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("dist");
+    assert!(
+        dist_dir.join("index.html").is_file(),
+        "{} has no index.html: build the app first (scripts/test does: trunk build --release)",
+        dist_dir.display()
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let database_url = format!("sqlite://{}", dir.path().join("e2e.db").display());
+    let config = Config { port: 0, dist_dir, database_url, jwt_secret: Some("e2e-secret".into()), ..Config::default() };
+    ServerData { config, _dir: dir }
+}
+
+/// Starts the server with `data`'s configuration on `port` (0: a free one).
+pub async fn start_server_on(port: u16, data: &ServerData) -> RestartableServer {
+    let config = Config { port, ..data.config.clone() };
+    let (ready, started) = oneshot::channel::<Result<u16, String>>();
+    let (stop, stopped) = oneshot::channel::<()>();
+    let thread = std::thread::spawn(move || {
+        let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
+        runtime.block_on(async move {
+            match Application::build(&config).await {
+                Ok(app) => {
+                    let _ = ready.send(Ok(app.port()));
+                    tokio::spawn(app.run_until(std::future::pending()));
+                    let _ = stopped.await;
+                }
+                Err(error) => {
+                    let _ = ready.send(Err(format!("{error:#}")));
+                }
+            }
+        });
+        // Drops every task: the listener and all connections close at once.
+        runtime.shutdown_timeout(Duration::from_secs(5));
+    });
+    let port = started.await.expect("the server thread answers").expect("the server starts");
+    RestartableServer { base_url: format!("http://127.0.0.1:{port}"), port, stop: Some(stop), thread: Some(thread) }
+}
+
+impl RestartableServer {
+    /// Stops the server abruptly and waits until its port is free again.
+    pub async fn kill(mut self) {
+        let _ = self.stop.take().map(|stop| stop.send(()));
+        if let Some(thread) = self.thread.take() {
+            tokio::task::spawn_blocking(move || thread.join()).await.unwrap().expect("the server thread ends");
+        }
+    }
+}
+
+impl Drop for RestartableServer {
+    fn drop(&mut self) {
+        // Outside `kill` (a failed test): stop without waiting for the thread.
+        let _ = self.stop.take().map(|stop| stop.send(()));
+    }
+}
+
+/// An HTTP/1.1 JSON request with a blocking socket (the tests need a handful, not a client library):
+/// answers the status and the body parsed as JSON (`Null` when empty).
+pub async fn http_json(
+    method: &str,
+    url: &str,
+    token: Option<&str>,
+    body: Option<serde_json::Value>,
+) -> (u16, serde_json::Value) {
+    let (method, url, token) = (method.to_owned(), url.to_owned(), token.map(str::to_owned));
+    tokio::task::spawn_blocking(move || blocking_http_json(&method, &url, token.as_deref(), body)).await.unwrap()
+}
+
+fn blocking_http_json(
+    method: &str,
+    url: &str,
+    token: Option<&str>,
+    body: Option<serde_json::Value>,
+) -> (u16, serde_json::Value) {
+    use std::io::{Read, Write};
+    let rest = url.strip_prefix("http://").expect("an http:// URL");
+    let (host, path) = rest.split_at(rest.find('/').unwrap_or(rest.len()));
+    let path = if path.is_empty() { "/" } else { path };
+    let body = body.map(|b| b.to_string()).unwrap_or_default();
+    let mut request = format!(
+        "{method} {path} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\nAccept: application/json\r\n\
+         Content-Type: application/json\r\nContent-Length: {}\r\n",
+        body.len()
+    );
+    if let Some(token) = token {
+        request.push_str(&format!("Authorization: Bearer {token}\r\n"));
+    }
+    request.push_str("\r\n");
+    request.push_str(&body);
+    let mut stream = std::net::TcpStream::connect(host).unwrap_or_else(|e| panic!("cannot connect to {host}: {e}"));
+    stream.set_read_timeout(Some(Duration::from_secs(30))).unwrap();
+    stream.write_all(request.as_bytes()).unwrap();
+    let mut answer = Vec::new();
+    stream.read_to_end(&mut answer).unwrap();
+    let answer = String::from_utf8(answer).expect("a UTF-8 answer");
+    let (head, payload) = answer.split_once("\r\n\r\n").expect("an HTTP answer");
+    let status: u16 = head.split(' ').nth(1).and_then(|s| s.parse().ok()).expect("a status line");
+    let chunked = head.lines().any(|l| l.to_ascii_lowercase().starts_with("transfer-encoding: chunked"));
+    let payload = if chunked { dechunk(payload) } else { payload.to_owned() };
+    let value = if payload.trim().is_empty() {
+        serde_json::Value::Null
+    } else {
+        serde_json::from_str(&payload).unwrap_or_else(|e| panic!("{method} {url}: not JSON ({e}): {payload}"))
+    };
+    (status, value)
+}
+
+fn dechunk(mut payload: &str) -> String {
+    let mut out = String::new();
+    while let Some((size, rest)) = payload.split_once("\r\n") {
+        let size = usize::from_str_radix(size.trim(), 16).unwrap_or(0);
+        if size == 0 {
+            break;
+        }
+        out.push_str(&rest[..size]);
+        payload = rest[size..].trim_start_matches("\r\n");
+    }
+    out
+}
+
+/// Signs in through the REST API: the answer of `POST /api/auth/login`.
+pub async fn api_login(base_url: &str, email: &str, password: &str) -> protocol::LoginResponse {
+    let body = serde_json::json!({ "email": email, "password": password });
+    let (status, answer) = http_json("POST", &format!("{base_url}/api/auth/login"), None, Some(body)).await;
+    assert_eq!(status, 200, "login of {email}: {answer}");
+    serde_json::from_value(answer).expect("a LoginResponse")
+}
+
+/// Signs in through the real login page and waits for the role's home page at `expected_path`.
+pub async fn browser_login(browser: &Client, base_url: &str, email: &str, password: &str, expected_path: &str) {
+    use fantoccini::Locator;
+    browser.goto(&format!("{base_url}/login")).await.unwrap();
+    let wait = Duration::from_secs(20);
+    let field = browser.wait().at_most(wait).for_element(Locator::Css("input[type=email]")).await.unwrap();
+    field.send_keys(email).await.unwrap();
+    browser.find(Locator::Css("input[type=password]")).await.unwrap().send_keys(password).await.unwrap();
+    browser.find(Locator::Css("button[type=submit]")).await.unwrap().click().await.unwrap();
+    let deadline = Instant::now() + wait;
+    loop {
+        if browser.current_url().await.unwrap().path() == expected_path {
+            return;
+        }
+        assert!(Instant::now() < deadline, "the login did not reach {expected_path}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
