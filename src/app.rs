@@ -9,6 +9,7 @@ use leptos_router::path;
 use crate::auth::{provide_auth, use_auth};
 use crate::cache::context::{DataCacheOptions, provide_data_cache};
 use crate::components::layout::Layout;
+use crate::data::live::provide_live_updates;
 use crate::components::toast::provide_toasts;
 use crate::nav::home_of;
 use crate::pages::{AdminPage, CustomerPage, LoginPage, NotFound, OwnerPage};
@@ -24,6 +25,7 @@ pub fn App() -> impl IntoView {
     provide_toasts();
     provide_websocket(UseWebSocketOptions::default());
     provide_data_cache(DataCacheOptions::default());
+    provide_live_updates();
     view! {
         <Router>
             <Layout>

@@ -4,6 +4,8 @@
 //! Invariant: `reducers` and `guest_cart` import no `leptos`, no `web_sys` and read no clock (time is passed in);
 //! they are tested natively.
 
+pub mod dashboard;
 pub mod guest_cart;
+pub mod live;
 pub mod queries;
 pub mod reducers;

@@ -1,0 +1,286 @@
+//! `use_dashboard_data(role)`: the spec's dashboard data hook. Per-role fetchers through the TTL cache, batch
+//! fetches, real-time subscriptions for the role's message types, refresh, connection status and preloading.
+//!
+//! Invariant: which queries a role reads and which topics it listens to are decided by the pure functions
+//! [`query_for`], [`preload_queries`] and [`topics_for`]; the hook only runs them.
+
+use futures::future::join_all;
+use leptos::prelude::*;
+use protocol::{Dashboard, Notification, Order, Page, Product, ProductStats, Role, ServerMsg, Shop, ShopId, Topic};
+
+use crate::api::ApiError;
+use crate::auth::use_auth;
+use crate::cache::context::use_data_cache;
+use crate::data::queries::{Query, fetch_query};
+use crate::realtime::context::{Subscription, use_websocket};
+use crate::realtime::machine::Status;
+
+/// The dashboards of the spec: `shop-owner`, `admin`, `customer`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum DashboardRole {
+    ShopOwner,
+    Admin,
+    Customer,
+}
+
+impl DashboardRole {
+    /// The dashboard of a signed-in role.
+    pub fn of(role: Role) -> Self {
+        match role {
+            Role::Owner => DashboardRole::ShopOwner,
+            Role::Admin => DashboardRole::Admin,
+            Role::Customer => DashboardRole::Customer,
+        }
+    }
+
+    /// The spec's name of the dashboard.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DashboardRole::ShopOwner => "shop-owner",
+            DashboardRole::Admin => "admin",
+            DashboardRole::Customer => "customer",
+        }
+    }
+}
+
+/// What a dashboard reads (the spec's `shopData`, `productStats`, `orders`, …).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum DataType {
+    /// The role's dashboard summary (`GET /api/dashboard`).
+    ShopData,
+    ProductStats,
+    /// The first page of the orders the role may see.
+    Orders,
+    Notifications,
+    /// The first page of the products the role works with (an owner: their shop's).
+    Products,
+    Shops,
+}
+
+impl DataType {
+    /// Every data type.
+    pub const ALL: [DataType; 6] = [
+        DataType::ShopData,
+        DataType::ProductStats,
+        DataType::Orders,
+        DataType::Notifications,
+        DataType::Products,
+        DataType::Shops,
+    ];
+}
+
+/// A fetched value of one [`DataType`].
+#[derive(Debug, Clone, PartialEq)]
+pub enum DashboardValue {
+    ShopData(Dashboard),
+    ProductStats(ProductStats),
+    Orders(Page<Order>),
+    Notifications(Page<Notification>),
+    Products(Page<Product>),
+    Shops(Vec<Shop>),
+}
+
+/// The query that reads `kind` for `role` (`shop`: the owner's shop).
+pub fn query_for(role: DashboardRole, kind: DataType, shop: Option<ShopId>) -> Query {
+    let own_shop = match role {
+        DashboardRole::ShopOwner => shop,
+        _ => None,
+    };
+    match kind {
+        DataType::ShopData => Query::Dashboard,
+        DataType::ProductStats => Query::ProductStats { shop: own_shop },
+        DataType::Orders => Query::Orders { page: 1, status: None, shop: None },
+        DataType::Notifications => Query::Notifications { page: 1 },
+        DataType::Products => Query::Products { shop: own_shop, search: None, page: 1 },
+        DataType::Shops => Query::Shops,
+    }
+}
+
+/// The data types a role's dashboard shows, in the order it needs them.
+pub fn data_types_of(role: DashboardRole) -> &'static [DataType] {
+    match role {
+        DashboardRole::ShopOwner => {
+            &[DataType::ShopData, DataType::Orders, DataType::Products, DataType::Notifications, DataType::ProductStats]
+        }
+        DashboardRole::Admin => &[DataType::ShopData, DataType::Shops, DataType::Orders],
+        DashboardRole::Customer => &[DataType::ShopData, DataType::Products, DataType::Shops, DataType::Orders],
+    }
+}
+
+/// What a role visits next, warmed in the background: the owner's notifications page, the admin's product
+/// catalog, the customer's orders and notifications.
+pub fn preload_queries(role: DashboardRole, shop: Option<ShopId>) -> Vec<Query> {
+    let mut queries: Vec<Query> = data_types_of(role).iter().map(|kind| query_for(role, *kind, shop)).collect();
+    match role {
+        DashboardRole::ShopOwner => queries.push(Query::Orders { page: 2, status: None, shop: None }),
+        DashboardRole::Admin => queries.push(Query::Products { shop: None, search: None, page: 1 }),
+        DashboardRole::Customer => queries.push(Query::Notifications { page: 1 }),
+    }
+    queries
+}
+
+/// The message types a role's dashboard listens to.
+pub fn topics_for(role: DashboardRole) -> &'static [Topic] {
+    match role {
+        DashboardRole::ShopOwner => &[Topic::Dashboard, Topic::Orders, Topic::Products, Topic::Notifications],
+        DashboardRole::Admin => &[Topic::Dashboard, Topic::Orders, Topic::Products],
+        DashboardRole::Customer => &[Topic::Orders, Topic::Products, Topic::Notifications],
+    }
+}
+
+/// Undoes [`UseDashboardDataReturn::setup_realtime_updates`] when dropped or called.
+#[must_use = "dropping the cleanup unsubscribes at once"]
+pub struct RealtimeCleanup(Vec<Subscription>);
+
+impl RealtimeCleanup {
+    /// Unsubscribes now.
+    pub fn cleanup(self) {}
+
+    /// Keeps the subscriptions until the current component unmounts.
+    pub fn keep(self) {
+        self.0.into_iter().for_each(Subscription::keep);
+    }
+}
+
+/// What [`use_dashboard_data`] returns: a `Copy` handle.
+#[derive(Debug, Clone, Copy)]
+pub struct UseDashboardDataReturn {
+    role: DashboardRole,
+}
+
+/// The data hook of a role's dashboard. Reads the session, the cache and the WebSocket contexts.
+pub fn use_dashboard_data(role: DashboardRole) -> UseDashboardDataReturn {
+    UseDashboardDataReturn { role }
+}
+
+impl UseDashboardDataReturn {
+    fn shop(&self) -> Option<ShopId> {
+        use_auth().session().with_untracked(|s| s.as_ref().and_then(|s| s.user.shop_id))
+    }
+
+    fn token(&self) -> Option<String> {
+        use_auth().token()
+    }
+
+    /// The role this hook was made for.
+    pub fn role(&self) -> DashboardRole {
+        self.role
+    }
+
+    /// Fetches one data type through the cache (fresh: no request).
+    pub async fn fetch_data(&self, kind: DataType) -> Result<DashboardValue, ApiError> {
+        let query = query_for(self.role, kind, self.shop());
+        let token = self.token();
+        Ok(match kind {
+            DataType::ShopData => DashboardValue::ShopData(fetch_query(query, token).await?),
+            DataType::ProductStats => DashboardValue::ProductStats(fetch_query(query, token).await?),
+            DataType::Orders => DashboardValue::Orders(fetch_query(query, token).await?),
+            DataType::Notifications => DashboardValue::Notifications(fetch_query(query, token).await?),
+            DataType::Products => DashboardValue::Products(fetch_query(query, token).await?),
+            DataType::Shops => DashboardValue::Shops(fetch_query(query, token).await?),
+        })
+    }
+
+    /// Fetches several data types concurrently, in one round of requests; results in the order asked.
+    pub async fn fetch_multiple_data(&self, kinds: &[DataType]) -> Vec<(DataType, Result<DashboardValue, ApiError>)> {
+        let this = *self;
+        let fetches = kinds.iter().map(move |kind| async move { (*kind, this.fetch_data(*kind).await) });
+        join_all(fetches).await
+    }
+
+    /// Calls `callback` with each real-time message of the role's types; the returned cleanup unsubscribes
+    /// (keep it with `.keep()` to tie it to the component). The cache is kept up to date by the live layer
+    /// whether or not anyone calls this: use it for effects such as toasts.
+    pub fn setup_realtime_updates(&self, callback: impl Fn(Topic, &ServerMsg) + Clone + 'static) -> RealtimeCleanup {
+        let ws = use_websocket();
+        let subscriptions = topics_for(self.role)
+            .iter()
+            .map(|topic| {
+                let (topic, callback) = (*topic, callback.clone());
+                ws.subscribe(topic, move |msg| callback(topic, msg))
+            })
+            .collect();
+        RealtimeCleanup(subscriptions)
+    }
+
+    /// Marks every value of the role's dashboard stale; those on screen refetch in the background.
+    pub fn refresh_all_data(&self) -> usize {
+        let cache = use_data_cache();
+        let keys: Vec<_> = preload_queries(self.role, self.shop()).iter().map(Query::key).collect();
+        cache.invalidate_many(keys.iter())
+    }
+
+    /// The WebSocket's status now (state, transport, attempts, connected since, counters).
+    pub fn get_connection_status(&self) -> Status {
+        use_websocket().status.get_untracked()
+    }
+
+    /// Warms the cache for what the role shows and visits next, in the background (fresh values cost nothing).
+    pub fn preload(&self) {
+        let this = *self;
+        let queries = preload_queries(self.role, self.shop());
+        let token = self.token();
+        leptos::task::spawn_local(async move {
+            let fetches = queries.into_iter().map(|query| {
+                let token = token.clone();
+                async move { this.warm(query, token).await }
+            });
+            join_all(fetches).await;
+        });
+    }
+
+    async fn warm(&self, query: Query, token: Option<String>) {
+        // The value goes to the cache; a failure shows up on the page that reads it.
+        let _ = match &query {
+            Query::Dashboard => fetch_query::<Dashboard>(query, token).await.map(drop),
+            Query::ProductStats { .. } => fetch_query::<ProductStats>(query, token).await.map(drop),
+            Query::Orders { .. } => fetch_query::<Page<Order>>(query, token).await.map(drop),
+            Query::Order(_) => fetch_query::<Order>(query, token).await.map(drop),
+            Query::Notifications { .. } => fetch_query::<Page<Notification>>(query, token).await.map(drop),
+            Query::Products { .. } => fetch_query::<Page<Product>>(query, token).await.map(drop),
+            Query::Product(_) => fetch_query::<Product>(query, token).await.map(drop),
+            Query::Shops => fetch_query::<Vec<Shop>>(query, token).await.map(drop),
+        };
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn owners_read_their_own_shop_and_others_the_platform() {
+        let shop = Some(ShopId(2));
+        assert_eq!(
+            query_for(DashboardRole::ShopOwner, DataType::Products, shop),
+            Query::Products { shop, search: None, page: 1 }
+        );
+        assert_eq!(query_for(DashboardRole::ShopOwner, DataType::ProductStats, shop), Query::ProductStats { shop });
+        assert_eq!(
+            query_for(DashboardRole::Admin, DataType::Products, shop),
+            Query::Products { shop: None, search: None, page: 1 }
+        );
+        assert_eq!(query_for(DashboardRole::Customer, DataType::ShopData, None), Query::Dashboard);
+    }
+
+    #[test]
+    fn preloading_covers_the_dashboard_and_the_next_page_without_repeats() {
+        for role in [DashboardRole::ShopOwner, DashboardRole::Admin, DashboardRole::Customer] {
+            let queries = preload_queries(role, Some(ShopId(1)));
+            for kind in data_types_of(role) {
+                assert!(queries.contains(&query_for(role, *kind, Some(ShopId(1)))), "{role:?} {kind:?}");
+            }
+            let unique: std::collections::HashSet<_> = queries.iter().map(Query::key).collect();
+            assert_eq!(unique.len(), queries.len(), "{role:?} preloads a query twice");
+            assert!(queries.len() > data_types_of(role).len(), "{role:?} warms something it visits next");
+        }
+    }
+
+    #[test]
+    fn each_role_listens_to_what_it_shows() {
+        assert_eq!(topics_for(DashboardRole::ShopOwner), Topic::ALL);
+        assert!(!topics_for(DashboardRole::Admin).contains(&Topic::Notifications), "owners' notifications are theirs");
+        assert!(!topics_for(DashboardRole::Customer).contains(&Topic::Dashboard), "shop figures are not for customers");
+        assert_eq!(DashboardRole::of(Role::Owner).as_str(), "shop-owner");
+    }
+}

@@ -1,0 +1,78 @@
+//! The live layer: every event the WebSocket delivers patches every cached query in place through the pure
+//! reducers, and a resync invalidates every cached query (those on screen refetch in the background).
+//!
+//! Invariant: mounted once, in `App`; pages never apply events themselves: they read queries and re-render
+//! when the cache changes. Only values an event changes are written, so unrelated readers do not re-render.
+
+use protocol::{Dashboard, Notification, Order, Page, Product, ProductStats, ServerMsg, Topic};
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+
+use crate::cache::context::{DataCache, use_data_cache};
+use crate::cache::key::CacheKey;
+use crate::data::queries::Query;
+use crate::data::reducers::{Applied, OrderFilter, ProductFilter, Reduce};
+use crate::realtime::context::use_websocket;
+
+/// Subscribes to every topic and keeps the cache in step with the events. Call once, in `App`, after the
+/// WebSocket and cache contexts.
+pub fn provide_live_updates() {
+    let ws = use_websocket();
+    let cache = use_data_cache();
+    for topic in Topic::ALL {
+        ws.subscribe(topic, move |event| {
+            apply_event(cache, event);
+        })
+        .keep();
+    }
+    ws.on_resync(move || {
+        let keys = cache.keys();
+        cache.invalidate_many(keys.iter());
+    })
+    .keep();
+}
+
+/// Applies `event` to every cached query it concerns; returns how many values changed. Values the reducers
+/// cannot patch exactly are invalidated (refetched if on screen).
+pub fn apply_event(cache: DataCache, event: &ServerMsg) -> usize {
+    let mut changed = 0;
+    for key in cache.keys() {
+        let Some(query) = Query::from_key(&key) else { continue };
+        let outcome = match &query {
+            Query::Dashboard => reduce_key::<Dashboard>(cache, &key, &(), event),
+            Query::ProductStats { .. } => reduce_key::<ProductStats>(cache, &key, &(), event),
+            Query::Orders { status, shop, .. } => {
+                let filter = OrderFilter { shop_id: *shop, status: *status };
+                reduce_key::<Page<Order>>(cache, &key, &filter, event)
+            }
+            Query::Order(_) => reduce_key::<Order>(cache, &key, &(), event),
+            Query::Notifications { .. } => reduce_key::<Page<Notification>>(cache, &key, &(), event),
+            Query::Products { shop, search, .. } => {
+                let filter = ProductFilter::new(*shop, search.as_deref());
+                reduce_key::<Page<Product>>(cache, &key, &filter, event)
+            }
+            Query::Product(_) => reduce_key::<Product>(cache, &key, &(), event),
+            Query::Shops => Applied::Unchanged,
+        };
+        if outcome.is_changed() {
+            changed += 1;
+        }
+        if matches!(outcome, Applied::Stale | Applied::Gone) {
+            cache.invalidate(&key);
+        }
+    }
+    changed
+}
+
+/// Runs the reducer of `T` on the cached value of `key`, writing it back only when it changed.
+fn reduce_key<T>(cache: DataCache, key: &CacheKey, scope: &T::Scope, event: &ServerMsg) -> Applied
+where
+    T: Reduce + DeserializeOwned + Serialize,
+{
+    let Some(mut value) = cache.get::<T>(key) else { return Applied::Unchanged };
+    let outcome = value.reduce(scope, event);
+    if outcome.is_changed() {
+        cache.update::<T>(key, move |cached| *cached = value);
+    }
+    outcome
+}
