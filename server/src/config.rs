@@ -51,6 +51,9 @@ pub struct Config {
     /// Failed logins per client address within `login_window_secs` before 429 (`login_max_failures`).
     pub login_max_failures: u32,
     pub login_window: Duration,
+    /// Extra latency added to every `/api` answer (`api_delay_ms`), 0 by default: simulates a slow network for
+    /// demos and for tests of what the app shows before the network answers.
+    pub api_delay: Duration,
 }
 
 impl Default for Config {
@@ -74,6 +77,7 @@ impl Default for Config {
             ws_queue: 256,
             login_max_failures: 5,
             login_window: Duration::from_secs(60),
+            api_delay: Duration::ZERO,
         }
     }
 }
@@ -98,6 +102,7 @@ pub const SETTINGS: &[&str] = &[
     "ws_queue",
     "login_max_failures",
     "login_window_secs",
+    "api_delay_ms",
 ];
 
 impl Config {
@@ -168,6 +173,7 @@ impl Config {
             "ws_queue" => self.ws_queue = parse_positive(value)? as usize,
             "login_max_failures" => self.login_max_failures = parse_positive(value)? as u32,
             "login_window_secs" => self.login_window = Duration::from_secs(parse_positive(value)?),
+            "api_delay_ms" => self.api_delay = Duration::from_millis(parse_number(value)?),
             other => bail!("unknown setting `{other}` (known: {})", SETTINGS.join(", ")),
         }
         Ok(())

@@ -6,6 +6,7 @@
 use std::net::SocketAddr;
 use std::path::Path;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use anyhow::Context;
@@ -51,6 +52,7 @@ impl Application {
         let bound_port = listener.local_addr().context("the bound address")?.port();
         let config = Config { port: bound_port, ..config.clone() };
         let login_limiter = Arc::new(LoginLimiter::new(config.login_max_failures, config.login_window));
+        let api_delay_ms = Arc::new(AtomicU64::new(config.api_delay.as_millis() as u64));
         let state = AppState {
             db,
             keys: Arc::new(keys),
@@ -58,6 +60,7 @@ impl Application {
             config: Arc::new(config),
             login_limiter,
             metrics: Arc::default(),
+            api_delay_ms,
         };
         Ok(Self { listener, state, tls })
     }
@@ -100,10 +103,24 @@ pub fn app(state: AppState) -> Router {
         .nest("/api", crate::api::router())
         .route("/ws", axum::routing::get(crate::ws::handler))
         .fallback_service(static_files)
+        .layer(axum::middleware::from_fn_with_state(state.clone(), delay_api))
         .layer(axum::middleware::from_fn_with_state(state.clone(), crate::metrics::count))
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .layer(TraceLayer::new_for_http())
         .with_state(state)
+}
+
+/// Holds `/api` answers back by the configured delay (0: not at all).
+async fn delay_api(
+    axum::extract::State(state): axum::extract::State<AppState>,
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    let delay = state.api_delay_ms.load(Ordering::Relaxed);
+    if delay > 0 && request.uri().path().starts_with("/api/") {
+        tokio::time::sleep(Duration::from_millis(delay)).await;
+    }
+    next.run(request).await
 }
 
 /// Applies the event retention window every few seconds.

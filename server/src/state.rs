@@ -19,4 +19,6 @@ pub struct AppState {
     pub login_limiter: Arc<crate::api::auth::LoginLimiter>,
     /// Requests counted per user and route (`GET /api/metrics`).
     pub metrics: Arc<crate::metrics::Metrics>,
+    /// Milliseconds added to every `/api` answer (`api_delay_ms`); adjustable while running (tests).
+    pub api_delay_ms: Arc<std::sync::atomic::AtomicU64>,
 }

@@ -231,3 +231,21 @@ async fn requests_are_counted_per_user_and_route_and_shown_to_admins_only() {
     assert_eq!(again.requests, shown.requests, "reading the metrics is not counted");
     error(owner.get("/api/metrics").await, 404).await;
 }
+
+#[tokio::test]
+async fn the_api_delay_holds_api_answers_back() {
+    let dist = dist_with_index();
+    let (mut config, _data) = crate::support::test_config(dist.path());
+    config.api_delay = std::time::Duration::from_millis(300);
+    let server = crate::support::spawn_with(config).await;
+    let started = std::time::Instant::now();
+    let health = reqwest::get(format!("{}/api/health", server.base)).await.unwrap();
+    assert_eq!(health.status(), 200);
+    assert!(started.elapsed() >= std::time::Duration::from_millis(300), "the API answer waited");
+
+    // Adjustable while running; the app's files are never delayed (no upper bound is timed here: shared
+    // machines make such checks flaky).
+    server.state.api_delay_ms.store(0, std::sync::atomic::Ordering::Relaxed);
+    assert_eq!(reqwest::get(format!("{}/api/health", server.base)).await.unwrap().status(), 200);
+    assert_eq!(reqwest::get(format!("{}/app.js", server.base)).await.unwrap().status(), 200);
+}
