@@ -1,14 +1,13 @@
 //! The live badge of the header: how events reach the page right now, in words, with its figures as `data-*`
 //! attributes (the end-to-end tests read them).
 //!
-//! Until the dashboards subscribe to what they show, the badge subscribes to every topic itself, so that a
-//! signed-in page receives its events and shows the last one in the badge's tooltip.
+//! Its tooltip names the last event delivered (the live layer subscribes to every topic for the cache).
 //!
 //! Invariant: the wording is pure ([`badge_text`], [`state_name`], [`describe_event`]); the component only
 //! reads the WebSocket context.
 
 use leptos::prelude::*;
-use protocol::{ServerMsg, Topic};
+use protocol::ServerMsg;
 
 use crate::auth::use_auth;
 use crate::realtime::context::use_websocket;
@@ -19,14 +18,11 @@ use crate::realtime::machine::{Millis, StateKind, Status, Transport};
 pub fn ConnectionBadge() -> impl IntoView {
     let auth = use_auth();
     let ws = use_websocket();
-    let last_event = RwSignal::new(None::<String>);
-    for topic in Topic::ALL {
-        ws.subscribe(topic, move |msg| last_event.set(describe_event(msg))).keep();
-    }
+    let last_event = move || ws.last_message.with(|msg| msg.as_ref().and_then(describe_event));
     let status = ws.status;
     let text = move || status.with(|s| badge_text(s, Millis(js_sys::Date::now().max(0.0) as u64)));
     let title = move || {
-        let last = last_event.get().map(|e| format!(" Last event: {e}.")).unwrap_or_default();
+        let last = last_event().map(|e| format!(" Last event: {e}.")).unwrap_or_default();
         status.with(|s| format!("{} events received, last seq {}.{last}", s.counters.events_delivered, seq_text(s)))
     };
     view! {
