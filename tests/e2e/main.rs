@@ -2,6 +2,7 @@
 //! Chromium. Each module is one area of the product.
 #![cfg(not(target_arch = "wasm32"))]
 
+mod cache;
 mod realtime;
 mod shell;
 mod support;
