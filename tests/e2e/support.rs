@@ -18,6 +18,8 @@ use tokio::sync::oneshot;
 /// The real server on `127.0.0.1:<free port>` with a fresh SQLite file; stops when dropped.
 pub struct TestServer {
     pub base_url: String,
+    /// The server's shared state (its request counters, its database).
+    pub state: server::state::AppState,
     _stop: oneshot::Sender<()>,
     _data: tempfile::TempDir,
 }
@@ -35,11 +37,12 @@ pub async fn start_server() -> TestServer {
     let config = Config { port: 0, dist_dir, database_url, ..Config::default() };
     let app = Application::build(&config).await.expect("the server starts");
     let base_url = format!("http://127.0.0.1:{}", app.port());
+    let state = app.state().clone();
     let (stop, stopped) = oneshot::channel::<()>();
     tokio::spawn(app.run_until(async move {
         let _ = stopped.await;
     }));
-    TestServer { base_url, _stop: stop, _data: data }
+    TestServer { base_url, state, _stop: stop, _data: data }
 }
 
 /// A chromedriver process on a free port; killed when dropped.
@@ -264,4 +267,14 @@ pub async fn browser_login(browser: &Client, base_url: &str, email: &str, passwo
         assert!(Instant::now() < deadline, "the login did not reach {expected_path}");
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
+}
+
+/// Signs in with the demo password through the real login page and waits for the role's home page.
+pub async fn login(browser: &Client, base_url: &str, email: &str) {
+    let home = match email.split('@').next().unwrap_or_default().trim_end_matches(char::is_numeric) {
+        "admin" => "/admin",
+        "owner" => "/owner",
+        _ => "/shop",
+    };
+    browser_login(browser, base_url, email, "demo1234", home).await;
 }
