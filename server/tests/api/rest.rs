@@ -145,10 +145,27 @@ async fn refresh_gives_a_new_token_even_shortly_after_expiry_but_not_for_garbage
 async fn requests_without_a_token_are_401() {
     let dist = dist_with_index();
     let server = spawn(dist.path()).await;
-    for path in ["/api/me", "/api/dashboard", "/api/products", "/api/orders", "/api/cart", "/api/notifications"] {
+    for path in ["/api/me", "/api/dashboard", "/api/products/stats", "/api/orders", "/api/cart", "/api/notifications"] {
         let response = reqwest::get(format!("{}{path}", server.base)).await.unwrap();
         assert_eq!(error(response, 401).await.code, "unauthorized", "{path}");
     }
+}
+
+#[tokio::test]
+async fn visitors_browse_the_catalog_without_a_token() {
+    let dist = dist_with_index();
+    let server = spawn(dist.path()).await;
+    let page: Page<Product> = ok(reqwest::get(format!("{}/api/products?q=a", server.base)).await.unwrap()).await;
+    assert!(!page.items.is_empty());
+    let one: Product =
+        ok(reqwest::get(format!("{}/api/products/{}", server.base, page.items[0].id)).await.unwrap()).await;
+    assert_eq!(one, page.items[0]);
+    let shops: Vec<Shop> = ok(reqwest::get(format!("{}/api/shops", server.base)).await.unwrap()).await;
+    assert_eq!(shops.len(), 3);
+    let write = reqwest::Client::new().post(format!("{}/api/products", server.base)).json(&serde_json::json!({
+        "name": "Nope", "price_cents": 1, "stock": 1
+    }));
+    assert_eq!(error(write.send().await.unwrap(), 401).await.code, "unauthorized", "writes still need a token");
 }
 
 #[tokio::test]
