@@ -9,10 +9,14 @@ use leptos_router::path;
 use crate::auth::{provide_auth, use_auth};
 use crate::cache::context::{DataCacheOptions, provide_data_cache};
 use crate::components::layout::Layout;
-use crate::data::live::provide_live_updates;
 use crate::components::toast::provide_toasts;
+use crate::data::cart_auth::provide_cart;
+use crate::data::live::provide_live_updates;
 use crate::nav::home_of;
-use crate::pages::{AdminPage, CustomerPage, LoginPage, NotFound, OwnerPage};
+use crate::pages::{
+    AdminPage, AdminShopPage, CartPage, CatalogPage, CheckoutPage, LoginPage, NotFound, OrderPage, OrdersPage,
+    OwnerPage, ProductPage, WishlistPage,
+};
 use crate::realtime::context::{UseWebSocketOptions, provide_websocket};
 
 /// The title of the app, shown in the header and on the login page.
@@ -26,6 +30,7 @@ pub fn App() -> impl IntoView {
     provide_websocket(UseWebSocketOptions::default());
     provide_data_cache(DataCacheOptions::default());
     provide_live_updates();
+    provide_cart();
     view! {
         <Router>
             <Layout>
@@ -34,7 +39,14 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/login") view=LoginPage/>
                     <Route path=path!("/owner") view=OwnerPage/>
                     <Route path=path!("/admin") view=AdminPage/>
-                    <Route path=path!("/shop") view=CustomerPage/>
+                    <Route path=path!("/admin/shops/:id") view=AdminShopPage/>
+                    <Route path=path!("/shop") view=CatalogPage/>
+                    <Route path=path!("/shop/products/:id") view=ProductPage/>
+                    <Route path=path!("/cart") view=CartPage/>
+                    <Route path=path!("/wishlist") view=WishlistPage/>
+                    <Route path=path!("/checkout") view=CheckoutPage/>
+                    <Route path=path!("/orders") view=OrdersPage/>
+                    <Route path=path!("/orders/:id") view=OrderPage/>
                 </Routes>
             </Layout>
         </Router>

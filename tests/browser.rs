@@ -82,12 +82,13 @@ async fn a_stored_session_is_restored_and_logout_forgets_it() {
     storage.set_item(session::STORAGE_KEY, &session::encode(&owner)).unwrap();
 
     let handle = leptos::mount::mount_to(root.clone(), App);
-    let heading = wait_for(&root, "section.dashboard h1").await;
+    wait_for(&root, "[data-testid=owner-dashboard]").await;
     assert_eq!(path(), "/owner", "an owner opening / lands on the owner dashboard");
-    assert_eq!(heading.text_content().unwrap(), "Your shop, live");
-    assert!(root.text_content().unwrap().contains("Olga Owner"));
+    assert!(root.text_content().unwrap().contains("Olga Owner"), "the header names the signed-in user");
 
-    let logout = root.query_selector(".session button").unwrap().unwrap().dyn_into::<web_sys::HtmlElement>().unwrap();
+    let logout = root.query_selector("button.logout").unwrap().expect("a Log out button");
+    assert_eq!(logout.text_content().as_deref(), Some("Log out"));
+    let logout = logout.dyn_into::<web_sys::HtmlElement>().unwrap();
     logout.click();
     wait_for(&root, "section.login").await;
     assert_eq!(path(), "/login");

@@ -9,7 +9,6 @@ use izishopin_live::auth::provide_auth;
 use izishopin_live::cache::context::{DataCache, DataCacheOptions, provide_data_cache};
 use izishopin_live::data::live::apply_event;
 use izishopin_live::data::queries::Query;
-use leptos::prelude::*;
 use protocol::*;
 use wasm_bindgen::JsCast;
 use wasm_bindgen_test::*;

@@ -15,6 +15,6 @@ pub mod metrics;
 pub mod seed;
 pub mod startup;
 pub mod state;
-pub mod tls;
 pub mod store;
+pub mod tls;
 pub mod ws;

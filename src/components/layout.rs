@@ -8,7 +8,9 @@ use protocol::Role;
 use crate::app::APP_TITLE;
 use crate::auth::use_auth;
 use crate::components::connection_badge::ConnectionBadge;
+use crate::components::monitoring_panel::MonitoringToggle;
 use crate::components::toast::ToastHost;
+use crate::pages::ShopNav;
 
 /// Wraps every page.
 #[component]
@@ -26,6 +28,7 @@ pub fn Layout(children: Children) -> impl IntoView {
             <A href="/" attr:class="brand">{APP_TITLE}</A>
             <nav aria-label="Main">
                 <A href="/shop">"Shop"</A>
+                <ShopNav/>
                 <Show when=move || role() == Some(Role::Owner)>
                     <A href="/owner">"My shop"</A>
                 </Show>
@@ -35,12 +38,13 @@ pub fn Layout(children: Children) -> impl IntoView {
             </nav>
             <div class="session">
                 <ConnectionBadge/>
+                <MonitoringToggle/>
                 <Show
                     when=move || role().is_some()
                     fallback=|| view! { <A href="/login" attr:class="button">"Log in"</A> }
                 >
                     <span class="user-name">{user_name}</span>
-                    <button type="button" class="button secondary" on:click=logout.clone()>"Log out"</button>
+                    <button type="button" class="button secondary logout" on:click=logout.clone()>"Log out"</button>
                 </Show>
             </div>
         </header>

@@ -2,6 +2,9 @@
 
 pub mod connection_badge;
 pub mod layout;
+pub mod monitoring_panel;
 pub mod require_role;
+pub mod revenue_chart;
+pub mod stat_card;
 pub mod states;
 pub mod toast;

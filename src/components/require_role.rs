@@ -18,23 +18,23 @@ pub fn RequireRole(
 ) -> impl IntoView {
     let auth = use_auth();
     let location = use_location();
-    move || {
-        let current = auth.session().with(|s| s.as_ref().map(|s| s.user.role));
-        match current {
-            None => {
-                let search = location.search.get_untracked();
-                let separator = if search.is_empty() || search.starts_with('?') { "" } else { "?" };
-                let here = format!("{}{separator}{search}", location.pathname.get_untracked());
-                view! { <Redirect path=login_url_returning_to(&here)/> }.into_any()
-            }
-            Some(current) if current == role => children().into_any(),
-            Some(current) => view! {
-                <section class="notice" role="alert">
-                    <h1>"This page is not for your account"</h1>
-                    <p>"You are signed in with another role. "<A href=home_of(current)>"Go to your dashboard"</A></p>
-                </section>
-            }
-            .into_any(),
+    // Only a change of role re-renders the page: a refreshed token (same user, same role) must not reset what
+    // the user is doing (a half-filled form).
+    let role_now = Memo::new(move |_| auth.session().with(|s| s.as_ref().map(|s| s.user.role)));
+    move || match role_now.get() {
+        None => {
+            let search = location.search.get_untracked();
+            let separator = if search.is_empty() || search.starts_with('?') { "" } else { "?" };
+            let here = format!("{}{separator}{search}", location.pathname.get_untracked());
+            view! { <Redirect path=login_url_returning_to(&here)/> }.into_any()
         }
+        Some(current) if current == role => children().into_any(),
+        Some(current) => view! {
+            <section class="notice" role="alert">
+                <h1>"This page is not for your account"</h1>
+                <p>"You are signed in with another role. "<A href=home_of(current)>"Go to your dashboard"</A></p>
+            </section>
+        }
+        .into_any(),
     }
 }

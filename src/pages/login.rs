@@ -1,4 +1,5 @@
-//! `/login`: email and password; on success, back to the return URL (same-origin only) or the role's home.
+//! `/login`: email and password; on success, the guest cart and the pending action are handed to the account
+//! (`finish_login`), then back to the return URL (same-origin only) or the role's home.
 
 use leptos::prelude::*;
 use leptos::task::spawn_local;
@@ -7,13 +8,13 @@ use protocol::{LoginRequest, LoginResponse};
 
 use crate::api::{self, ApiError};
 use crate::app::APP_TITLE;
-use crate::auth::use_auth;
-use crate::nav::{home_of, safe_return_path};
+use crate::data::cart_auth::use_cart;
+use crate::nav::safe_return_path;
 
 /// The sign-in form.
 #[component]
 pub fn LoginPage() -> impl IntoView {
-    let auth = use_auth();
+    let cart = use_cart();
     let query = use_query_map();
     let navigate = use_navigate();
     let email = RwSignal::new(String::new());
@@ -39,15 +40,15 @@ pub fn LoginPage() -> impl IntoView {
         let navigate = navigate.clone();
         spawn_local(async move {
             let result: Result<LoginResponse, ApiError> = api::post_json("/auth/login", &request, None).await;
-            pending.set(false);
             match result {
                 Ok(response) => {
-                    let target = return_to().unwrap_or_else(|| home_of(response.user.role).to_owned());
-                    auth.login(response.into());
+                    // Merges the guest cart, replays what a visitor asked for, then signs in.
+                    let target = cart.finish_login(response, return_to()).await;
                     navigate(&target, Default::default());
                 }
                 Err(e) => error.set(Some(e.to_string())),
             }
+            pending.try_set(false);
         });
     };
 

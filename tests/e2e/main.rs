@@ -2,7 +2,10 @@
 //! Chromium. Each module is one area of the product.
 #![cfg(not(target_arch = "wasm32"))]
 
+mod admin;
 mod cache;
+mod owner;
 mod realtime;
 mod shell;
+mod shop;
 mod support;

@@ -1,0 +1,722 @@
+//! The cart and wishlist of whoever is using the app, and the flow that joins them across a login: the
+//! [`CartStore`] context (provided once in `App` by [`provide_cart`]) and the [`use_cart_auth`] hook pages
+//! call to add, change and remove things.
+//!
+//! Invariant: the account's cart and wishlist are only ever what the server last answered (every write answers
+//! the whole `Cart` or `Wishlist`), patched in between by `product_update` events through the pure reducers;
+//! nothing here polls. A visitor's cart lives in localStorage as a [`GuestCart`]; it is merged into the account
+//! at login and cleared only once the server took it. The decisions of the flow ([`replay_of`],
+//! [`login_target`], [`action_error`]) are pure and tested natively.
+
+use leptos::prelude::*;
+use leptos::task::spawn_local;
+use leptos_router::NavigateOptions;
+use leptos_router::hooks::{use_location, use_navigate};
+use protocol::{
+    Cart, CartItemInput, CheckoutResult, LoginResponse, Product, ProductId, QuantityInput, Role, ServerMsg, UserId,
+    Wishlist, WishlistInput,
+};
+
+use crate::api::{self, ApiError};
+use crate::auth::{Auth, use_auth};
+use crate::components::toast::{ToastKind, Toasts, use_toasts};
+use crate::data::guest_cart::{GUEST_CART_KEY, GuestCart, PENDING_ACTION_KEY, PendingAction, PendingKind};
+use crate::data::reducers::{Applied, Reduce};
+use crate::nav::{home_of, login_url_returning_to, safe_return_path};
+use crate::realtime::context::use_websocket;
+
+/// The handle to the cart context: `Copy`, provided once in `App`, read with [`use_cart`].
+#[derive(Debug, Clone, Copy)]
+pub struct CartStore {
+    /// The signed-in customer's cart as the server last answered (`None`: not loaded, or not a customer).
+    account: RwSignal<Option<Cart>>,
+    /// The signed-in customer's wishlist (`None`: not loaded, or not a customer).
+    wishlist: RwSignal<Option<Wishlist>>,
+    /// The visitor's cart, mirrored in localStorage.
+    guest: RwSignal<GuestCart>,
+    /// Why the last load of the cart or wishlist failed.
+    error: RwSignal<Option<String>>,
+    /// Writes in flight (buttons are disabled meanwhile).
+    busy: RwSignal<u32>,
+    /// The customer whose cart and wishlist are loaded (or being loaded).
+    loaded_for: StoredValue<Option<UserId>>,
+    auth: Auth,
+    toasts: Toasts,
+}
+
+/// Provides the cart context: reads the guest cart, loads the account's cart and wishlist when a customer
+/// signs in (once per user), forgets them at sign-out, and applies `product_update` events to them. Call once,
+/// in `App`, after `provide_auth()`, `provide_toasts()` and `provide_websocket()`.
+pub fn provide_cart() -> CartStore {
+    let store = CartStore {
+        account: RwSignal::new(None),
+        wishlist: RwSignal::new(None),
+        guest: RwSignal::new(storage::load_guest()),
+        error: RwSignal::new(None),
+        busy: RwSignal::new(0),
+        loaded_for: StoredValue::new(None),
+        auth: use_auth(),
+        toasts: use_toasts(),
+    };
+    provide_context(store);
+
+    Effect::new(move |_| {
+        let who = store.auth.session().with(|s| s.as_ref().map(|s| (s.user.id, s.user.role)));
+        match who {
+            Some((id, Role::Customer)) => {
+                if store.loaded_for.get_value() != Some(id) {
+                    store.loaded_for.set_value(Some(id));
+                    store.refresh();
+                }
+            }
+            _ => {
+                store.loaded_for.set_value(None);
+                store.account.set(None);
+                store.wishlist.set(None);
+                store.error.set(None);
+            }
+        }
+    });
+
+    let ws = use_websocket();
+    ws.subscribe_to_product_updates(move |update| {
+        let event = ServerMsg::ProductUpdate(update.clone());
+        store.apply(&event);
+    })
+    .keep();
+    // A checkout (here or in another tab) empties the cart on the server: the reducer asks for a refetch.
+    ws.subscribe_to_order_updates(move |update| {
+        let event = ServerMsg::OrderUpdate(update.clone());
+        store.apply(&event);
+    })
+    .keep();
+    ws.on_resync(move || {
+        if store.loaded_for.get_value().is_some() {
+            store.refresh();
+        }
+    })
+    .keep();
+    store
+}
+
+/// The cart context provided at the root.
+pub fn use_cart() -> CartStore {
+    expect_context()
+}
+
+impl CartStore {
+    /// The signed-in user's role (reactive); `None` for a visitor.
+    pub fn role(&self) -> Option<Role> {
+        self.auth.session().with(|s| s.as_ref().map(|s| s.user.role))
+    }
+
+    /// Units in the cart shown in the header (reactive): the account's for a customer, the guest cart's for a
+    /// visitor, none for staff.
+    pub fn count(&self) -> u64 {
+        match self.role() {
+            Some(Role::Customer) => self.account.with(|c| c.as_ref().map_or(0, |c| c.count)),
+            Some(_) => 0,
+            None => self.guest.with(GuestCart::count),
+        }
+    }
+
+    /// Applies one event to the cart and the wishlist; refetches when the reducer cannot know.
+    fn apply(&self, event: &ServerMsg) {
+        let mut outcome = Applied::Unchanged;
+        self.account.maybe_update(|cart| match cart {
+            Some(cart) => {
+                outcome = cart.reduce(&(), event);
+                outcome.is_changed()
+            }
+            None => false,
+        });
+        self.wishlist.maybe_update(|list| list.as_mut().is_some_and(|list| list.reduce(&(), event).is_changed()));
+        if outcome.needs_refetch() {
+            self.refresh();
+        }
+    }
+
+    /// Loads the account's cart and wishlist again (after a failure, a resync, a checkout elsewhere).
+    pub fn refresh(&self) {
+        let store = *self;
+        let Some(token) = store.auth.token() else { return };
+        spawn_local(async move {
+            let (cart, wishlist) = futures::future::join(
+                api::get_json::<Cart>("/cart", Some(&token)),
+                api::get_json::<Wishlist>("/wishlist", Some(&token)),
+            )
+            .await;
+            // The user may have signed out meanwhile.
+            if store.auth.token().as_deref() != Some(token.as_str()) {
+                return;
+            }
+            let mut error = None;
+            match cart {
+                Ok(cart) => drop(store.account.try_set(Some(cart))),
+                Err(e) => error = Some(e.to_string()),
+            }
+            match wishlist {
+                Ok(list) => drop(store.wishlist.try_set(Some(list))),
+                Err(e) => error = error.or(Some(e.to_string())),
+            }
+            store.error.try_set(error);
+        });
+    }
+
+    fn set_guest(&self, change: impl FnOnce(&mut GuestCart)) {
+        self.guest.update(change);
+        self.guest.with_untracked(storage::save_guest);
+    }
+
+    /// Runs one write for a customer, keeping `busy` up meanwhile.
+    async fn write<T>(&self, request: impl std::future::Future<Output = Result<T, ApiError>>) -> Result<T, ApiError> {
+        self.busy.update(|n| *n += 1);
+        let result = request.await;
+        self.busy.try_update(|n| *n = n.saturating_sub(1));
+        result
+    }
+
+    /// Places the order (`POST /api/orders`): one order per shop. On success the cart is empty (as on the
+    /// server); on a failure (a 409 when something ran out) nothing changed on the server and the cart is
+    /// reloaded to show the current stock.
+    pub async fn checkout(&self) -> Result<CheckoutResult, ApiError> {
+        let token = self.auth.token();
+        let result =
+            self.write(api::post_json::<_, CheckoutResult>("/orders", &serde_json::json!({}), token.as_deref())).await;
+        match &result {
+            Ok(_) => {
+                self.account.try_set(Some(Cart { items: Vec::new(), count: 0, total_cents: Default::default() }));
+            }
+            Err(_) => self.refresh(),
+        }
+        result
+    }
+
+    /// Completes a login: for a customer, merges the guest cart into the account (`POST /api/cart/merge`,
+    /// quantities added), replays the pending action (a wishlist add, say), clears what the server took, and
+    /// loads the cart and wishlist; then signs in and answers where to go: `requested` when it is a safe
+    /// same-origin path, else the pending action's page, else the role's home.
+    pub async fn finish_login(&self, response: LoginResponse, requested: Option<String>) -> String {
+        let store = *self;
+        let role = response.user.role;
+        let token = response.token.clone();
+        let pending = storage::load_pending(now_secs());
+        storage::clear_pending();
+        let pending_return = pending.as_ref().filter(|p| p.is_for(role)).map(|p| p.return_to().to_owned());
+        let target = login_target(requested.as_deref(), pending_return.as_deref(), role);
+
+        if role != Role::Customer {
+            if pending.is_some() {
+                store.toasts.push(ToastKind::Info, "Staff accounts cannot shop", STAFF_MESSAGE);
+            }
+            store.auth.login(response.into());
+            return target;
+        }
+
+        let guest = store.guest.get_untracked();
+        let mut cart = None;
+        let mut wishlist = None;
+        if !guest.is_empty() {
+            match api::post_json::<_, Cart>("/cart/merge", &guest.clone().into_merge_request(), Some(&token)).await {
+                Ok(merged) => {
+                    cart = Some(merged);
+                    store.set_guest(GuestCart::clear);
+                }
+                Err(e) => store.toasts.push(
+                    ToastKind::Error,
+                    "Your cart could not be added to your account",
+                    format!("{e}. It is kept on this device; try again later."),
+                ),
+            }
+        }
+        match pending.as_ref().map(|p| replay_of(p.kind(), &guest, cart.is_some())) {
+            Some(Replay::AddToCart { product_id, quantity }) => {
+                let input = CartItemInput { product_id, quantity: i64::from(quantity) };
+                match api::post_json::<_, Cart>("/cart/items", &input, Some(&token)).await {
+                    Ok(answer) => {
+                        added_toast(store.toasts, &product_name_in(&answer, product_id));
+                        cart = Some(answer);
+                    }
+                    Err(e) => store.toasts.push(ToastKind::Error, "Not added to your cart", action_error(&e, None)),
+                }
+            }
+            Some(Replay::AddToWishlist { product_id }) => {
+                match api::post_json::<_, Wishlist>("/wishlist", &WishlistInput { product_id }, Some(&token)).await {
+                    Ok(answer) => {
+                        let name = answer.items.iter().find(|p| p.id == product_id).map(|p| p.name.clone());
+                        wishlisted_toast(store.toasts, name.as_deref().unwrap_or("The product"));
+                        wishlist = Some(answer);
+                    }
+                    Err(e) => store.toasts.push(ToastKind::Error, "Not added to your wishlist", action_error(&e, None)),
+                }
+            }
+            Some(Replay::Merged { product_id }) => {
+                if let Some(answer) = &cart {
+                    added_toast(store.toasts, &product_name_in(answer, product_id));
+                }
+            }
+            Some(Replay::Nothing) | None => {}
+        }
+        // Whatever the steps above did not answer is loaded now, so the header's count is right at once.
+        let (cart_answer, wishlist_answer) = futures::future::join(
+            async {
+                match cart {
+                    Some(cart) => Ok(cart),
+                    None => api::get_json::<Cart>("/cart", Some(&token)).await,
+                }
+            },
+            async {
+                match wishlist {
+                    Some(list) => Ok(list),
+                    None => api::get_json::<Wishlist>("/wishlist", Some(&token)).await,
+                }
+            },
+        )
+        .await;
+        store.account.try_set(cart_answer.ok());
+        store.wishlist.try_set(wishlist_answer.ok());
+        let loaded = store.account.with_untracked(Option::is_some) && store.wishlist.with_untracked(Option::is_some);
+        store.loaded_for.set_value(loaded.then_some(response.user.id));
+        store.auth.login(response.into());
+        target
+    }
+}
+
+/// What the header and toasts tell staff who try to shop.
+pub const STAFF_MESSAGE: &str =
+    "Shop owners and admins have no cart or wishlist: sign in with a customer account to buy.";
+
+/// What to do after the merge for a pending action.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Replay {
+    /// Nothing (a checkout: the return path leads there).
+    Nothing,
+    /// The item was in the guest cart the merge carried: only say so.
+    Merged { product_id: ProductId },
+    /// Add these units to the account's cart.
+    AddToCart { product_id: ProductId, quantity: u32 },
+    /// Add the product to the wishlist.
+    AddToWishlist { product_id: ProductId },
+}
+
+/// The step a pending action still needs once the guest cart `guest` was (`merged`) or was not merged: an add
+/// to cart already in a merged guest cart is not added twice.
+pub fn replay_of(kind: &PendingKind, guest: &GuestCart, merged: bool) -> Replay {
+    match *kind {
+        PendingKind::AddToCart { product_id, .. } if merged && guest.quantity_of(product_id) > 0 => {
+            Replay::Merged { product_id }
+        }
+        PendingKind::AddToCart { product_id, quantity } => Replay::AddToCart { product_id, quantity },
+        PendingKind::AddToWishlist { product_id } => Replay::AddToWishlist { product_id },
+        PendingKind::Checkout => Replay::Nothing,
+    }
+}
+
+/// Where a login leads: the requested return path when safe, else the pending action's page, else the role's
+/// home.
+pub fn login_target(requested: Option<&str>, pending_return: Option<&str>, role: Role) -> String {
+    requested
+        .and_then(safe_return_path)
+        .or_else(|| pending_return.and_then(safe_return_path))
+        .unwrap_or_else(|| home_of(role))
+        .to_owned()
+}
+
+/// A failed cart or wishlist write in words: the server's own message for a conflict or a validation error
+/// (it names the product and what is left), "no longer available" for a product gone.
+pub fn action_error(error: &ApiError, product: Option<&str>) -> String {
+    match error {
+        ApiError::Server { status: 404, .. } => match product {
+            Some(name) => format!("{name} is no longer available."),
+            None => "This product is no longer available.".to_owned(),
+        },
+        ApiError::Server { status: 401, .. } => "Your session has ended: sign in again.".to_owned(),
+        ApiError::Server { message, .. } => capitalize(message),
+        other => capitalize(&other.to_string()),
+    }
+}
+
+fn capitalize(text: &str) -> String {
+    let mut chars = text.chars();
+    match chars.next() {
+        Some(first) => first.to_uppercase().chain(chars).collect(),
+        None => String::new(),
+    }
+}
+
+fn product_name_in(cart: &Cart, product_id: ProductId) -> String {
+    cart.items
+        .iter()
+        .find(|line| line.product.id == product_id)
+        .map_or_else(|| "The product".to_owned(), |line| line.product.name.clone())
+}
+
+fn added_toast(toasts: Toasts, name: &str) {
+    toasts.push(ToastKind::Success, "Added to your cart", format!("Added {name} to your cart."));
+}
+
+fn wishlisted_toast(toasts: Toasts, name: &str) {
+    toasts.push(ToastKind::Success, "Added to your wishlist", format!("Added {name} to your wishlist."));
+}
+
+fn now_secs() -> i64 {
+    (js_sys::Date::now() / 1000.0) as i64
+}
+
+/// An item to add: the product, its name for messages, and the units.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AddItem {
+    pub product_id: ProductId,
+    /// Shown in toasts ("Added Fern to your cart").
+    pub name: String,
+    /// 1..=99.
+    pub quantity: u32,
+}
+
+/// Options of [`use_cart_auth_with_options`].
+#[derive(Debug, Clone)]
+pub struct UseCartAuthOptions {
+    /// Whether actions report their outcome in toasts. Default: `true`.
+    pub toasts: bool,
+    /// The page a visitor comes back to after the login an action asks for. Default: `None`, meaning the
+    /// current path and query.
+    pub return_to: Option<String>,
+}
+
+impl Default for UseCartAuthOptions {
+    fn default() -> Self {
+        UseCartAuthOptions { toasts: true, return_to: None }
+    }
+}
+
+/// What [`use_cart_auth`] returns: the cart and wishlist as signals, and the actions.
+#[derive(Clone, Copy)]
+pub struct UseCartAuthReturn {
+    /// The signed-in customer's cart (`None` while loading, for visitors and for staff).
+    pub cart: Signal<Option<Cart>>,
+    /// The visitor's cart (kept on this device until login).
+    pub guest: Signal<GuestCart>,
+    /// Units in the cart, for the header.
+    pub count: Signal<u64>,
+    /// The signed-in customer's wishlist (`None` while loading, for visitors and for staff).
+    pub wishlist: Signal<Option<Wishlist>>,
+    /// Why the cart or wishlist could not be loaded.
+    pub error: Signal<Option<String>>,
+    /// The signed-in role; `None` for a visitor.
+    pub role: Signal<Option<Role>>,
+    /// Whether a write is in flight.
+    pub busy: Signal<bool>,
+    /// Adds units to the cart: the account's for a customer; for a visitor the guest cart, then the login
+    /// page (the add is finished there); for staff, a message.
+    pub add_to_cart: Callback<AddItem>,
+    /// Sets the units of a line (0 removes it).
+    pub set_quantity: Callback<(ProductId, u32)>,
+    /// Removes a line.
+    pub remove_from_cart: Callback<ProductId>,
+    /// Adds to the wishlist: for a visitor, remembered and done after the login page.
+    pub add_to_wishlist: Callback<AddItem>,
+    /// Removes from the wishlist.
+    pub remove_from_wishlist: Callback<ProductId>,
+    /// Adds one unit to the cart, then removes the product from the wishlist.
+    pub move_to_cart: Callback<Product>,
+    /// Sends a visitor to log in, coming back to checkout with the guest cart merged.
+    pub checkout_login: Callback<()>,
+    /// Loads the cart and wishlist again.
+    pub refetch: Callback<()>,
+}
+
+/// The cart, the wishlist and their actions, with default options.
+pub fn use_cart_auth() -> UseCartAuthReturn {
+    use_cart_auth_with_options(UseCartAuthOptions::default())
+}
+
+/// The cart, the wishlist and their actions. Call inside the router (a visitor's action navigates to login).
+pub fn use_cart_auth_with_options(options: UseCartAuthOptions) -> UseCartAuthReturn {
+    let store = use_cart();
+    let location = use_location();
+    let navigate = StoredValue::new_local(use_navigate());
+    let toasts = options.toasts.then_some(store.toasts);
+    let fixed_return = options.return_to;
+    let here = move || {
+        fixed_return.clone().unwrap_or_else(|| {
+            format!("{}{}", location.pathname.get_untracked(), search_part(&location.search.get_untracked()))
+        })
+    };
+    let notify = move |kind: ToastKind, title: &str, message: String| {
+        if let Some(toasts) = toasts {
+            toasts.push(kind, title, message);
+        }
+    };
+    let staff = move || notify(ToastKind::Info, "Staff accounts cannot shop", STAFF_MESSAGE.to_owned());
+    // A visitor's action: remember it, then log in, coming back here.
+    let go_login = {
+        let here = here.clone();
+        move |kind: PendingKind| {
+            let here = here();
+            if let Some(action) = PendingAction::new(kind, &here, now_secs()) {
+                storage::save_pending(&action);
+            }
+            let url = login_url_returning_to(&here);
+            navigate.with_value(|navigate| navigate(&url, NavigateOptions::default()));
+        }
+    };
+
+    let add_to_cart = Callback::new({
+        let go_login = go_login.clone();
+        move |item: AddItem| match store.role() {
+            None => {
+                store.set_guest(|guest| {
+                    guest.add(item.product_id, item.quantity);
+                });
+                notify(ToastKind::Info, "Kept in your cart", format!("Sign in to buy {}.", item.name));
+                go_login(PendingKind::AddToCart { product_id: item.product_id, quantity: item.quantity });
+            }
+            Some(Role::Customer) => spawn_local(async move {
+                let input = CartItemInput { product_id: item.product_id, quantity: i64::from(item.quantity) };
+                let token = store.auth.token();
+                match store.write(api::post_json::<_, Cart>("/cart/items", &input, token.as_deref())).await {
+                    Ok(cart) => {
+                        store.account.try_set(Some(cart));
+                        notify(ToastKind::Success, "Added to your cart", format!("Added {} to your cart.", item.name));
+                    }
+                    Err(e) => notify(ToastKind::Error, "Not added to your cart", action_error(&e, Some(&item.name))),
+                }
+            }),
+            Some(_) => staff(),
+        }
+    });
+
+    let set_quantity = Callback::new(move |(product_id, quantity): (ProductId, u32)| match store.role() {
+        None => store.set_guest(|guest| {
+            guest.set(product_id, quantity);
+        }),
+        Some(Role::Customer) => spawn_local(async move {
+            let path = format!("/cart/items/{product_id}");
+            let body = QuantityInput { quantity: i64::from(quantity) };
+            let token = store.auth.token();
+            match store.write(api::patch_json::<_, Cart>(&path, &body, token.as_deref())).await {
+                Ok(cart) => drop(store.account.try_set(Some(cart))),
+                Err(e) => notify(ToastKind::Error, "Quantity not changed", action_error(&e, None)),
+            }
+        }),
+        Some(_) => staff(),
+    });
+
+    let remove_from_cart = Callback::new(move |product_id: ProductId| match store.role() {
+        None => store.set_guest(|guest| {
+            guest.remove(product_id);
+        }),
+        Some(Role::Customer) => spawn_local(async move {
+            let token = store.auth.token();
+            let path = format!("/cart/items/{product_id}");
+            match store.write(api::delete_json::<Cart>(&path, token.as_deref())).await {
+                Ok(cart) => drop(store.account.try_set(Some(cart))),
+                Err(e) => notify(ToastKind::Error, "Not removed", action_error(&e, None)),
+            }
+        }),
+        Some(_) => staff(),
+    });
+
+    let add_to_wishlist = Callback::new({
+        let go_login = go_login.clone();
+        move |item: AddItem| match store.role() {
+            None => {
+                notify(
+                    ToastKind::Info,
+                    "Sign in to keep a wishlist",
+                    format!("{} will be added after you sign in.", item.name),
+                );
+                go_login(PendingKind::AddToWishlist { product_id: item.product_id });
+            }
+            Some(Role::Customer) => spawn_local(async move {
+                let token = store.auth.token();
+                let body = WishlistInput { product_id: item.product_id };
+                match store.write(api::post_json::<_, Wishlist>("/wishlist", &body, token.as_deref())).await {
+                    Ok(list) => {
+                        store.wishlist.try_set(Some(list));
+                        notify(
+                            ToastKind::Success,
+                            "Added to your wishlist",
+                            format!("Added {} to your wishlist.", item.name),
+                        );
+                    }
+                    Err(e) => {
+                        notify(ToastKind::Error, "Not added to your wishlist", action_error(&e, Some(&item.name)))
+                    }
+                }
+            }),
+            Some(_) => staff(),
+        }
+    });
+
+    let remove_from_wishlist = Callback::new(move |product_id: ProductId| {
+        if store.role() != Some(Role::Customer) {
+            return staff();
+        }
+        spawn_local(async move {
+            let token = store.auth.token();
+            let path = format!("/wishlist/{product_id}");
+            match store.write(api::delete_json::<Wishlist>(&path, token.as_deref())).await {
+                Ok(list) => drop(store.wishlist.try_set(Some(list))),
+                Err(e) => notify(ToastKind::Error, "Not removed", action_error(&e, None)),
+            }
+        })
+    });
+
+    let move_to_cart = Callback::new(move |product: Product| {
+        if store.role() != Some(Role::Customer) {
+            return staff();
+        }
+        spawn_local(async move {
+            let token = store.auth.token();
+            let input = CartItemInput { product_id: product.id, quantity: 1 };
+            match store.write(api::post_json::<_, Cart>("/cart/items", &input, token.as_deref())).await {
+                Ok(cart) => {
+                    store.account.try_set(Some(cart));
+                    let path = format!("/wishlist/{}", product.id);
+                    if let Ok(list) = store.write(api::delete_json::<Wishlist>(&path, token.as_deref())).await {
+                        store.wishlist.try_set(Some(list));
+                    }
+                    notify(ToastKind::Success, "Moved to your cart", format!("Added {} to your cart.", product.name));
+                }
+                Err(e) => notify(ToastKind::Error, "Not moved to your cart", action_error(&e, Some(&product.name))),
+            }
+        })
+    });
+
+    let checkout_login = Callback::new(move |()| {
+        let action = PendingAction::new(PendingKind::Checkout, "/checkout", now_secs());
+        if let Some(action) = action {
+            storage::save_pending(&action);
+        }
+        let url = login_url_returning_to("/checkout");
+        navigate.with_value(|navigate| navigate(&url, NavigateOptions::default()));
+    });
+
+    UseCartAuthReturn {
+        cart: store.account.into(),
+        guest: store.guest.into(),
+        count: Signal::derive(move || store.count()),
+        wishlist: store.wishlist.into(),
+        error: store.error.into(),
+        role: Signal::derive(move || store.role()),
+        busy: Signal::derive(move || store.busy.get() > 0),
+        add_to_cart,
+        set_quantity,
+        remove_from_cart,
+        add_to_wishlist,
+        remove_from_wishlist,
+        move_to_cart,
+        checkout_login,
+        refetch: Callback::new(move |()| store.refresh()),
+    }
+}
+
+/// `?a=b` from a location's search part, whether or not it starts with `?` (empty stays empty).
+fn search_part(search: &str) -> String {
+    match search {
+        "" | "?" => String::new(),
+        s if s.starts_with('?') => s.to_owned(),
+        s => format!("?{s}"),
+    }
+}
+
+/// The localStorage side: the guest cart and the pending action. Unreadable stored text reads as nothing.
+mod storage {
+    use super::*;
+
+    fn local() -> Option<web_sys::Storage> {
+        web_sys::window()?.local_storage().ok().flatten()
+    }
+
+    pub fn load_guest() -> GuestCart {
+        local()
+            .and_then(|s| s.get_item(GUEST_CART_KEY).ok().flatten())
+            .map_or_else(GuestCart::new, |t| GuestCart::decode(&t))
+    }
+
+    pub fn save_guest(cart: &GuestCart) {
+        if let Some(storage) = local() {
+            let _ = if cart.is_empty() {
+                storage.remove_item(GUEST_CART_KEY)
+            } else {
+                storage.set_item(GUEST_CART_KEY, &cart.encode())
+            };
+        }
+    }
+
+    pub fn load_pending(now_secs: i64) -> Option<PendingAction> {
+        let text = local()?.get_item(PENDING_ACTION_KEY).ok().flatten()?;
+        PendingAction::decode(&text, now_secs)
+    }
+
+    pub fn save_pending(action: &PendingAction) {
+        if let Some(storage) = local() {
+            let _ = storage.set_item(PENDING_ACTION_KEY, &action.encode());
+        }
+    }
+
+    pub fn clear_pending() {
+        if let Some(storage) = local() {
+            let _ = storage.remove_item(PENDING_ACTION_KEY);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const FERN: ProductId = ProductId(4);
+
+    #[test]
+    fn an_add_carried_by_the_merge_is_not_added_twice() {
+        let mut guest = GuestCart::new();
+        guest.add(FERN, 2);
+        let add = PendingKind::AddToCart { product_id: FERN, quantity: 2 };
+        assert_eq!(replay_of(&add, &guest, true), Replay::Merged { product_id: FERN });
+        assert_eq!(replay_of(&add, &guest, false), Replay::AddToCart { product_id: FERN, quantity: 2 }, "merge failed");
+        assert_eq!(
+            replay_of(&add, &GuestCart::new(), true),
+            Replay::AddToCart { product_id: FERN, quantity: 2 },
+            "the guest cart was full or cleared elsewhere"
+        );
+        let wish = PendingKind::AddToWishlist { product_id: FERN };
+        assert_eq!(replay_of(&wish, &guest, true), Replay::AddToWishlist { product_id: FERN });
+        assert_eq!(replay_of(&PendingKind::Checkout, &guest, true), Replay::Nothing);
+    }
+
+    #[test]
+    fn a_login_goes_back_only_to_safe_paths() {
+        assert_eq!(login_target(Some("/shop/products/4"), None, Role::Customer), "/shop/products/4");
+        assert_eq!(login_target(Some("//evil.test"), None, Role::Customer), "/shop");
+        assert_eq!(login_target(Some("https://evil.test/"), None, Role::Owner), "/owner");
+        assert_eq!(login_target(None, Some("/checkout"), Role::Customer), "/checkout");
+        assert_eq!(login_target(Some("//evil.test"), Some("/cart"), Role::Customer), "/cart");
+        assert_eq!(login_target(None, Some("//evil.test"), Role::Admin), "/admin");
+        assert_eq!(login_target(Some("/login?return=/x"), None, Role::Customer), "/shop");
+    }
+
+    #[test]
+    fn errors_read_as_sentences() {
+        let conflict = ApiError::Server {
+            status: 409,
+            code: "conflict".into(),
+            message: "not enough stock of Fern: 1 left".into(),
+        };
+        assert_eq!(action_error(&conflict, Some("Fern")), "Not enough stock of Fern: 1 left");
+        let gone = ApiError::Server { status: 404, code: "not_found".into(), message: "no such product".into() };
+        assert_eq!(action_error(&gone, Some("Fern")), "Fern is no longer available.");
+        assert_eq!(action_error(&gone, None), "This product is no longer available.");
+        let down = ApiError::Network("refused".into());
+        assert_eq!(action_error(&down, None), "Cannot reach the server: refused");
+    }
+
+    #[test]
+    fn the_search_part_always_starts_with_a_question_mark() {
+        assert_eq!(search_part(""), "");
+        assert_eq!(search_part("?"), "");
+        assert_eq!(search_part("?q=a"), "?q=a");
+        assert_eq!(search_part("q=a"), "?q=a");
+    }
+}

@@ -1,0 +1,181 @@
+//! The admin pages: the platform overview at `/admin` (totals, every shop's live figures, the live feed of
+//! orders) and one shop's drill-down at `/admin/shops/:id`.
+//!
+//! Invariant: the pages only read queries (`use_query`); live changes reach them through the cache, which the
+//! root live layer patches with every event, so they never poll and never apply an event themselves. The
+//! wording helpers here are pure and tested natively.
+
+mod overview;
+mod shop;
+
+use leptos::prelude::*;
+use protocol::{AdminDashboard, Dashboard, OrderStatus, ShopId};
+
+use crate::cache::context::UseCachedReturn;
+use crate::components::states::{ErrorState, Skeleton};
+
+pub use overview::AdminPage;
+pub use shop::AdminShopPage;
+
+/// The admin's dashboard out of the role-tagged answer (`None` for another role's shape).
+pub fn admin_dashboard(dashboard: Dashboard) -> Option<AdminDashboard> {
+    match dashboard {
+        Dashboard::Admin(admin) => Some(admin),
+        _ => None,
+    }
+}
+
+/// The shop id of an `/admin/shops/:id` path segment: a positive integer, nothing else.
+pub fn parse_shop_id(segment: &str) -> Option<ShopId> {
+    let id: i64 = segment.trim().parse().ok()?;
+    (id > 0).then_some(ShopId(id))
+}
+
+/// The link to a shop's drill-down.
+pub fn shop_href(shop: ShopId) -> String {
+    format!("/admin/shops/{shop}")
+}
+
+/// An RFC 3339 UTC timestamp as "Nov 27, 10:00" (the text as given when it is not one).
+pub fn short_time(rfc3339: &str) -> String {
+    const MONTHS: [&str; 12] = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
+    let parsed = (|| {
+        let (date, time) = rfc3339.split_once('T')?;
+        let mut parts = date.split('-');
+        let (_year, month, day) = (parts.next()?, parts.next()?, parts.next()?);
+        let month: usize = month.parse().ok()?;
+        let day: u32 = day.parse().ok()?;
+        let name = MONTHS.get(month.checked_sub(1)?)?;
+        let hhmm = time.get(..5)?;
+        (hhmm.as_bytes().get(2) == Some(&b':')).then(|| format!("{name} {day}, {hhmm}"))
+    })();
+    parsed.unwrap_or_else(|| rfc3339.to_owned())
+}
+
+/// "1 order", "3 orders".
+pub fn plural(count: u64, one: &str, many: &str) -> String {
+    format!("{count} {}", if count == 1 { one } else { many })
+}
+
+/// Page count of a list of `total` items shown `per_page` at a time (at least 1).
+pub fn page_count(total: u64, per_page: u32) -> u32 {
+    let per_page = u64::from(per_page.max(1));
+    u32::try_from(total.div_ceil(per_page)).unwrap_or(u32::MAX).max(1)
+}
+
+/// An order status as a small coloured label (the word is the text; the colour only repeats it).
+#[component]
+pub fn StatusPill(
+    /// The status to show.
+    status: OrderStatus,
+) -> impl IntoView {
+    view! { <span class=format!("status-pill status-{}", status.as_str())>{status.as_str()}</span> }
+}
+
+/// The loading, error and value states of one query: a skeleton until the first value, an error with a retry
+/// button when the first load failed, and `render` of the value afterwards (kept through failed refreshes,
+/// with the error shown above it).
+pub fn loadable<T, V>(
+    query: UseCachedReturn<T>,
+    skeleton_lines: usize,
+    render: impl Fn(T) -> V + Send + Sync + 'static,
+) -> impl IntoView
+where
+    T: Clone + Send + Sync + 'static,
+    V: IntoView + 'static,
+{
+    let message = Signal::derive(move || query.error.get().unwrap_or_default());
+    let retry = query.refetch;
+    move || match (query.data.get(), query.error.get().is_some()) {
+        (Some(value), false) => render(value).into_any(),
+        (Some(value), true) => view! {
+            <ErrorState message=message on_retry=retry/>
+            {render(value)}
+        }
+        .into_any(),
+        (None, true) => view! { <ErrorState message=message on_retry=retry/> }.into_any(),
+        (None, false) => view! { <Skeleton lines=skeleton_lines/> }.into_any(),
+    }
+}
+
+/// Previous/next buttons for a paged list; hidden when everything fits on one page.
+#[component]
+pub fn Pager(
+    /// The 1-based page shown; the buttons change it.
+    page: RwSignal<u32>,
+    /// How many pages there are.
+    #[prop(into)]
+    pages: Signal<u32>,
+    /// What the list is, for the label ("Orders pages").
+    #[prop(into)]
+    label: String,
+) -> impl IntoView {
+    view! {
+        <Show when=move || { pages.get() > 1 }>
+            <nav class="pager" aria-label=label.clone()>
+                <button
+                    type="button"
+                    class="button secondary"
+                    disabled=move || page.get() <= 1
+                    on:click=move |_| page.update(|p| *p = p.saturating_sub(1).max(1))
+                >
+                    "Previous"
+                </button>
+                <span class="muted">{move || format!("Page {} of {}", page.get(), pages.get())}</span>
+                <button
+                    type="button"
+                    class="button secondary"
+                    disabled=move || page.get() >= pages.get()
+                    on:click=move |_| page.update(|p| *p += 1)
+                >
+                    "Next"
+                </button>
+            </nav>
+        </Show>
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn shop_ids_are_positive_integers_only() {
+        assert_eq!(parse_shop_id("2"), Some(ShopId(2)));
+        assert_eq!(parse_shop_id(" 17 "), Some(ShopId(17)));
+        assert_eq!(parse_shop_id("0"), None);
+        assert_eq!(parse_shop_id("-3"), None);
+        assert_eq!(parse_shop_id("abc"), None);
+        assert_eq!(parse_shop_id(""), None);
+        assert_eq!(shop_href(ShopId(3)), "/admin/shops/3");
+    }
+
+    #[test]
+    fn times_are_short_and_bad_ones_pass_through() {
+        assert_eq!(short_time("2026-11-27T10:05:09Z"), "Nov 27, 10:05");
+        assert_eq!(short_time("2026-01-03T00:00:00Z"), "Jan 3, 00:00");
+        assert_eq!(short_time("2026-13-03T00:00:00Z"), "2026-13-03T00:00:00Z");
+        assert_eq!(short_time("yesterday"), "yesterday");
+    }
+
+    #[test]
+    fn counts_and_pages() {
+        assert_eq!(plural(1, "order", "orders"), "1 order");
+        assert_eq!(plural(0, "order", "orders"), "0 orders");
+        assert_eq!(page_count(0, 20), 1);
+        assert_eq!(page_count(20, 20), 1);
+        assert_eq!(page_count(21, 20), 2);
+        assert_eq!(page_count(5, 0), 5);
+    }
+
+    #[test]
+    fn only_the_admin_shape_is_taken() {
+        let customer = Dashboard::Customer(protocol::CustomerDashboard {
+            recent_orders: vec![],
+            cart_count: 0,
+            wishlist_count: 0,
+            unread_notifications: 0,
+        });
+        assert_eq!(admin_dashboard(customer), None);
+    }
+}

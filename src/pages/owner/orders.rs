@@ -1,0 +1,253 @@
+//! The shop's orders, newest first, paged: status badges and one button per allowed next status.
+//!
+//! Invariant: the list is the cached `Query::Orders` page (new orders arrive through the live layer); a status
+//! change writes the answered order into that page, and a refusal (409) is a toast, never a silent failure.
+
+use std::collections::HashSet;
+
+use leptos::prelude::*;
+use leptos::task::spawn_local;
+use protocol::{Order, OrderId, OrderStatus, Page, StatusInput};
+
+use super::loaded;
+use super::paging::Pager;
+use crate::api::{self, ApiError};
+use crate::auth::use_auth;
+use crate::cache::context::use_data_cache;
+use crate::components::states::EmptyState;
+use crate::components::toast::{ToastKind, use_toasts};
+use crate::data::queries::{Query, use_query};
+
+/// What a status is called on a badge.
+pub fn status_label(status: OrderStatus) -> &'static str {
+    match status {
+        OrderStatus::Pending => "Pending",
+        OrderStatus::Paid => "Paid",
+        OrderStatus::Shipped => "Shipped",
+        OrderStatus::Delivered => "Delivered",
+        OrderStatus::Cancelled => "Cancelled",
+    }
+}
+
+/// The visible text and the accessible name of the button moving order `id` to `next`.
+pub fn move_button(id: OrderId, next: OrderStatus) -> (&'static str, String) {
+    match next {
+        OrderStatus::Cancelled => ("Cancel", format!("Cancel order #{id}")),
+        OrderStatus::Paid => ("Mark paid", format!("Mark order #{id} paid")),
+        OrderStatus::Shipped => ("Mark shipped", format!("Mark order #{id} shipped")),
+        OrderStatus::Delivered => ("Mark delivered", format!("Mark order #{id} delivered")),
+        OrderStatus::Pending => ("Reopen", format!("Mark order #{id} pending")),
+    }
+}
+
+/// The lines of an order in a few words: "2 × Sourdough Loaf, 1 × Honey".
+pub fn items_summary(order: &Order) -> String {
+    order.items.iter().map(|i| format!("{} × {}", i.quantity, i.product_name)).collect::<Vec<_>>().join(", ")
+}
+
+/// `2026-11-27T10:00:00Z` → `2026-11-27 10:00` (UTC, as the server keeps it).
+pub fn short_time(rfc3339: &str) -> String {
+    match (rfc3339.get(..10), rfc3339.get(11..16)) {
+        (Some(date), Some(time)) => format!("{date} {time}"),
+        _ => rfc3339.to_owned(),
+    }
+}
+
+/// The orders section: a heading and the current page.
+#[component]
+pub fn OrdersSection() -> impl IntoView {
+    let page = RwSignal::new(1u32);
+    view! {
+        <section class="owner-section owner-orders" aria-labelledby="owner-orders-title">
+            <div class="section-head">
+                <h2 id="owner-orders-title">"Orders"</h2>
+            </div>
+            // A page is its own query: re-created when the page changes (read here: component bodies are
+            // untracked).
+            {move || {
+                let number = page.get();
+                view! { <OrdersPage page=page number=number/> }
+            }}
+        </section>
+    }
+}
+
+/// One page of orders.
+#[component]
+fn OrdersPage(
+    /// The page signal, moved by the pager.
+    page: RwSignal<u32>,
+    /// The page shown (the section re-creates this view when it changes).
+    number: u32,
+) -> impl IntoView {
+    let query = Query::Orders { page: number, status: None, shop: None };
+    let key = query.key();
+    let orders = use_query::<Page<Order>>(query);
+    let (auth, cache, toasts) = (use_auth(), use_data_cache(), use_toasts());
+    let busy = RwSignal::new(HashSet::<OrderId>::new());
+
+    let change = move |id: OrderId, next: OrderStatus| {
+        if busy.with_untracked(|b| b.contains(&id)) {
+            return;
+        }
+        busy.update(|b| {
+            b.insert(id);
+        });
+        let key = key.clone();
+        spawn_local(async move {
+            let body = StatusInput { status: next };
+            let answer: Result<Order, ApiError> =
+                api::patch_json(&format!("/orders/{id}"), &body, auth.token().as_deref()).await;
+            busy.try_update(|b| b.remove(&id));
+            match answer {
+                Ok(order) => {
+                    // The answer is the truth now; the event that follows finds it already applied.
+                    cache.update(&key, |page: &mut Page<Order>| {
+                        if let Some(listed) = page.items.iter_mut().find(|o| o.id == order.id) {
+                            *listed = order.clone();
+                        }
+                    });
+                    toasts.push(
+                        ToastKind::Success,
+                        format!("Order #{id} is {}", status_label(order.status).to_lowercase()),
+                        "",
+                    );
+                }
+                Err(error) => toasts.push(ToastKind::Error, format!("Order #{id} was not changed"), error.to_string()),
+            }
+        });
+    };
+
+    let per_page = Signal::derive(move || orders.data.with(|p| p.as_ref().map_or(20, |p| p.per_page)));
+    let total = Signal::derive(move || orders.data.with(|p| p.as_ref().map_or(0, |p| p.total)));
+    view! {
+        {loaded(
+            move || orders.data.get(),
+            orders.error,
+            orders.refetch,
+            5,
+            move |list: Page<Order>| {
+                if list.items.is_empty() {
+                    return view! { <EmptyState message="No orders yet: they appear here the moment they are placed."/> }
+                        .into_any();
+                }
+                view! {
+                    <ul class="order-list" data-testid="owner-orders">
+                        {list
+                            .items
+                            .into_iter()
+                            .map(|order| view! { <OrderRow order=order busy=busy on_move=change.clone()/> })
+                            .collect_view()}
+                    </ul>
+                }
+                .into_any()
+            },
+        )}
+        <Pager page=page total=total per_page=per_page what="orders"/>
+    }
+}
+
+/// One order with its status and its moves.
+#[component]
+fn OrderRow<F>(
+    /// The order to show.
+    order: Order,
+    /// Orders with a status change in flight (their buttons are disabled).
+    busy: RwSignal<HashSet<OrderId>>,
+    /// Moves an order to a status.
+    on_move: F,
+) -> impl IntoView
+where
+    F: Fn(OrderId, OrderStatus) + Clone + Send + Sync + 'static,
+{
+    let id = order.id;
+    let status = order.status;
+    let moves = status
+        .next_statuses()
+        .into_iter()
+        .map(|next| {
+            let (text, name) = move_button(id, next);
+            let on_move = on_move.clone();
+            let class = if next == OrderStatus::Cancelled { "button secondary danger" } else { "button secondary" };
+            view! {
+                <button
+                    type="button"
+                    class=class
+                    aria-label=name
+                    data-next=next.as_str()
+                    disabled=move || busy.with(|b| b.contains(&id))
+                    on:click=move |_| on_move(id, next)
+                >
+                    {text}
+                </button>
+            }
+        })
+        .collect_view();
+    view! {
+        <li class="order-row" data-order-id=id.0 data-status=status.as_str()>
+            <div class="order-main">
+                <span class="order-id">{format!("#{id}")}</span>
+                <span class="order-customer">{order.customer_name.clone()}</span>
+                <span class="order-shop muted">{order.shop_name.clone()}</span>
+            </div>
+            <div class="order-items muted">{items_summary(&order)}</div>
+            <div class="order-meta">
+                <strong class="order-total">{order.total_cents.to_string()}</strong>
+                <time datetime=order.created_at.clone()>{short_time(&order.created_at)}</time>
+                <span class=format!("badge status-{}", status.as_str()) data-testid="order-status">
+                    {status_label(status)}
+                </span>
+            </div>
+            <div class="order-actions">{moves}</div>
+        </li>
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use protocol::{Cents, OrderItem, ProductId, ShopId, UserId};
+
+    #[test]
+    fn every_move_has_a_named_button() {
+        assert_eq!(move_button(OrderId(7), OrderStatus::Paid), ("Mark paid", "Mark order #7 paid".into()));
+        assert_eq!(move_button(OrderId(7), OrderStatus::Cancelled), ("Cancel", "Cancel order #7".into()));
+        for status in OrderStatus::ALL {
+            for next in status.next_statuses() {
+                assert!(move_button(OrderId(1), next).1.contains("#1"));
+            }
+        }
+    }
+
+    #[test]
+    fn orders_read_in_a_few_words() {
+        let order = Order {
+            id: OrderId(70),
+            shop_id: ShopId(1),
+            shop_name: "Green Leaf Grocery".into(),
+            customer_id: UserId(5),
+            customer_name: "Carla Mendes".into(),
+            status: OrderStatus::Pending,
+            items: vec![
+                OrderItem {
+                    product_id: ProductId(8),
+                    product_name: "Basmati Rice 2 kg".into(),
+                    quantity: 3,
+                    unit_price_cents: Cents(799),
+                },
+                OrderItem {
+                    product_id: ProductId(2),
+                    product_name: "Honey".into(),
+                    quantity: 1,
+                    unit_price_cents: Cents(899),
+                },
+            ],
+            total_cents: Cents(3296),
+            created_at: "2026-11-26T22:59:16Z".into(),
+            updated_at: "2026-11-26T22:59:16Z".into(),
+        };
+        assert_eq!(items_summary(&order), "3 × Basmati Rice 2 kg, 1 × Honey");
+        assert_eq!(short_time(&order.created_at), "2026-11-26 22:59");
+        assert_eq!(short_time("soon"), "soon");
+    }
+}

@@ -1,0 +1,289 @@
+//! The shop's products: a paged table with create and edit (the form), and delete behind a confirm step.
+//!
+//! Invariant: the table is the cached `Query::Products` page of the owner's shop; after a save or a delete
+//! the page is written from the answer when that is exact (same name, same place) and refetched otherwise.
+
+use leptos::html;
+use leptos::prelude::*;
+use leptos::task::spawn_local;
+use protocol::{LOW_STOCK_THRESHOLD, Page, Product, ProductId, ShopId};
+
+use super::loaded;
+use super::paging::Pager;
+use super::product_form::ProductForm;
+use crate::api::{self, ApiError};
+use crate::auth::use_auth;
+use crate::cache::context::use_data_cache;
+use crate::components::states::EmptyState;
+use crate::components::toast::{ToastKind, use_toasts};
+use crate::data::queries::{Query, use_query};
+
+/// What the form area shows.
+#[derive(Debug, Clone, PartialEq)]
+enum Editor {
+    Closed,
+    Create,
+    Edit(Product),
+}
+
+/// The stock cell's warning: "Out of stock", "Low stock", or nothing.
+pub fn stock_warning(stock: u32) -> Option<&'static str> {
+    match stock {
+        0 => Some("Out of stock"),
+        n if n <= LOW_STOCK_THRESHOLD => Some("Low stock"),
+        _ => None,
+    }
+}
+
+/// The products section: heading, "New product", the form when open, and the current page.
+#[component]
+pub fn ProductsSection(
+    /// The owner's shop.
+    shop: ShopId,
+) -> impl IntoView {
+    let page = RwSignal::new(1u32);
+    let editor = RwSignal::new(Editor::Closed);
+    let cache = use_data_cache();
+    let new_button = NodeRef::<html::Button>::new();
+    let key = move || Query::Products { shop: Some(shop), search: None, page: page.get_untracked() }.key();
+
+    let close = move || {
+        editor.set(Editor::Closed);
+        if let Some(button) = new_button.get_untracked() {
+            let _ = button.focus();
+        }
+    };
+    let on_saved = Callback::new(move |saved: Option<Product>| {
+        let before = editor.get_untracked();
+        close();
+        let Some(saved) = saved else { return };
+        match before {
+            // Same name, same place in the list: the answer is exact.
+            Editor::Edit(before) if before.name == saved.name => {
+                cache.update(&key(), |list: &mut Page<Product>| {
+                    if let Some(listed) = list.items.iter_mut().find(|p| p.id == saved.id) {
+                        *listed = saved.clone();
+                    }
+                });
+            }
+            _ => {
+                cache.invalidate(&key());
+            }
+        }
+    });
+    let on_cancel = Callback::new(move |()| close());
+
+    view! {
+        <section class="owner-section owner-products" aria-labelledby="owner-products-title">
+            <div class="section-head">
+                <h2 id="owner-products-title">"Products"</h2>
+                <button
+                    type="button"
+                    class="button"
+                    node_ref=new_button
+                    aria-expanded=move || (editor.get() == Editor::Create).to_string()
+                    on:click=move |_| editor.set(Editor::Create)
+                >
+                    "New product"
+                </button>
+            </div>
+            {move || match editor.get() {
+                Editor::Closed => ().into_any(),
+                Editor::Create => view! { <ProductForm product=None on_saved=on_saved on_cancel=on_cancel/> }.into_any(),
+                Editor::Edit(product) => {
+                    view! { <ProductForm product=Some(product) on_saved=on_saved on_cancel=on_cancel/> }.into_any()
+                }
+            }}
+            // A page is its own query: re-created when the page changes (read here: component bodies are
+            // untracked).
+            {move || {
+                let number = page.get();
+                view! { <ProductsPage shop=shop page=page number=number editor=editor/> }
+            }}
+        </section>
+    }
+}
+
+/// One page of the table.
+#[component]
+fn ProductsPage(
+    /// The owner's shop.
+    shop: ShopId,
+    /// The page signal, moved by the pager.
+    page: RwSignal<u32>,
+    /// The page shown (the section re-creates this view when it changes).
+    number: u32,
+    /// The form area, opened by "Edit".
+    editor: RwSignal<Editor>,
+) -> impl IntoView {
+    let query = Query::Products { shop: Some(shop), search: None, page: number };
+    let key = query.key();
+    let products = use_query::<Page<Product>>(query);
+    let (auth, cache, toasts) = (use_auth(), use_data_cache(), use_toasts());
+    let confirming = RwSignal::new(None::<ProductId>);
+    let deleting = RwSignal::new(None::<ProductId>);
+
+    let delete = move |product: Product| {
+        if deleting.get_untracked().is_some() {
+            return;
+        }
+        deleting.set(Some(product.id));
+        let key = key.clone();
+        spawn_local(async move {
+            let answer: Result<Product, ApiError> =
+                api::delete_json(&format!("/products/{}", product.id), auth.token().as_deref()).await;
+            deleting.try_set(None);
+            match answer {
+                Ok(_) => {
+                    confirming.try_set(None);
+                    if editor.try_with_untracked(|e| matches!(e, Editor::Edit(p) if p.id == product.id)) == Some(true) {
+                        editor.try_set(Editor::Closed);
+                    }
+                    toasts.push(ToastKind::Success, format!("{} deleted", product.name), "");
+                    // The next page's first product moves up: only the server knows which.
+                    cache.invalidate(&key);
+                }
+                Err(error) => {
+                    toasts.push(ToastKind::Error, format!("{} was not deleted", product.name), error.to_string());
+                }
+            }
+        });
+    };
+
+    let per_page = Signal::derive(move || products.data.with(|p| p.as_ref().map_or(20, |p| p.per_page)));
+    let total = Signal::derive(move || products.data.with(|p| p.as_ref().map_or(0, |p| p.total)));
+    view! {
+        {loaded(
+            move || products.data.get(),
+            products.error,
+            products.refetch,
+            5,
+            move |list: Page<Product>| {
+                if list.items.is_empty() {
+                    return view! { <EmptyState message="No products yet: add your first with “New product”."/> }
+                        .into_any();
+                }
+                let rows = list
+                    .items
+                    .into_iter()
+                    .map(|product| product_row(product, editor, confirming, deleting, delete.clone()))
+                    .collect_view();
+                view! {
+                    <div class="table-scroll">
+                        <table class="product-table" data-testid="owner-products">
+                            <caption class="visually-hidden">"Products of your shop"</caption>
+                            <thead>
+                                <tr>
+                                    <th scope="col">"Name"</th>
+                                    <th scope="col" class="num">"Price"</th>
+                                    <th scope="col" class="num">"Stock"</th>
+                                    <th scope="col"><span class="visually-hidden">"Actions"</span></th>
+                                </tr>
+                            </thead>
+                            <tbody>{rows}</tbody>
+                        </table>
+                    </div>
+                }
+                .into_any()
+            },
+        )}
+        <Pager page=page total=total per_page=per_page what="products"/>
+    }
+}
+
+fn product_row(
+    product: Product,
+    editor: RwSignal<Editor>,
+    confirming: RwSignal<Option<ProductId>>,
+    deleting: RwSignal<Option<ProductId>>,
+    delete: impl Fn(Product) + Clone + Send + Sync + 'static,
+) -> impl IntoView {
+    let id = product.id;
+    let name = product.name.clone();
+    let warning = stock_warning(product.stock);
+    let confirm_button = NodeRef::<html::Button>::new();
+    // Move the focus onto the confirm button when it appears, so Enter confirms and Tab reaches "Keep".
+    Effect::new(move |_| {
+        if let Some(button) = confirm_button.get() {
+            let _ = button.focus();
+        }
+    });
+    let stored = StoredValue::new(product.clone());
+    let actions = move || {
+        let name = name.clone();
+        if confirming.get() == Some(id) {
+            let delete = delete.clone();
+            view! {
+                <span class="confirm-text">{format!("Delete {name}?")}</span>
+                <button
+                    type="button"
+                    class="button danger small"
+                    node_ref=confirm_button
+                    aria-label=format!("Confirm delete {name}")
+                    disabled=move || deleting.get() == Some(id)
+                    on:click=move |_| delete(stored.get_value())
+                >
+                    {move || if deleting.get() == Some(id) { "Deleting…" } else { "Delete" }}
+                </button>
+                <button
+                    type="button"
+                    class="button secondary small"
+                    aria-label=format!("Keep {name}")
+                    on:click=move |_| confirming.set(None)
+                >
+                    "Keep"
+                </button>
+            }
+            .into_any()
+        } else {
+            view! {
+                <button
+                    type="button"
+                    class="button secondary small"
+                    aria-label=format!("Edit {name}")
+                    on:click=move |_| editor.set(Editor::Edit(stored.get_value()))
+                >
+                    "Edit"
+                </button>
+                <button
+                    type="button"
+                    class="button secondary danger small"
+                    aria-label=format!("Delete {name}")
+                    on:click=move |_| confirming.set(Some(id))
+                >
+                    "Delete"
+                </button>
+            }
+            .into_any()
+        }
+    };
+    view! {
+        <tr data-product-id=id.0 class:low=warning.is_some()>
+            <th scope="row">
+                <span class="product-name">{product.name.clone()}</span>
+                <span class="product-description muted">{product.description.clone()}</span>
+            </th>
+            <td class="num">{product.price_cents.to_string()}</td>
+            <td class="num">
+                {product.stock}
+                {warning.map(|w| view! { <span class="badge stock-warning">{w}</span> })}
+            </td>
+            <td class="row-actions">
+                <div>{actions}</div>
+            </td>
+        </tr>
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn stock_warnings_follow_the_threshold() {
+        assert_eq!(stock_warning(0), Some("Out of stock"));
+        assert_eq!(stock_warning(1), Some("Low stock"));
+        assert_eq!(stock_warning(LOW_STOCK_THRESHOLD), Some("Low stock"));
+        assert_eq!(stock_warning(LOW_STOCK_THRESHOLD + 1), None);
+    }
+}
