@@ -4,7 +4,9 @@
 
 mod admin;
 mod cache;
+mod journey;
 mod owner;
+mod page;
 mod realtime;
 mod shell;
 mod shop;

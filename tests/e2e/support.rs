@@ -76,29 +76,55 @@ where
     F: FnOnce(Client) -> Fut,
     Fut: Future<Output = ()> + Send + 'static,
 {
+    with_browsers(1, move |mut browsers| test(browsers.remove(0))).await;
+}
+
+/// Runs `test` with `count` independent headless Chromium sessions at once (each its own profile: separate
+/// storage, separate sign-in), then closes every one whatever happened, then re-raises the test's panic.
+pub async fn with_browsers<F, Fut>(count: usize, test: F)
+where
+    F: FnOnce(Vec<Client>) -> Fut,
+    Fut: Future<Output = ()> + Send + 'static,
+{
     let driver = start_chromedriver().await;
-    let profile = tempfile::tempdir().unwrap();
     let chromium = std::env::var("CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".into());
-    let capabilities = serde_json::json!({
-        "goog:chromeOptions": {
-            "binary": chromium,
-            "args": [
-                "--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-                "--disable-background-networking", "--disable-component-update", "--disable-sync",
-                "--no-first-run", "--window-size=1280,900",
-                format!("--user-data-dir={}", profile.path().display()),
-            ]
+    let mut profiles = Vec::new();
+    let mut clients = Vec::new();
+    for _ in 0..count {
+        let profile = tempfile::tempdir().unwrap();
+        let capabilities = serde_json::json!({
+            "goog:chromeOptions": {
+                "binary": chromium,
+                "args": [
+                    "--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+                    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+                    "--no-first-run", "--window-size=1280,900",
+                    format!("--user-data-dir={}", profile.path().display()),
+                ]
+            }
+        });
+        let serde_json::Value::Object(capabilities) = capabilities else { unreachable!() };
+        let connected = ClientBuilder::new(hyper_util::client::legacy::connect::HttpConnector::new())
+            .capabilities(capabilities)
+            .connect(&driver.url)
+            .await;
+        match connected {
+            Ok(client) => clients.push(client),
+            Err(error) => {
+                for client in clients {
+                    let _ = client.close().await;
+                }
+                panic!("chromedriver opens a Chromium session: {error}");
+            }
         }
-    });
-    let serde_json::Value::Object(capabilities) = capabilities else { unreachable!() };
-    let client = ClientBuilder::new(hyper_util::client::legacy::connect::HttpConnector::new())
-        .capabilities(capabilities)
-        .connect(&driver.url)
-        .await
-        .expect("chromedriver opens a Chromium session");
-    let outcome = tokio::spawn(test(client.clone())).await;
-    let _ = client.close().await;
+        profiles.push(profile);
+    }
+    let outcome = tokio::spawn(test(clients.clone())).await;
+    for client in clients {
+        let _ = client.close().await;
+    }
     drop(driver);
+    drop(profiles);
     if let Err(error) = outcome {
         std::panic::resume_unwind(error.into_panic());
     }
