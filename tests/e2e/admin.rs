@@ -2,18 +2,17 @@
 //! with no request from the admin's page; the shop drill-down lists only that shop; the monitoring panel opens
 //! from the keyboard and counts exactly the requests the page made.
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use fantoccini::{Client, Locator};
 use protocol::{CheckoutResult, LoginResponse, Page, Product};
 use serde_json::{Value, json};
 
+use crate::page::{PASSWORD, WAIT, screenshot, wait_until};
 use crate::support;
 
 const ADMIN: &str = "admin@izishopin.test";
 const CUSTOMER: &str = "customer1@izishopin.test";
-const PASSWORD: &str = "demo1234";
-const WAIT: Duration = Duration::from_secs(20);
 
 /// What the admin page shows, read in one script so the parts agree with each other.
 #[derive(Debug, Clone, Default)]
@@ -55,27 +54,9 @@ async fn read_admin(browser: &Client) -> AdminView {
     }
 }
 
-/// Polls `read` until `done` holds, failing with the last reading after `limit`.
-async fn wait_for<T, F, Fut>(limit: Duration, what: &str, read: F, done: impl Fn(&T) -> bool) -> T
-where
-    T: std::fmt::Debug,
-    F: Fn() -> Fut,
-    Fut: std::future::Future<Output = T>,
-{
-    let deadline = Instant::now() + limit;
-    loop {
-        let value = read().await;
-        if done(&value) {
-            return value;
-        }
-        assert!(Instant::now() < deadline, "{what}: not within {limit:?}; last reading {value:?}");
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    }
-}
-
 /// Waits until the dashboard is on screen (totals, the three seeded shops, a feed) and the page is live.
 async fn wait_for_dashboard(browser: &Client) -> AdminView {
-    wait_for(
+    wait_until(
         WAIT,
         "the admin dashboard loads and goes live",
         || read_admin(browser),
@@ -88,14 +69,6 @@ async fn get_json(base: &str, path: &str, token: &str) -> Value {
     let (status, body) = support::http_json("GET", &format!("{base}{path}"), Some(token), None).await;
     assert_eq!(status, 200, "GET {path}: {body}");
     body
-}
-
-/// Saves a screenshot under `target/screenshots/` (not committed).
-async fn save_screenshot(browser: &Client, name: &str) {
-    let png = browser.screenshot().await.unwrap();
-    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("target/screenshots");
-    std::fs::create_dir_all(&dir).unwrap();
-    std::fs::write(dir.join(name), png).unwrap();
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -127,10 +100,10 @@ async fn the_admin_sees_the_totals_every_shop_and_the_feed() {
         let link = browser.find(Locator::Css("tr[data-shop-id='1'] a")).await.unwrap();
         assert_eq!(link.attr("href").await.unwrap().as_deref(), Some("/admin/shops/1"));
 
-        save_screenshot(&browser, "admin.png").await;
+        screenshot(&browser, "admin.png").await;
         browser.set_window_size(390, 844).await.unwrap();
         tokio::time::sleep(Duration::from_millis(300)).await;
-        save_screenshot(&browser, "admin-phone.png").await;
+        screenshot(&browser, "admin-phone.png").await;
     })
     .await;
 }
@@ -163,7 +136,7 @@ async fn a_checkout_elsewhere_appears_live_with_no_request_from_the_admin() {
         assert!(checkout.orders.iter().any(|o| o.shop_id.0 == 3), "an order of shop 3: {checkout:?}");
 
         let orders_of = |view: &AdminView, shop: i64| view.shops.iter().find(|(id, _)| *id == shop).map(|(_, n)| *n);
-        let after = wait_for(
+        let after = wait_until(
             WAIT,
             "the new orders appear in the feed and the shops' counts rise",
             || read_admin(&browser),
@@ -220,7 +193,7 @@ async fn the_drill_down_shows_only_that_shops_orders_and_products() {
                      products: shops('[data-testid=shop-products-list] [data-product-id]'),
                      total: document.querySelector('[data-testid=shop-orders-total]')?.textContent.trim() };
         "#;
-        let value = wait_for(
+        let value = wait_until(
             WAIT,
             "the products load",
             || async { browser.execute(script, vec![]).await.unwrap() },
@@ -302,7 +275,7 @@ async fn the_monitoring_panel_opens_from_the_keyboard_and_counts_the_pages_reque
         }
 
         press_enter_on_toggle(&browser).await;
-        let open = wait_for(
+        let open = wait_until(
             WAIT,
             "the panel opens and shows the live connection",
             || read_panel(&browser),
@@ -315,7 +288,7 @@ async fn the_monitoring_panel_opens_from_the_keyboard_and_counts_the_pages_reque
         let kinds: Vec<&str> = open["kinds"].as_array().unwrap().iter().filter_map(Value::as_str).collect();
         assert!(kinds.contains(&"dashboard-data") && kinds.contains(&"total"), "{kinds:?}");
 
-        let matched = wait_for(
+        let matched = wait_until(
             WAIT,
             "the panel's request count matches what the server counted for this page",
             || async {
@@ -328,11 +301,11 @@ async fn the_monitoring_panel_opens_from_the_keyboard_and_counts_the_pages_reque
         .await;
         eprintln!("requests made by the reloaded admin page: {matched:?}");
         assert!(matched.1 >= 2, "the shop's orders and products were fetched: {matched:?}");
-        save_screenshot(&browser, "monitor.png").await;
+        screenshot(&browser, "monitor.png").await;
 
         press_enter_on_toggle(&browser).await;
         let closed =
-            wait_for(WAIT, "Enter closes it again", || read_panel(&browser), |p| p["panel"].as_bool() == Some(false))
+            wait_until(WAIT, "Enter closes it again", || read_panel(&browser), |p| p["panel"].as_bool() == Some(false))
                 .await;
         assert_eq!(closed["expanded"].as_str(), Some("false"));
     })

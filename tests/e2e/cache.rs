@@ -7,6 +7,7 @@ use std::time::Duration;
 
 use fantoccini::{Client, Locator};
 
+use crate::page::wait_path;
 use crate::support;
 
 const TOTAL_ORDERS: &str = "[data-testid=owner-total-orders]";
@@ -16,7 +17,8 @@ fn dashboard_requests(server: &support::TestServer) -> u64 {
     server.state.metrics.snapshot().by_route.get("GET /api/dashboard").copied().unwrap_or(0)
 }
 
-/// Waits (bounded) until the owner's total-orders card shows a number; returns its text.
+/// Waits (bounded) until the owner's total-orders card shows a number; returns its text. It polls faster than
+/// `page::eventually` because the reload check races a 4 s API delay with a 3 s limit.
 async fn wait_for_total_orders(browser: &Client, within: Duration) -> String {
     let deadline = std::time::Instant::now() + within;
     loop {
@@ -36,14 +38,6 @@ async fn stored_snapshot(browser: &Client) -> Option<String> {
     value.as_str().map(str::to_owned)
 }
 
-async fn wait_for_path(browser: &Client, path: &str) {
-    let deadline = std::time::Instant::now() + Duration::from_secs(10);
-    while browser.current_url().await.unwrap().path() != path {
-        assert!(std::time::Instant::now() < deadline, "never reached {path}");
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-}
-
 async fn click_link(browser: &Client, text: &str) {
     browser.find(Locator::LinkText(text)).await.unwrap_or_else(|_| panic!("a `{text}` link")).click().await.unwrap();
 }
@@ -60,7 +54,7 @@ async fn the_cache_saves_requests_survives_reloads_and_is_cleared_at_logout() {
 
         // A revisit within the TTL (2 min for dashboard data) is served from the cache.
         click_link(&browser, "Shop").await;
-        wait_for_path(&browser, "/shop").await;
+        wait_path(&browser, "/shop").await;
         click_link(&browser, "My shop").await;
         assert_eq!(wait_for_total_orders(&browser, Duration::from_secs(10)).await, first);
         assert_eq!(dashboard_requests(&server), after_first_visit, "no request while the data is fresh");

@@ -2,20 +2,19 @@
 //! change; the product form (checks before sending, a server 422 next to its field, create, edit, delete with
 //! a confirm step); and a checkout made elsewhere appearing live, with a toast and no request from the page.
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use fantoccini::key::Key;
 use fantoccini::{Client, Locator};
 use protocol::{Cents, CheckoutResult, Dashboard, LoginResponse, Order, Page, Product};
 use serde_json::{Value, json};
 
+use crate::page::{PASSWORD, WAIT, screenshot, wait_until};
 use crate::support;
 
 const OWNER: &str = "owner1@izishopin.test";
 const CUSTOMER: &str = "customer1@izishopin.test";
-const PASSWORD: &str = "demo1234";
 const SHOP_NAME: &str = "Green Leaf Grocery";
-const WAIT: Duration = Duration::from_secs(20);
 
 /// What the owner page shows, read in one script so the parts agree with each other.
 #[derive(Debug, Clone, Default)]
@@ -74,15 +73,7 @@ async fn read_owner(browser: &Client) -> OwnerView {
 
 /// Polls the page until `done` holds, failing with the last reading after `limit`.
 async fn wait_view(browser: &Client, limit: Duration, what: &str, done: impl Fn(&OwnerView) -> bool) -> OwnerView {
-    let deadline = Instant::now() + limit;
-    loop {
-        let view = read_owner(browser).await;
-        if done(&view) {
-            return view;
-        }
-        assert!(Instant::now() < deadline, "{what}: not within {limit:?}; the page shows {view:#?}");
-        tokio::time::sleep(Duration::from_millis(150)).await;
-    }
+    wait_until(limit, what, || read_owner(browser), done).await
 }
 
 /// Every section has its data: cards, chart, orders, products.
@@ -116,31 +107,22 @@ async fn retype(browser: &Client, css: &str, text: &str) {
     input.send_keys(&format!("{}{}", Key::Backspace, text)).await.unwrap();
 }
 
+/// The rendered text of an element that must be there. Unlike `page::text_of` (the `textContent` of an element
+/// that may be missing), this is what WebDriver says a person sees, and a missing element fails at once.
 async fn text_of(browser: &Client, css: &str) -> String {
     let element = browser.find(Locator::Css(css)).await.unwrap_or_else(|e| panic!("{css}: {e}"));
     element.text().await.unwrap()
 }
 
+/// Waits until the rendered text of `css` (empty while it is missing) satisfies `done`.
 async fn wait_text(browser: &Client, css: &str, what: &str, done: impl Fn(&str) -> bool) -> String {
-    let deadline = Instant::now() + WAIT;
-    loop {
-        let text = match browser.find(Locator::Css(css)).await {
+    let read = || async {
+        match browser.find(Locator::Css(css)).await {
             Ok(element) => element.text().await.unwrap_or_default(),
             Err(_) => String::new(),
-        };
-        if done(&text) {
-            return text;
         }
-        assert!(Instant::now() < deadline, "{what}: {css} shows {text:?}");
-        tokio::time::sleep(Duration::from_millis(150)).await;
-    }
-}
-
-/// Saves a PNG under `target/screenshots/` (not committed).
-fn save_screenshot(name: &str, png: &[u8]) {
-    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("target/screenshots");
-    std::fs::create_dir_all(&dir).unwrap();
-    std::fs::write(dir.join(name), png).unwrap();
+    };
+    wait_until(WAIT, &format!("{what} ({css})"), read, |text: &String| done(text)).await
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -182,7 +164,7 @@ async fn the_owner_sees_the_shop_figures_and_moves_an_order_on() {
         by_label(&browser, &format!("Edit {}", first.name)).await;
         by_label(&browser, &format!("Delete {}", first.name)).await;
 
-        save_screenshot("owner.png", &browser.screenshot().await.unwrap());
+        screenshot(&browser, "owner.png").await;
 
         // At phone width the page does not scroll sideways (cards wrap, the table scrolls in its box).
         browser.set_window_size(390, 844).await.unwrap();
@@ -197,7 +179,7 @@ async fn the_owner_sees_the_shop_figures_and_moves_an_order_on() {
         let layout = browser.execute(script, vec![]).await.unwrap();
         assert_eq!(layout["overflow"], json!(0), "the page is wider than a phone: {layout}");
         browser.execute("document.querySelector('.owner-orders').scrollIntoView()", vec![]).await.unwrap();
-        save_screenshot("owner-phone.png", &browser.screenshot().await.unwrap());
+        screenshot(&browser, "owner-phone.png").await;
         browser.set_window_size(1280, 900).await.unwrap();
 
         // Move a pending order on: the row follows, and so does the server.
@@ -249,7 +231,7 @@ async fn the_product_form_checks_creates_edits_and_deletes() {
             wait_text(&browser, "#product-price-error", "the server's 422", |t| t.contains("100000000")).await;
         assert_eq!(message, "Must be between 0 and 100000000 cents.");
         browser.execute("document.querySelector('form.product-form').scrollIntoView()", vec![]).await.unwrap();
-        save_screenshot("owner-form.png", &browser.screenshot().await.unwrap());
+        screenshot(&browser, "owner-form.png").await;
         assert_eq!(text_of(&browser, "#product-name-error").await, "");
 
         // Fixed, it is created and listed.

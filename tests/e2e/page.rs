@@ -31,6 +31,24 @@ where
     }
 }
 
+/// Reads with `read` until `done` holds, failing with `what` and the last reading after `limit`.
+pub async fn wait_until<T, F, Fut>(limit: Duration, what: &str, read: F, done: impl Fn(&T) -> bool) -> T
+where
+    T: std::fmt::Debug,
+    F: Fn() -> Fut,
+    Fut: Future<Output = T>,
+{
+    let deadline = Instant::now() + limit;
+    loop {
+        let value = read().await;
+        if done(&value) {
+            return value;
+        }
+        assert!(Instant::now() < deadline, "{what}: not within {limit:?}; last reading {value:#?}");
+        tokio::time::sleep(Duration::from_millis(150)).await;
+    }
+}
+
 /// The text of the first element matching `css`, trimmed; `None` when there is none.
 pub async fn text_of(browser: &Client, css: &str) -> Option<String> {
     let script = "const e = document.querySelector(arguments[0]); return e ? e.textContent.trim() : null;";

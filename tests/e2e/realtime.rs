@@ -10,10 +10,10 @@ use fantoccini::Client;
 use protocol::{EventsPage, LoginResponse, Product};
 use serde_json::json;
 
+use crate::page::{PASSWORD, wait_until};
 use crate::support;
 
 const OWNER: &str = "owner1@izishopin.test";
-const PASSWORD: &str = "demo1234";
 
 /// What the badge says, read in one script so the attributes are consistent with each other.
 #[derive(Debug, Clone, PartialEq)]
@@ -47,17 +47,12 @@ async fn read_badge(browser: &Client) -> Option<Badge> {
 
 /// Polls the badge until `done` holds, failing with the last reading after `limit`.
 async fn wait_for_badge(browser: &Client, limit: Duration, what: &str, done: impl Fn(&Badge) -> bool) -> Badge {
-    let deadline = Instant::now() + limit;
-    loop {
-        let badge = read_badge(browser).await;
-        if let Some(badge) = badge.as_ref().filter(|b| done(b)) {
-            return badge.clone();
-        }
-        assert!(Instant::now() < deadline, "{what}: not within {limit:?}; the badge shows {badge:?}");
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    }
+    let badge = wait_until(limit, what, || read_badge(browser), |b| b.as_ref().is_some_and(&done)).await;
+    badge.expect("a badge that satisfies `done`")
 }
 
+/// Unlike `page::wait_live`, this takes its own limit (a restart can take longer) and checks what the badge says
+/// once live, returning it.
 async fn wait_live(browser: &Client, limit: Duration) -> Badge {
     let badge = wait_for_badge(browser, limit, "the badge goes live", |b| b.state == "open").await;
     assert_eq!(badge.text, "Live");
