@@ -4,6 +4,7 @@
 
 mod admin;
 mod cache;
+mod fallback;
 mod journey;
 mod owner;
 mod page;

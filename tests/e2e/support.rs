@@ -26,6 +26,11 @@ pub struct TestServer {
 
 /// Starts the server serving the workspace's built `dist/`.
 pub async fn start_server() -> TestServer {
+    start_server_with(|_| {}).await
+}
+
+/// Starts the server serving the workspace's built `dist/`, with `adjust` applied to its configuration.
+pub async fn start_server_with(adjust: impl FnOnce(&mut Config)) -> TestServer {
     let dist_dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("dist");
     assert!(
         dist_dir.join("index.html").is_file(),
@@ -34,7 +39,8 @@ pub async fn start_server() -> TestServer {
     );
     let data = tempfile::tempdir().unwrap();
     let database_url = format!("sqlite://{}", data.path().join("e2e.db").display());
-    let config = Config { port: 0, dist_dir, database_url, ..Config::default() };
+    let mut config = Config { port: 0, dist_dir, database_url, ..Config::default() };
+    adjust(&mut config);
     let app = Application::build(&config).await.expect("the server starts");
     let base_url = format!("http://127.0.0.1:{}", app.port());
     let state = app.state().clone();
