@@ -11,9 +11,6 @@ mod shop;
 use leptos::prelude::*;
 use protocol::{AdminDashboard, Dashboard, OrderStatus, ShopId};
 
-use crate::cache::context::UseCachedReturn;
-use crate::components::states::{ErrorState, Skeleton};
-
 pub use overview::AdminPage;
 pub use shop::AdminShopPage;
 
@@ -70,32 +67,6 @@ pub fn StatusPill(
     status: OrderStatus,
 ) -> impl IntoView {
     view! { <span class=format!("status-pill status-{}", status.as_str())>{status.as_str()}</span> }
-}
-
-/// The loading, error and value states of one query: a skeleton until the first value, an error with a retry
-/// button when the first load failed, and `render` of the value afterwards (kept through failed refreshes,
-/// with the error shown above it).
-pub fn loadable<T, V>(
-    query: UseCachedReturn<T>,
-    skeleton_lines: usize,
-    render: impl Fn(T) -> V + Send + Sync + 'static,
-) -> impl IntoView
-where
-    T: Clone + Send + Sync + 'static,
-    V: IntoView + 'static,
-{
-    let message = Signal::derive(move || query.error.get().unwrap_or_default());
-    let retry = query.refetch;
-    move || match (query.data.get(), query.error.get().is_some()) {
-        (Some(value), false) => render(value).into_any(),
-        (Some(value), true) => view! {
-            <ErrorState message=message on_retry=retry/>
-            {render(value)}
-        }
-        .into_any(),
-        (None, true) => view! { <ErrorState message=message on_retry=retry/> }.into_any(),
-        (None, false) => view! { <Skeleton lines=skeleton_lines/> }.into_any(),
-    }
 }
 
 /// Previous/next buttons for a paged list; hidden when everything fits on one page.

@@ -9,9 +9,9 @@ use leptos_router::components::A;
 use leptos_router::hooks::use_params_map;
 use protocol::{Dashboard, Order, Page, Product, Role, ShopId, ShopStats};
 
-use super::{Pager, StatusPill, admin_dashboard, loadable, page_count, parse_shop_id, plural, short_time};
+use super::{Pager, StatusPill, admin_dashboard, page_count, parse_shop_id, plural, short_time};
 use crate::components::require_role::RequireRole;
-use crate::components::states::{EmptyState, ErrorState, Skeleton};
+use crate::components::states::{EmptyState, ErrorState, Skeleton, loaded_with_error};
 use crate::data::queries::{Query, use_query};
 
 /// The drill-down of one shop, for the admin role.
@@ -125,7 +125,7 @@ fn ShopOrders(
             <h2 id="shop-orders-title">"Orders"</h2>
             {move || {
                 let query = use_query::<Page<Order>>(Query::Orders { page: page.get(), status: None, shop: Some(shop) });
-                loadable(query, 5, move |list: Page<Order>| {
+                loaded_with_error(move || query.data.get(), query.error, query.refetch, 5, move |list: Page<Order>| {
                     pages.set(page_count(list.total, list.per_page));
                     if list.items.is_empty() {
                         return view! { <EmptyState message="This shop has no orders yet."/> }.into_any();
@@ -180,7 +180,7 @@ fn ShopProducts(
             <h2 id="shop-products-title">"Products"</h2>
             {move || {
                 let query = use_query::<Page<Product>>(Query::Products { shop: Some(shop), search: None, page: page.get() });
-                loadable(query, 5, move |list: Page<Product>| {
+                loaded_with_error(move || query.data.get(), query.error, query.refetch, 5, move |list: Page<Product>| {
                     pages.set(page_count(list.total, list.per_page));
                     if list.items.is_empty() {
                         return view! { <EmptyState message="This shop has no products yet."/> }.into_any();

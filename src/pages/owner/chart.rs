@@ -5,8 +5,9 @@
 use leptos::prelude::*;
 use protocol::Cents;
 
-use super::{OwnerData, loaded};
+use super::OwnerData;
 use crate::components::revenue_chart::RevenueChart;
+use crate::components::states::loaded;
 
 /// The revenue chart with its heading and the period's total.
 #[component]

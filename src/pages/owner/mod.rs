@@ -20,7 +20,6 @@ use protocol::{Dashboard, OrderAction, OrderUpdate, OwnerDashboard, Role, ShopId
 use crate::auth::use_auth;
 use crate::cache::context::UseCachedReturn;
 use crate::components::require_role::RequireRole;
-use crate::components::states::{ErrorState, Skeleton};
 use crate::components::toast::{ToastKind, use_toasts};
 use crate::data::queries::{Query, use_query};
 use crate::realtime::context::use_websocket;
@@ -114,27 +113,6 @@ pub(crate) fn new_order_toast(shop: ShopId, update: &OrderUpdate) -> Option<(Str
         format!("New order #{} — {}", order.id, order.total_cents),
         format!("{} bought {units} item{plural}.", order.customer_name),
     ))
-}
-
-/// The usual three states of a section: a skeleton before the first value, the error with a retry when the
-/// first load failed, otherwise `render` of the value (a later failure keeps the last good value on screen).
-pub(crate) fn loaded<T, V>(
-    data: impl Fn() -> Option<T> + Send + Sync + 'static,
-    error: Signal<Option<String>>,
-    refetch: Callback<()>,
-    lines: usize,
-    render: impl Fn(T) -> V + Send + Sync + 'static,
-) -> impl IntoView
-where
-    V: IntoView + 'static,
-{
-    move || match data() {
-        Some(value) => render(value).into_any(),
-        None => match error.get() {
-            Some(message) => view! { <ErrorState message=message on_retry=refetch/> }.into_any(),
-            None => view! { <Skeleton lines=lines/> }.into_any(),
-        },
-    }
 }
 
 #[cfg(test)]

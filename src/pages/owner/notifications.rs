@@ -7,12 +7,13 @@ use leptos::prelude::*;
 use leptos::task::spawn_local;
 use protocol::{Dashboard, Notification, NotificationId, NotificationKind, Page};
 
+use super::OwnerData;
 use super::orders::short_time;
-use super::{OwnerData, loaded};
 use crate::api::{self, ApiError};
 use crate::auth::use_auth;
 use crate::cache::context::{DataCache, use_data_cache};
 use crate::components::states::EmptyState;
+use crate::components::states::loaded;
 use crate::components::toast::{ToastKind, use_toasts};
 use crate::data::queries::Query;
 use crate::data::reducers::{Applied, mark_read, owner_mark_read};

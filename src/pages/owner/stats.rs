@@ -5,8 +5,9 @@
 use leptos::prelude::*;
 use protocol::ShopStats;
 
-use super::{OwnerData, loaded};
+use super::OwnerData;
 use crate::components::stat_card::StatCard;
+use crate::components::states::loaded;
 
 /// The row of stat cards.
 #[component]

@@ -10,7 +10,7 @@ use protocol::{Cart, CartLine, Product, ProductId, Role};
 
 use super::format::items_text;
 use super::parts::{Price, QuantityStepper, StockBadge};
-use crate::components::states::{EmptyState, ErrorState, Skeleton};
+use crate::components::states::{EmptyState, list_states};
 use crate::data::cart_auth::{STAFF_MESSAGE, UseCartAuthReturn, use_cart_auth};
 use crate::data::queries::{Query, use_query};
 
@@ -31,14 +31,6 @@ pub fn CartPage() -> impl IntoView {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
-enum Status {
-    Loading,
-    Failed(String),
-    Empty,
-    Ready,
-}
-
 /// A customer's cart.
 #[component]
 fn AccountCart(
@@ -46,55 +38,50 @@ fn AccountCart(
     actions: UseCartAuthReturn,
 ) -> impl IntoView {
     let cart = actions.cart;
-    let status =
-        Memo::new(move |_| match (cart.with(|c| c.as_ref().map(|c| c.items.is_empty())), actions.error.get()) {
-            (Some(true), _) => Status::Empty,
-            (Some(false), _) => Status::Ready,
-            (None, Some(message)) => Status::Failed(message),
-            (None, None) => Status::Loading,
-        });
     let ids = move || cart.with(|c| c.as_ref().map(|c| c.items.iter().map(|l| l.product.id).collect::<Vec<_>>()));
     let total = move || cart.with(|c| c.as_ref().map(|c| c.total_cents).unwrap_or_default());
     let count = move || cart.with(|c| c.as_ref().map_or(0, |c| c.count));
     let over_stock =
         move || cart.with(|c| c.as_ref().is_some_and(|c| c.items.iter().any(|l| l.quantity > l.product.stock)));
-    move || match status.get() {
-        Status::Loading => view! { <Skeleton lines=4/> }.into_any(),
-        Status::Failed(message) => {
-            let message = format!("Your cart could not be loaded: {message}");
-            view! { <ErrorState message=message on_retry=actions.refetch/> }.into_any()
-        }
-        Status::Empty => view! { <EmptyCart/> }.into_any(),
-        Status::Ready => view! {
-            <ul class="cart-lines" data-testid="cart">
-                <For each=move || ids().unwrap_or_default() key=|id| *id let:id>
-                    {
-                        let find = move |c: &Option<Cart>| {
-                            c.as_ref().and_then(|c| c.items.iter().find(|l| l.product.id == id).cloned())
-                        };
-                        cart.with_untracked(find).map(|first| {
-                            let line = Signal::derive(move || cart.with(find).unwrap_or_else(|| first.clone()));
-                            view! { <AccountLine line actions/> }
-                        })
-                    }
-                </For>
-            </ul>
-            <div class="cart-summary card">
-                <p>
-                    <span class="muted">{move || items_text(count())}</span>
-                    " · Total "
-                    <strong data-testid="cart-total"><Price cents=Signal::derive(total)/></strong>
-                </p>
-                <Show when=over_stock>
-                    <p class="error" role="alert">
-                        "Some lines ask for more than the shop has in stock: lower them to check out."
+    list_states(
+        move || cart.with(|c| c.as_ref().map(|c| c.items.is_empty())),
+        actions.error,
+        actions.refetch,
+        4,
+        |message| format!("Your cart could not be loaded: {message}"),
+        move || view! { <EmptyCart/> }.into_any(),
+        move || {
+            view! {
+                <ul class="cart-lines" data-testid="cart">
+                    <For each=move || ids().unwrap_or_default() key=|id| *id let:id>
+                        {
+                            let find = move |c: &Option<Cart>| {
+                                c.as_ref().and_then(|c| c.items.iter().find(|l| l.product.id == id).cloned())
+                            };
+                            cart.with_untracked(find).map(|first| {
+                                let line = Signal::derive(move || cart.with(find).unwrap_or_else(|| first.clone()));
+                                view! { <AccountLine line actions/> }
+                            })
+                        }
+                    </For>
+                </ul>
+                <div class="cart-summary card">
+                    <p>
+                        <span class="muted">{move || items_text(count())}</span>
+                        " · Total "
+                        <strong data-testid="cart-total"><Price cents=Signal::derive(total)/></strong>
                     </p>
-                </Show>
-                <A href="/checkout" attr:class="button" attr:data-testid="checkout">"Checkout"</A>
-            </div>
-        }
-        .into_any(),
-    }
+                    <Show when=over_stock>
+                        <p class="error" role="alert">
+                            "Some lines ask for more than the shop has in stock: lower them to check out."
+                        </p>
+                    </Show>
+                    <A href="/checkout" attr:class="button" attr:data-testid="checkout">"Checkout"</A>
+                </div>
+            }
+            .into_any()
+        },
+    )
 }
 
 /// One line of a customer's cart.

@@ -14,7 +14,7 @@ use protocol::{Page, Product, Shop, ShopId};
 
 use super::format::{CATALOG_PER_PAGE, CatalogFilter, page_count, products_text};
 use super::parts::ProductCard;
-use crate::components::states::{EmptyState, ErrorState, Skeleton};
+use crate::components::states::{EmptyState, list_states};
 use crate::data::cart_auth::{UseCartAuthReturn, use_cart_auth};
 use crate::data::queries::{Query, use_query};
 
@@ -149,15 +149,6 @@ fn ShopSelect(
     }
 }
 
-/// What the results show, coarsely: the list itself re-renders per product, not per state.
-#[derive(Debug, Clone, PartialEq, Eq)]
-enum Status {
-    Loading,
-    Failed(String),
-    Empty,
-    Ready,
-}
-
 /// One page of products for `filter`, with paging.
 #[component]
 fn ProductResults(
@@ -169,13 +160,6 @@ fn ProductResults(
     let query = Query::Products { shop: filter.shop, search: filter.search.clone(), page: filter.page };
     let products = use_query::<Page<Product>>(query);
     let data = products.data;
-    let status =
-        Memo::new(move |_| match (data.with(|d| d.as_ref().map(|p| p.items.is_empty())), products.error.get()) {
-            (Some(true), _) => Status::Empty,
-            (Some(false), _) => Status::Ready,
-            (None, Some(message)) => Status::Failed(message),
-            (None, None) => Status::Loading,
-        });
     let ids =
         move || data.with(|d| d.as_ref().map(|p| p.items.iter().map(|p| p.id).collect::<Vec<_>>()).unwrap_or_default());
     let total = move || data.with(|d| d.as_ref().map_or(0, |p| p.total));
@@ -187,16 +171,21 @@ fn ProductResults(
     };
     let pager_filter = filter.clone();
 
-    move || match status.get() {
-        Status::Loading => view! { <Skeleton lines=6/> }.into_any(),
-        Status::Failed(message) => view! { <ErrorState message=message on_retry=products.refetch/> }.into_any(),
-        Status::Empty => view! {
-            <div data-testid="catalog">
-                <EmptyState message=empty_message/>
-            </div>
-        }
-        .into_any(),
-        Status::Ready => {
+    list_states(
+        move || data.with(|d| d.as_ref().map(|p| p.items.is_empty())),
+        products.error,
+        products.refetch,
+        6,
+        |message| message,
+        move || {
+            view! {
+                <div data-testid="catalog">
+                    <EmptyState message=empty_message/>
+                </div>
+            }
+            .into_any()
+        },
+        move || {
             let filter = pager_filter.clone();
             view! {
                 <p class="muted result-count" aria-live="polite">
@@ -218,8 +207,8 @@ fn ProductResults(
                 <Pager filter pages=Signal::derive(pages)/>
             }
             .into_any()
-        }
-    }
+        },
+    )
 }
 
 /// Previous / "Page 2 of 3" / Next, as links.

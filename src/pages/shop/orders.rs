@@ -11,7 +11,7 @@ use protocol::{Order, OrderId, Page, Role};
 use super::format::{ORDERS_PER_PAGE, page_count};
 use super::parts::{Price, StatusBadge};
 use crate::components::require_role::RequireRole;
-use crate::components::states::{EmptyState, ErrorState, Skeleton};
+use crate::components::states::{EmptyState, list_states};
 use crate::data::queries::{Query, use_query};
 
 /// The "My orders" page.
@@ -34,14 +34,6 @@ pub fn OrdersPage() -> impl IntoView {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
-enum Status {
-    Loading,
-    Failed(String),
-    Empty,
-    Ready,
-}
-
 /// One page of orders.
 #[component]
 fn OrderList(
@@ -50,57 +42,54 @@ fn OrderList(
 ) -> impl IntoView {
     let orders = use_query::<Page<Order>>(Query::Orders { page, status: None, shop: None });
     let data = orders.data;
-    let status =
-        Memo::new(move |_| match (data.with(|d| d.as_ref().map(|p| p.items.is_empty())), orders.error.get()) {
-            (Some(true), _) => Status::Empty,
-            (Some(false), _) => Status::Ready,
-            (None, Some(message)) => Status::Failed(message),
-            (None, None) => Status::Loading,
-        });
     let ids =
         move || data.with(|d| d.as_ref().map(|p| p.items.iter().map(|o| o.id).collect::<Vec<_>>()).unwrap_or_default());
     let pages = move || page_count(data.with(|d| d.as_ref().map_or(0, |p| p.total)), ORDERS_PER_PAGE);
-    move || match status.get() {
-        Status::Loading => view! { <Skeleton lines=5/> }.into_any(),
-        Status::Failed(message) => {
-            let message = format!("Your orders could not be loaded: {message}");
-            view! { <ErrorState message=message on_retry=orders.refetch/> }.into_any()
-        }
-        Status::Empty => view! {
-            <div data-testid="orders">
-                <EmptyState message="You have no orders yet."/>
-                <A href="/shop" attr:class="button">"Browse the shop"</A>
-            </div>
-        }
-        .into_any(),
-        Status::Ready => view! {
-            <ul class="order-list" data-testid="orders">
-                <For each=ids key=|id| *id let:id>
-                    {
-                        let find = move |d: &Option<Page<Order>>| {
-                            d.as_ref().and_then(|p| p.items.iter().find(|o| o.id == id).cloned())
-                        };
-                        data.with_untracked(find).map(|first| {
-                            let order = Signal::derive(move || data.with(find).unwrap_or_else(|| first.clone()));
-                            view! { <OrderRow order/> }
-                        })
-                    }
-                </For>
-            </ul>
-            <Show when=move || { pages() > 1 || page > 1 }>
-                <nav class="pager" aria-label="Pages">
-                    <Show when=move || { page > 1 }>
-                        <A href=format!("/orders?page={}", page - 1) attr:rel="prev">"← Newer"</A>
-                    </Show>
-                    <span>{move || format!("Page {page} of {}", pages().max(page))}</span>
-                    <Show when=move || { page < pages() }>
-                        <A href=format!("/orders?page={}", page + 1) attr:rel="next">"Older →"</A>
-                    </Show>
-                </nav>
-            </Show>
-        }
-        .into_any(),
-    }
+    list_states(
+        move || data.with(|d| d.as_ref().map(|p| p.items.is_empty())),
+        orders.error,
+        orders.refetch,
+        5,
+        |message| format!("Your orders could not be loaded: {message}"),
+        move || {
+            view! {
+                <div data-testid="orders">
+                    <EmptyState message="You have no orders yet."/>
+                    <A href="/shop" attr:class="button">"Browse the shop"</A>
+                </div>
+            }
+            .into_any()
+        },
+        move || {
+            view! {
+                <ul class="order-list" data-testid="orders">
+                    <For each=ids key=|id| *id let:id>
+                        {
+                            let find = move |d: &Option<Page<Order>>| {
+                                d.as_ref().and_then(|p| p.items.iter().find(|o| o.id == id).cloned())
+                            };
+                            data.with_untracked(find).map(|first| {
+                                let order = Signal::derive(move || data.with(find).unwrap_or_else(|| first.clone()));
+                                view! { <OrderRow order/> }
+                            })
+                        }
+                    </For>
+                </ul>
+                <Show when=move || { pages() > 1 || page > 1 }>
+                    <nav class="pager" aria-label="Pages">
+                        <Show when=move || { page > 1 }>
+                            <A href=format!("/orders?page={}", page - 1) attr:rel="prev">"← Newer"</A>
+                        </Show>
+                        <span>{move || format!("Page {page} of {}", pages().max(page))}</span>
+                        <Show when=move || { page < pages() }>
+                            <A href=format!("/orders?page={}", page + 1) attr:rel="next">"Older →"</A>
+                        </Show>
+                    </nav>
+                </Show>
+            }
+            .into_any()
+        },
+    )
 }
 
 /// One order in the list.

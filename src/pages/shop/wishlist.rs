@@ -8,7 +8,7 @@ use protocol::{Product, Role, Wishlist};
 
 use super::parts::{Price, StockBadge};
 use crate::components::require_role::RequireRole;
-use crate::components::states::{EmptyState, ErrorState, Skeleton};
+use crate::components::states::{EmptyState, list_states};
 use crate::data::cart_auth::{UseCartAuthReturn, use_cart_auth};
 
 /// The wishlist page.
@@ -24,57 +24,46 @@ pub fn WishlistPage() -> impl IntoView {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
-enum Status {
-    Loading,
-    Failed(String),
-    Empty,
-    Ready,
-}
-
 #[component]
 fn WishlistBody() -> impl IntoView {
     let actions = use_cart_auth();
     let list = actions.wishlist;
-    let status =
-        Memo::new(move |_| match (list.with(|l| l.as_ref().map(|l| l.items.is_empty())), actions.error.get()) {
-            (Some(true), _) => Status::Empty,
-            (Some(false), _) => Status::Ready,
-            (None, Some(message)) => Status::Failed(message),
-            (None, None) => Status::Loading,
-        });
     let ids =
         move || list.with(|l| l.as_ref().map(|l| l.items.iter().map(|p| p.id).collect::<Vec<_>>()).unwrap_or_default());
-    move || match status.get() {
-        Status::Loading => view! { <Skeleton lines=3/> }.into_any(),
-        Status::Failed(message) => {
-            let message = format!("Your wishlist could not be loaded: {message}");
-            view! { <ErrorState message=message on_retry=actions.refetch/> }.into_any()
-        }
-        Status::Empty => view! {
-            <div data-testid="wishlist">
-                <EmptyState message="Your wishlist is empty."/>
-                <A href="/shop" attr:class="button">"Browse the shop"</A>
-            </div>
-        }
-        .into_any(),
-        Status::Ready => view! {
-            <ul class="wishlist-items" data-testid="wishlist">
-                <For each=ids key=|id| *id let:id>
-                    {
-                        let find = move |l: &Option<Wishlist>| {
-                            l.as_ref().and_then(|l| l.items.iter().find(|p| p.id == id).cloned())
-                        };
-                        list.with_untracked(find).map(|first| {
-                            let product = Signal::derive(move || list.with(find).unwrap_or_else(|| first.clone()));
-                            view! { <WishlistItem product actions/> }
-                        })
-                    }
-                </For>
-            </ul>
-        }
-        .into_any(),
-    }
+    list_states(
+        move || list.with(|l| l.as_ref().map(|l| l.items.is_empty())),
+        actions.error,
+        actions.refetch,
+        3,
+        |message| format!("Your wishlist could not be loaded: {message}"),
+        move || {
+            view! {
+                <div data-testid="wishlist">
+                    <EmptyState message="Your wishlist is empty."/>
+                    <A href="/shop" attr:class="button">"Browse the shop"</A>
+                </div>
+            }
+            .into_any()
+        },
+        move || {
+            view! {
+                <ul class="wishlist-items" data-testid="wishlist">
+                    <For each=ids key=|id| *id let:id>
+                        {
+                            let find = move |l: &Option<Wishlist>| {
+                                l.as_ref().and_then(|l| l.items.iter().find(|p| p.id == id).cloned())
+                            };
+                            list.with_untracked(find).map(|first| {
+                                let product = Signal::derive(move || list.with(find).unwrap_or_else(|| first.clone()));
+                                view! { <WishlistItem product actions/> }
+                            })
+                        }
+                    </For>
+                </ul>
+            }
+            .into_any()
+        },
+    )
 }
 
 /// One saved product.
