@@ -54,12 +54,6 @@ pub fn plural(count: u64, one: &str, many: &str) -> String {
     format!("{count} {}", if count == 1 { one } else { many })
 }
 
-/// Page count of a list of `total` items shown `per_page` at a time (at least 1).
-pub fn page_count(total: u64, per_page: u32) -> u32 {
-    let per_page = u64::from(per_page.max(1));
-    u32::try_from(total.div_ceil(per_page)).unwrap_or(u32::MAX).max(1)
-}
-
 /// An order status as a small coloured label (the word is the text; the colour only repeats it).
 #[component]
 pub fn StatusPill(
@@ -69,46 +63,10 @@ pub fn StatusPill(
     view! { <span class=format!("status-pill status-{}", status.as_str())>{status.as_str()}</span> }
 }
 
-/// Previous/next buttons for a paged list; hidden when everything fits on one page.
-#[component]
-pub fn Pager(
-    /// The 1-based page shown; the buttons change it.
-    page: RwSignal<u32>,
-    /// How many pages there are.
-    #[prop(into)]
-    pages: Signal<u32>,
-    /// What the list is, for the label ("Orders pages").
-    #[prop(into)]
-    label: String,
-) -> impl IntoView {
-    view! {
-        <Show when=move || { pages.get() > 1 }>
-            <nav class="pager" aria-label=label.clone()>
-                <button
-                    type="button"
-                    class="button secondary"
-                    disabled=move || page.get() <= 1
-                    on:click=move |_| page.update(|p| *p = p.saturating_sub(1).max(1))
-                >
-                    "Previous"
-                </button>
-                <span class="muted">{move || format!("Page {} of {}", page.get(), pages.get())}</span>
-                <button
-                    type="button"
-                    class="button secondary"
-                    disabled=move || page.get() >= pages.get()
-                    on:click=move |_| page.update(|p| *p += 1)
-                >
-                    "Next"
-                </button>
-            </nav>
-        </Show>
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::components::pager::page_count;
 
     #[test]
     fn shop_ids_are_positive_integers_only() {

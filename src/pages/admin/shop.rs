@@ -9,7 +9,8 @@ use leptos_router::components::A;
 use leptos_router::hooks::use_params_map;
 use protocol::{Dashboard, Order, Page, Product, Role, ShopId, ShopStats};
 
-use super::{Pager, StatusPill, admin_dashboard, page_count, parse_shop_id, plural, short_time};
+use super::{StatusPill, admin_dashboard, parse_shop_id, plural, short_time};
+use crate::components::pager::Pager;
 use crate::components::require_role::RequireRole;
 use crate::components::states::{EmptyState, ErrorState, Skeleton, loaded_with_error};
 use crate::data::queries::{Query, use_query};
@@ -119,14 +120,17 @@ fn ShopOrders(
     shop: ShopId,
 ) -> impl IntoView {
     let page = RwSignal::new(1u32);
-    let pages = RwSignal::new(1u32);
+    // What the last page loaded says; the pager works out the page count from them.
+    let total = RwSignal::new(0u64);
+    let per_page = RwSignal::new(1u32);
     view! {
         <section class="card" aria-labelledby="shop-orders-title">
             <h2 id="shop-orders-title">"Orders"</h2>
             {move || {
                 let query = use_query::<Page<Order>>(Query::Orders { page: page.get(), status: None, shop: Some(shop) });
                 loaded_with_error(move || query.data.get(), query.error, query.refetch, 5, move |list: Page<Order>| {
-                    pages.set(page_count(list.total, list.per_page));
+                    total.set(list.total);
+                    per_page.set(list.per_page);
                     if list.items.is_empty() {
                         return view! { <EmptyState message="This shop has no orders yet."/> }.into_any();
                     }
@@ -162,7 +166,7 @@ fn ShopOrders(
                     .into_any()
                 })
             }}
-            <Pager page=page pages=pages label="Order pages"/>
+            <Pager page=page total=total per_page=per_page what="orders"/>
         </section>
     }
 }
@@ -174,14 +178,17 @@ fn ShopProducts(
     shop: ShopId,
 ) -> impl IntoView {
     let page = RwSignal::new(1u32);
-    let pages = RwSignal::new(1u32);
+    // What the last page loaded says; the pager works out the page count from them.
+    let total = RwSignal::new(0u64);
+    let per_page = RwSignal::new(1u32);
     view! {
         <section class="card" aria-labelledby="shop-products-title">
             <h2 id="shop-products-title">"Products"</h2>
             {move || {
                 let query = use_query::<Page<Product>>(Query::Products { shop: Some(shop), search: None, page: page.get() });
                 loaded_with_error(move || query.data.get(), query.error, query.refetch, 5, move |list: Page<Product>| {
-                    pages.set(page_count(list.total, list.per_page));
+                    total.set(list.total);
+                    per_page.set(list.per_page);
                     if list.items.is_empty() {
                         return view! { <EmptyState message="This shop has no products yet."/> }.into_any();
                     }
@@ -226,7 +233,7 @@ fn ShopProducts(
                     .into_any()
                 })
             }}
-            <Pager page=page pages=pages label="Product pages"/>
+            <Pager page=page total=total per_page=per_page what="products"/>
         </section>
     }
 }

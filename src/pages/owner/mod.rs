@@ -9,7 +9,6 @@ mod chart;
 mod form;
 mod notifications;
 mod orders;
-mod paging;
 mod product_form;
 mod products;
 mod stats;

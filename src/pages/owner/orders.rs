@@ -9,10 +9,10 @@ use leptos::prelude::*;
 use leptos::task::spawn_local;
 use protocol::{Order, OrderId, OrderStatus, Page, StatusInput};
 
-use super::paging::Pager;
 use crate::api::{self, ApiError};
 use crate::auth::use_auth;
 use crate::cache::context::use_data_cache;
+use crate::components::pager::Pager;
 use crate::components::states::EmptyState;
 use crate::components::states::loaded;
 use crate::components::toast::{ToastKind, use_toasts};

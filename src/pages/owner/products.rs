@@ -8,11 +8,11 @@ use leptos::prelude::*;
 use leptos::task::spawn_local;
 use protocol::{LOW_STOCK_THRESHOLD, Page, Product, ProductId, ShopId};
 
-use super::paging::Pager;
 use super::product_form::ProductForm;
 use crate::api::{self, ApiError};
 use crate::auth::use_auth;
 use crate::cache::context::use_data_cache;
+use crate::components::pager::Pager;
 use crate::components::states::EmptyState;
 use crate::components::states::loaded;
 use crate::components::toast::{ToastKind, use_toasts};

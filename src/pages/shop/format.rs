@@ -7,6 +7,8 @@ use protocol::{LOW_STOCK_THRESHOLD, OrderStatus, ShopId};
 
 use crate::data::guest_cart::MAX_QUANTITY;
 
+pub use crate::components::pager::page_count;
+
 /// Products on one catalog page (the server's default `per_page`).
 pub const CATALOG_PER_PAGE: u32 = 20;
 /// Orders on one page of "My orders" (the server's default `per_page`).
@@ -30,12 +32,6 @@ pub fn status_label(status: OrderStatus) -> &'static str {
         OrderStatus::Delivered => "Delivered",
         OrderStatus::Cancelled => "Cancelled",
     }
-}
-
-/// Pages needed for `total` items, `per_page` a page (at least 1, so "page 1 of 1" even when empty).
-pub fn page_count(total: u64, per_page: u32) -> u32 {
-    let per_page = u64::from(per_page.max(1));
-    u32::try_from(total.div_ceil(per_page)).unwrap_or(u32::MAX).max(1)
 }
 
 /// A quantity typed by the user: a whole number within 1..=[`MAX_QUANTITY`] (and the stock when known), else

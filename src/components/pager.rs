@@ -1,4 +1,5 @@
-//! Paging of the owner's lists: "Page 2 of 3" with previous and next buttons named for their list.
+//! Paging of the dashboards' lists (the owner's and the admin's): "Page 2 of 3" with previous and next
+//! buttons named for their list.
 //!
 //! Invariant: the page count is pure ([`page_count`]); the pager only moves a page signal within bounds.
 
