@@ -24,16 +24,24 @@ pub fn safe_return_path(candidate: &str) -> Option<&str> {
 /// The login URL that brings the user back to `path` afterwards.
 pub fn login_url_returning_to(path: &str) -> String {
     match safe_return_path(path) {
-        Some(path) => format!("/login?return={}", encode_query_value(path)),
+        Some(path) => format!("/login?return={}", encode_keeping(path, b"/")),
         None => "/login".to_owned(),
     }
 }
 
-fn encode_query_value(value: &str) -> String {
+/// Percent-encodes `value` for a query string: the unreserved characters of RFC 3986 stay as they are, every
+/// other byte becomes `%XX`.
+pub fn encode_query_value(value: &str) -> String {
+    encode_keeping(value, b"")
+}
+
+/// Like [`encode_query_value`], also keeping the bytes of `keep` (a return path keeps its `/`, readable).
+fn encode_keeping(value: &str, keep: &[u8]) -> String {
     let mut out = String::with_capacity(value.len());
     for byte in value.bytes() {
         match byte {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' | b'/' => out.push(byte as char),
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => out.push(byte as char),
+            _ if keep.contains(&byte) => out.push(byte as char),
             _ => out.push_str(&format!("%{byte:02X}")),
         }
     }
@@ -81,5 +89,11 @@ mod tests {
             "/login?return=/shop/products/4%3Fq%3Dred%20shoes%26x%3D1"
         );
         assert_eq!(login_url_returning_to("//evil.test"), "/login");
+    }
+
+    #[test]
+    fn query_values_keep_only_unreserved_characters() {
+        assert_eq!(encode_query_value("Az09-_.~"), "Az09-_.~");
+        assert_eq!(encode_query_value("red shoes/é&"), "red%20shoes%2F%C3%A9%26");
     }
 }

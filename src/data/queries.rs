@@ -12,6 +12,7 @@ use crate::api::{self, ApiError};
 use crate::auth::use_auth;
 use crate::cache::context::{UseCachedReturn, fetch_with_cache, use_cached};
 use crate::cache::key::{CacheKey, DataKind, Params};
+use crate::nav::encode_query_value;
 
 /// One read of the API.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -132,24 +133,13 @@ struct QueryString(Vec<String>);
 impl QueryString {
     fn push(&mut self, name: &str, value: Option<String>) {
         if let Some(value) = value.filter(|v| !v.is_empty()) {
-            self.0.push(format!("{name}={}", encode(&value)));
+            self.0.push(format!("{name}={}", encode_query_value(&value)));
         }
     }
 
     fn finish(self) -> String {
         if self.0.is_empty() { String::new() } else { format!("?{}", self.0.join("&")) }
     }
-}
-
-fn encode(value: &str) -> String {
-    let mut out = String::with_capacity(value.len());
-    for byte in value.bytes() {
-        match byte {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => out.push(byte as char),
-            _ => out.push_str(&format!("%{byte:02X}")),
-        }
-    }
-    out
 }
 
 /// Reads `query` through the cache, reactively: loading, value, error, refetch. Only components reading

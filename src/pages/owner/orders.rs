@@ -17,17 +17,7 @@ use crate::components::states::EmptyState;
 use crate::components::states::loaded;
 use crate::components::toast::{ToastKind, use_toasts};
 use crate::data::queries::{Query, use_query};
-
-/// What a status is called on a badge.
-pub fn status_label(status: OrderStatus) -> &'static str {
-    match status {
-        OrderStatus::Pending => "Pending",
-        OrderStatus::Paid => "Paid",
-        OrderStatus::Shipped => "Shipped",
-        OrderStatus::Delivered => "Delivered",
-        OrderStatus::Cancelled => "Cancelled",
-    }
-}
+use crate::pages::shop::format::status_label;
 
 /// The visible text and the accessible name of the button moving order `id` to `next`.
 pub fn move_button(id: OrderId, next: OrderStatus) -> (&'static str, String) {

@@ -6,6 +6,7 @@
 use protocol::{LOW_STOCK_THRESHOLD, OrderStatus, ShopId};
 
 use crate::data::guest_cart::MAX_QUANTITY;
+use crate::nav::encode_query_value;
 
 pub use crate::components::pager::page_count;
 
@@ -85,7 +86,7 @@ impl CatalogFilter {
             parts.push(format!("shop={shop}"));
         }
         if let Some(search) = &self.search {
-            parts.push(format!("q={}", encode(search)));
+            parts.push(format!("q={}", encode_query_value(search)));
         }
         if self.page > 1 {
             parts.push(format!("page={}", self.page));
@@ -97,17 +98,6 @@ impl CatalogFilter {
     pub fn with_page(&self, page: u32) -> CatalogFilter {
         CatalogFilter { page: page.max(1), ..self.clone() }
     }
-}
-
-fn encode(value: &str) -> String {
-    let mut out = String::with_capacity(value.len());
-    for byte in value.bytes() {
-        match byte {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => out.push(byte as char),
-            _ => out.push_str(&format!("%{byte:02X}")),
-        }
-    }
-    out
 }
 
 #[cfg(test)]
