@@ -5,8 +5,8 @@
 use std::time::Duration;
 
 use fantoccini::{Client, Locator};
-use protocol::{CheckoutResult, LoginResponse, Page, Product};
-use serde_json::{Value, json};
+use protocol::{LoginResponse, Page, Product};
+use serde_json::Value;
 
 use crate::page::{PASSWORD, WAIT, screenshot, wait_until};
 use crate::support;
@@ -125,14 +125,7 @@ async fn a_checkout_elsewhere_appears_live_with_no_request_from_the_admin() {
         let products: Page<Product> =
             serde_json::from_value(get_json(&base, "/api/products?shop_id=3", &customer.token).await).unwrap();
         let product = products.items.iter().find(|p| p.stock >= 1).expect("shop 3 has a product in stock");
-        let body = json!({ "product_id": product.id, "quantity": 1 });
-        let (status, answer) =
-            support::http_json("POST", &format!("{base}/api/cart/items"), Some(&customer.token), Some(body)).await;
-        assert_eq!(status, 200, "{answer}");
-        let (status, answer) =
-            support::http_json("POST", &format!("{base}/api/orders"), Some(&customer.token), Some(json!({}))).await;
-        assert_eq!(status, 200, "{answer}");
-        let checkout: CheckoutResult = serde_json::from_value(answer).unwrap();
+        let checkout = support::checkout_over_rest(&base, &customer, product.id).await;
         assert!(checkout.orders.iter().any(|o| o.shop_id.0 == 3), "an order of shop 3: {checkout:?}");
 
         let orders_of = |view: &AdminView, shop: i64| view.shops.iter().find(|(id, _)| *id == shop).map(|(_, n)| *n);

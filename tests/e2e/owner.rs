@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use fantoccini::key::Key;
 use fantoccini::{Client, Locator};
-use protocol::{Cents, CheckoutResult, Dashboard, LoginResponse, Order, Page, Product};
+use protocol::{Cents, Dashboard, LoginResponse, Order, Page, Product};
 use serde_json::{Value, json};
 
 use crate::page::{PASSWORD, WAIT, screenshot, wait_until};
@@ -307,14 +307,7 @@ async fn a_checkout_elsewhere_appears_live_with_a_toast_and_no_request() {
         let customer = support::api_login(&base, CUSTOMER, PASSWORD).await;
         let shop = owner.user.shop_id.unwrap();
         let milk: Page<Product> = get(&base, &format!("/products?shop_id={shop}&q=Almond"), &customer).await;
-        let body = json!({ "product_id": milk.items[0].id, "quantity": 1 });
-        let (status, answer) =
-            support::http_json("POST", &format!("{base}/api/cart/items"), Some(&customer.token), Some(body)).await;
-        assert_eq!(status, 200, "{answer}");
-        let (status, answer) =
-            support::http_json("POST", &format!("{base}/api/orders"), Some(&customer.token), Some(json!({}))).await;
-        assert_eq!(status, 200, "{answer}");
-        let checkout: CheckoutResult = serde_json::from_value(answer).unwrap();
+        let checkout = support::checkout_over_rest(&base, &customer, milk.items[0].id).await;
         let ours = checkout.orders.iter().find(|o| o.shop_id == shop).expect("an order of the owner's shop");
         let others: Vec<i64> = checkout.orders.iter().filter(|o| o.shop_id != shop).map(|o| o.id.0).collect();
         assert!(!others.is_empty(), "the cart spanned two shops");

@@ -310,3 +310,20 @@ pub async fn login(browser: &Client, base_url: &str, email: &str) {
     };
     browser_login(browser, base_url, email, "demo1234", home).await;
 }
+
+/// A customer's purchase made over REST, as another person in another browser would: one unit of
+/// `product_id` added to their cart, then checkout. Panics unless both answer 200; returns the orders.
+pub async fn checkout_over_rest(
+    base_url: &str,
+    customer: &protocol::LoginResponse,
+    product_id: protocol::ProductId,
+) -> protocol::CheckoutResult {
+    let body = serde_json::json!({ "product_id": product_id, "quantity": 1 });
+    let url = format!("{base_url}/api/cart/items");
+    let (status, answer) = http_json("POST", &url, Some(&customer.token), Some(body)).await;
+    assert_eq!(status, 200, "add to cart: {answer}");
+    let url = format!("{base_url}/api/orders");
+    let (status, answer) = http_json("POST", &url, Some(&customer.token), Some(serde_json::json!({}))).await;
+    assert_eq!(status, 200, "checkout: {answer}");
+    serde_json::from_value(answer).expect("a checkout result")
+}
