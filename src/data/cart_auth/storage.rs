@@ -1,0 +1,41 @@
+//! The localStorage side of the cart flow: the guest cart and the pending action. Unreadable stored text
+//! reads as nothing.
+
+use crate::data::guest_cart::{GUEST_CART_KEY, GuestCart, PENDING_ACTION_KEY, PendingAction};
+
+fn local() -> Option<web_sys::Storage> {
+    web_sys::window()?.local_storage().ok().flatten()
+}
+
+pub fn load_guest() -> GuestCart {
+    local()
+        .and_then(|s| s.get_item(GUEST_CART_KEY).ok().flatten())
+        .map_or_else(GuestCart::new, |t| GuestCart::decode(&t))
+}
+
+pub fn save_guest(cart: &GuestCart) {
+    if let Some(storage) = local() {
+        let _ = if cart.is_empty() {
+            storage.remove_item(GUEST_CART_KEY)
+        } else {
+            storage.set_item(GUEST_CART_KEY, &cart.encode())
+        };
+    }
+}
+
+pub fn load_pending(now_secs: i64) -> Option<PendingAction> {
+    let text = local()?.get_item(PENDING_ACTION_KEY).ok().flatten()?;
+    PendingAction::decode(&text, now_secs)
+}
+
+pub fn save_pending(action: &PendingAction) {
+    if let Some(storage) = local() {
+        let _ = storage.set_item(PENDING_ACTION_KEY, &action.encode());
+    }
+}
+
+pub fn clear_pending() {
+    if let Some(storage) = local() {
+        let _ = storage.remove_item(PENDING_ACTION_KEY);
+    }
+}
