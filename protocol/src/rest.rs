@@ -1,5 +1,7 @@
 //! Bodies of the REST API under `/api` that are not marketplace objects themselves.
 
+use std::collections::BTreeMap;
+
 use serde::{Deserialize, Serialize};
 
 use crate::domain::{Notification, Order, OrderStatus, Product, ShopStats};
@@ -167,4 +169,30 @@ pub struct EventsPage {
     pub last_seq: Seq,
     /// True when `after` is older than the retention window: refetch everything instead.
     pub resync: bool,
+}
+
+/// `GET /api/metrics` (admins): the server's request counters since it started.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MetricsSnapshot {
+    /// Every HTTP request (API, app files, WebSocket upgrades), `/api/metrics` excepted.
+    pub requests: u64,
+    /// Response body bytes: `Content-Length`, or the exact size of a body built in memory (streamed bodies of
+    /// unknown size are not counted).
+    pub response_bytes: u64,
+    /// API requests per authenticated user id.
+    pub by_user: BTreeMap<i64, u64>,
+    /// Requests per `METHOD /path` (ids included as they were requested).
+    pub by_route: BTreeMap<String, u64>,
+    /// Response bytes (as `response_bytes` counts them) per authenticated user id.
+    #[serde(default)]
+    pub bytes_by_user: BTreeMap<i64, u64>,
+    /// Response bytes (as `response_bytes` counts them) per `METHOD /path`.
+    #[serde(default)]
+    pub bytes_by_route: BTreeMap<String, u64>,
+    /// Text frames the WebSocket sent (control frames such as `auth_ok` included, pings excluded).
+    #[serde(default)]
+    pub ws_messages_sent: u64,
+    /// Payload bytes of those frames.
+    #[serde(default)]
+    pub ws_bytes_sent: u64,
 }

@@ -8,11 +8,12 @@ use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use axum::Json;
+use axum::body::HttpBody;
 use axum::extract::{Request, State};
 use axum::http::header;
 use axum::middleware::Next;
 use axum::response::Response;
-use serde::{Deserialize, Serialize};
+use protocol::MetricsSnapshot;
 
 use crate::auth::AuthUser;
 use crate::clock;
@@ -26,19 +27,10 @@ pub struct Metrics {
     response_bytes: AtomicU64,
     by_user: Mutex<BTreeMap<i64, u64>>,
     by_route: Mutex<BTreeMap<String, u64>>,
-}
-
-/// A copy of the counters, as `GET /api/metrics` answers them.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct MetricsSnapshot {
-    /// Every HTTP request (API, app files, WebSocket upgrades), `/api/metrics` excepted.
-    pub requests: u64,
-    /// Response bytes announced by `Content-Length` (streamed bodies without one are not counted).
-    pub response_bytes: u64,
-    /// API requests per authenticated user id.
-    pub by_user: BTreeMap<i64, u64>,
-    /// Requests per `METHOD /path` (ids included as they were requested).
-    pub by_route: BTreeMap<String, u64>,
+    bytes_by_user: Mutex<BTreeMap<i64, u64>>,
+    bytes_by_route: Mutex<BTreeMap<String, u64>>,
+    ws_messages_sent: AtomicU64,
+    ws_bytes_sent: AtomicU64,
 }
 
 impl Metrics {
@@ -49,7 +41,17 @@ impl Metrics {
             response_bytes: self.response_bytes.load(Ordering::Relaxed),
             by_user: self.by_user.lock().map(|m| m.clone()).unwrap_or_default(),
             by_route: self.by_route.lock().map(|m| m.clone()).unwrap_or_default(),
+            bytes_by_user: self.bytes_by_user.lock().map(|m| m.clone()).unwrap_or_default(),
+            bytes_by_route: self.bytes_by_route.lock().map(|m| m.clone()).unwrap_or_default(),
+            ws_messages_sent: self.ws_messages_sent.load(Ordering::Relaxed),
+            ws_bytes_sent: self.ws_bytes_sent.load(Ordering::Relaxed),
         }
+    }
+
+    /// Counts one text frame of `bytes` sent over a WebSocket.
+    pub fn count_ws_sent(&self, bytes: usize) {
+        self.ws_messages_sent.fetch_add(1, Ordering::Relaxed);
+        self.ws_bytes_sent.fetch_add(bytes as u64, Ordering::Relaxed);
     }
 
     /// API requests made so far with a token of `user_id`.
@@ -75,21 +77,37 @@ pub async fn count(State(state): State<AppState>, request: Request, next: Next) 
     let response = next.run(request).await;
     let metrics = &state.metrics;
     metrics.requests.fetch_add(1, Ordering::Relaxed);
-    if let Some(length) = response.headers().get(header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()?.parse().ok()) {
-        metrics.response_bytes.fetch_add(length, Ordering::Relaxed);
-    }
+    // Bodies built in memory (JSON answers) know their exact size before hyper writes `Content-Length`.
+    let length: u64 = response
+        .headers()
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok()?.parse().ok())
+        .or_else(|| response.body().size_hint().exact())
+        .unwrap_or(0);
+    metrics.response_bytes.fetch_add(length, Ordering::Relaxed);
     if let Some(user) = user {
-        if let Ok(mut by_user) = metrics.by_user.lock() {
-            *by_user.entry(user).or_default() += 1;
-        }
+        add(&metrics.by_user, user, 1);
+        add(&metrics.bytes_by_user, user, length);
     }
-    if let Ok(mut by_route) = metrics.by_route.lock() {
-        // Bounded: a client inventing paths must not grow memory without end.
-        if by_route.len() < 10_000 || by_route.contains_key(&route) {
-            *by_route.entry(route).or_default() += 1;
-        }
-    }
+    // Bounded: a client inventing paths must not grow memory without end.
+    add_bounded(&metrics.by_route, &route, 1);
+    add_bounded(&metrics.bytes_by_route, &route, length);
     response
+}
+
+fn add(map: &Mutex<BTreeMap<i64, u64>>, key: i64, amount: u64) {
+    if let Ok(mut map) = map.lock() {
+        *map.entry(key).or_default() += amount;
+    }
+}
+
+/// Adds to a per-route counter, keeping at most 10,000 routes.
+fn add_bounded(map: &Mutex<BTreeMap<String, u64>>, route: &str, amount: u64) {
+    if let Ok(mut map) = map.lock() {
+        if map.len() < 10_000 || map.contains_key(route) {
+            *map.entry(route.to_owned()).or_default() += amount;
+        }
+    }
 }
 
 /// `GET /api/metrics` (admins): the counters.

@@ -47,7 +47,7 @@ pub async fn run(mut socket: WebSocket, state: AppState) {
     match end {
         End::Close(close) => {
             tracing::debug!(code = close.code, reason = close.reason, "closing a WebSocket");
-            close_with(socket, close).await;
+            close_with(socket, &state, close).await;
         }
         End::Gone => finish(socket).await,
     }
@@ -93,7 +93,7 @@ async fn serve(socket: &mut WebSocket, state: &AppState, claims: &Claims, mut ra
     };
     let mut session = Session::new(claims, seq);
     let auth_ok = ServerMsg::AuthOk { user: session.user().clone(), seq };
-    if let Err(end) = send(socket, json_frame(&auth_ok)).await {
+    if let Err(end) = send(socket, state, json_frame(&auth_ok)).await {
         return end;
     }
     let mut last_frame = Instant::now();
@@ -114,7 +114,7 @@ async fn serve(socket: &mut WebSocket, state: &AppState, claims: &Claims, mut ra
             },
             event = hub.recv() => match event {
                 Ok(event) => match session.on_event(&event) {
-                    Some(json) => send(socket, Message::Text(json)).await,
+                    Some(json) => send(socket, state, Message::Text(json)).await,
                     None => Ok(()),
                 },
                 Err(RecvError::Lagged(missed)) => {
@@ -143,24 +143,24 @@ async fn on_frame(socket: &mut WebSocket, state: &AppState, session: &mut Sessio
     match action {
         Action::AuthOk => {
             let seq = events::current_seq(&state.db).await.map_err(internal)?;
-            send(socket, json_frame(&ServerMsg::AuthOk { user: session.user().clone(), seq })).await
+            send(socket, state, json_frame(&ServerMsg::AuthOk { user: session.user().clone(), seq })).await
         }
         Action::Replay(after) => {
             let replay = events::replay_after(&state.db, session.user(), after).await.map_err(internal)?;
             for action in session.on_replay(after, replay) {
-                perform(socket, action).await?;
+                perform(socket, state, action).await?;
             }
             Ok(())
         }
-        other => perform(socket, other).await,
+        other => perform(socket, state, other).await,
     }
 }
 
 /// Sends or closes as told; the actions needing the database are handled by the caller.
-async fn perform(socket: &mut WebSocket, action: Action) -> Result<(), End> {
+async fn perform(socket: &mut WebSocket, state: &AppState, action: Action) -> Result<(), End> {
     match action {
-        Action::Send(msg) => send(socket, json_frame(&msg)).await,
-        Action::Forward(json) => send(socket, Message::Text(json)).await,
+        Action::Send(msg) => send(socket, state, json_frame(&msg)).await,
+        Action::Forward(json) => send(socket, state, Message::Text(json)).await,
         Action::Close(close) => Err(close.into()),
         Action::AuthOk | Action::Replay(_) => unreachable!("handled by on_frame"),
     }
@@ -184,9 +184,19 @@ fn received(frame: Option<Result<Message, axum::Error>>) -> Result<Message, End>
     }
 }
 
-async fn send(socket: &mut WebSocket, frame: Message) -> Result<(), End> {
+/// Sends a frame, counting text frames in the server's metrics.
+async fn send(socket: &mut WebSocket, state: &AppState, frame: Message) -> Result<(), End> {
+    let bytes = match &frame {
+        Message::Text(text) => Some(text.len()),
+        _ => None,
+    };
     match timeout(SEND_TIMEOUT, socket.send(frame)).await {
-        Ok(Ok(())) => Ok(()),
+        Ok(Ok(())) => {
+            if let Some(bytes) = bytes {
+                state.metrics.count_ws_sent(bytes);
+            }
+            Ok(())
+        }
         Ok(Err(_)) | Err(_) => Err(End::Gone),
     }
 }
@@ -212,9 +222,9 @@ fn instant_of(unix_secs: i64) -> Instant {
 
 /// Sends the close frame, then reads until the client's close reply (or the grace ends), so that the frame is
 /// not lost to a TCP reset caused by unread data.
-async fn close_with(mut socket: WebSocket, close: Close) {
+async fn close_with(mut socket: WebSocket, state: &AppState, close: Close) {
     let frame = CloseFrame { code: close.code, reason: close.reason.into() };
-    if send(&mut socket, Message::Close(Some(frame))).await.is_ok() {
+    if send(&mut socket, state, Message::Close(Some(frame))).await.is_ok() {
         finish(socket).await;
     }
 }

@@ -241,10 +241,14 @@ async fn requests_are_counted_per_user_and_route_and_shown_to_admins_only() {
     assert_eq!(server.state.metrics.requests_by_user(owner.user.id.0), before + 2);
 
     let admin = server.login("admin@izishopin.test").await;
-    let shown: server::metrics::MetricsSnapshot = admin.get_ok("/api/metrics").await;
+    let shown: protocol::MetricsSnapshot = admin.get_ok("/api/metrics").await;
     assert_eq!(shown.by_user.get(&owner.user.id.0), Some(&(before + 2)));
     assert!(shown.by_route.get("GET /api/dashboard").is_some_and(|n| *n >= 2), "{:?}", shown.by_route);
-    let again: server::metrics::MetricsSnapshot = admin.get_ok("/api/metrics").await;
+    let dashboard_bytes = shown.bytes_by_route.get("GET /api/dashboard").copied().unwrap_or(0);
+    assert!(dashboard_bytes > 2 * 10, "two dashboard answers have bytes: {:?}", shown.bytes_by_route);
+    let owner_bytes = shown.bytes_by_user.get(&owner.user.id.0).copied().unwrap_or(0);
+    assert!(owner_bytes >= dashboard_bytes, "the owner's bytes include their dashboards: {owner_bytes}");
+    let again: protocol::MetricsSnapshot = admin.get_ok("/api/metrics").await;
     assert_eq!(again.requests, shown.requests, "reading the metrics is not counted");
     error(owner.get("/api/metrics").await, 404).await;
 }

@@ -251,6 +251,9 @@ async fn auth_ok_carries_the_user_and_the_current_seq() {
     let cast = cast(&server).await;
     let mut ws = open(&server).await;
     assert_eq!(auth(&mut ws, &token(&server, &cast.owner_a), &cast.owner_a).await, 0);
+    let counted = server.state.metrics.snapshot();
+    assert_eq!(counted.ws_messages_sent, 1, "auth_ok is counted as a sent frame");
+    assert!(counted.ws_bytes_sent > 20, "with its payload bytes: {}", counted.ws_bytes_sent);
     let seq = emit(&server, Audience::everyone(), note).await;
     let mut ws = open(&server).await;
     assert_eq!(auth(&mut ws, &token(&server, &cast.customer), &cast.customer).await, seq);
