@@ -1,0 +1,3 @@
+//! TODO(bench size): being written.
+
+//! (part of start)
