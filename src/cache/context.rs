@@ -408,6 +408,13 @@ impl DataCache {
         read
     }
 
+    /// Tells the cache whether live events are being delivered right now: while they are, entries of kinds the
+    /// events keep current stay fresh for their `live_ttl` (see `CachePolicy::ttl_when`). The live layer
+    /// calls this on every connection change.
+    pub fn set_live(self, live: bool) {
+        self.inner.try_update_value(|inner| inner.store.set_live(live));
+    }
+
     /// The keys holding an entry now (not reactive): what event reducers walk to patch cached values.
     pub fn keys(self) -> Vec<CacheKey> {
         self.inner.try_with_value(|inner| inner.store.keys().cloned().collect()).unwrap_or_default()

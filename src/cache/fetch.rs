@@ -88,7 +88,7 @@ impl<V> Store<V> {
     where
         V: Clone,
     {
-        let ttl = self.policy.ttl(key.kind);
+        let ttl = self.ttl_of(key.kind);
         let tick = self.next_tick();
         let id = FetchId(self.next_fetch);
         let is_new = !self.entries.contains_key(key);
@@ -240,6 +240,25 @@ mod tests {
             let decision = store.begin(&key, at(ttl));
             assert!(matches!(decision, Begin::Stale(1, _)), "{kind}: {decision:?}");
         }
+    }
+
+    #[test]
+    fn while_live_covered_kinds_stay_fresh_until_the_live_ttl_and_offline_the_ttl_is_back() {
+        let mut store: Store<u32> = Store::default();
+        let key = orders(1);
+        let shops = CacheKey::new(DataKind::Shops);
+        fetch(&mut store, &key, 1, at(0));
+        fetch(&mut store, &shops, 7, at(0));
+        store.set_live(true);
+        assert!(store.is_live());
+        assert_eq!(store.begin(&key, at(60_000)), Begin::Fresh(1), "past the 1 min TTL, events keep it current");
+        assert_eq!(store.begin(&key, at(30 * 60_000 - 1)), Begin::Fresh(1));
+        assert!(matches!(store.begin(&shops, at(15 * 60_000)), Begin::Stale(7, _)), "no event carries shops");
+        assert!(!store.is_fresh(&key, at(30 * 60_000)), "the live TTL still bounds it");
+
+        store.set_live(false);
+        assert!(!store.is_fresh(&key, at(60_000)), "the connection dropped: events may be missing");
+        assert!(matches!(store.begin(&key, at(60_000)), Begin::Stale(1, _)));
     }
 
     #[test]

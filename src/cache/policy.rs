@@ -2,6 +2,12 @@
 //!
 //! Invariant: pure data and arithmetic; a TTL is how long an entry stays fresh after it was fetched, and every
 //! computation saturates instead of overflowing.
+//!
+//! While the live connection delivers events (the socket is open, or the polling fallback runs), an entry of a
+//! kind the events keep current stays fresh for its `live_ttl` instead: the live layer patches it in place or
+//! invalidates it for every change, and a resync invalidates everything, so asking the server again before
+//! then would only fetch what the cache already holds. The `live_ttl` bounds what no event covers (a bug, a
+//! figure that moves with the clock).
 
 use serde::{Deserialize, Serialize};
 
@@ -47,6 +53,9 @@ impl RetryPolicy {
 pub struct KindPolicy {
     /// How long an entry is fresh: fresh while `now < fetched_at + ttl`, stale from `fetched_at + ttl` on.
     pub ttl: Millis,
+    /// How long an entry is fresh while live events keep it current (never shorter than `ttl`).
+    #[serde(default)]
+    pub live_ttl: Millis,
     /// Whether entries of this kind are saved to localStorage.
     pub persist: bool,
     /// How the binding retries failed fetches of this kind.
@@ -57,6 +66,7 @@ impl KindPolicy {
     /// The spec's policy: dashboard-data 2 min, product-stats 5 min, orders 1 min, notifications 30 s,
     /// products 10 min, shops 15 min; dashboard-data, product-stats, products and shops are persisted (orders
     /// and notifications change too often to be worth showing after a reload); default retry everywhere.
+    /// While live, every kind but shops (no event carries them) stays fresh for [`LIVE_TTL`].
     pub fn default_for(kind: DataKind) -> KindPolicy {
         let (ttl, persist) = match kind {
             DataKind::DashboardData => (Millis::from_mins(2), true),
@@ -66,9 +76,16 @@ impl KindPolicy {
             DataKind::Products => (Millis::from_mins(10), true),
             DataKind::Shops => (Millis::from_mins(15), true),
         };
-        KindPolicy { ttl, persist, retry: RetryPolicy::default() }
+        let live_ttl = match kind {
+            DataKind::Shops => ttl,
+            _ => LIVE_TTL,
+        };
+        KindPolicy { ttl, live_ttl, persist, retry: RetryPolicy::default() }
     }
 }
+
+/// How long event-covered entries stay fresh while live, by default: 30 minutes.
+pub const LIVE_TTL: Millis = Millis::from_mins(30);
 
 /// The whole configuration of a store: one [`KindPolicy`] per kind and the bounds.
 ///
@@ -107,6 +124,12 @@ impl CachePolicy {
         self.kind(kind).ttl
     }
 
+    /// The TTL of `kind` in force: its `live_ttl` (at least its `ttl`) while `live`, else its `ttl`.
+    pub fn ttl_when(&self, kind: DataKind, live: bool) -> Millis {
+        let policy = self.kind(kind);
+        if live { policy.ttl.max(policy.live_ttl) } else { policy.ttl }
+    }
+
     /// Whether `kind` is persisted.
     pub fn persists(&self, kind: DataKind) -> bool {
         self.kind(kind).persist
@@ -121,6 +144,12 @@ impl CachePolicy {
     /// Overrides the TTL of `kind`.
     pub fn with_ttl(mut self, kind: DataKind, ttl: Millis) -> CachePolicy {
         self.kinds[kind.index()].ttl = ttl;
+        self
+    }
+
+    /// Overrides how long `kind` stays fresh while live.
+    pub fn with_live_ttl(mut self, kind: DataKind, live_ttl: Millis) -> CachePolicy {
+        self.kinds[kind.index()].live_ttl = live_ttl;
         self
     }
 
@@ -178,7 +207,10 @@ mod tests {
             .with_ttl(DataKind::Orders, Millis(5_000))
             .with_persist(DataKind::Orders, true)
             .with_retry(DataKind::Notifications, retry)
-            .with_kind(DataKind::Shops, KindPolicy { ttl: Millis(1), persist: false, retry: RetryPolicy::NONE })
+            .with_kind(
+                DataKind::Shops,
+                KindPolicy { ttl: Millis(1), live_ttl: Millis(1), persist: false, retry: RetryPolicy::NONE },
+            )
             .with_max_entries(3)
             .with_max_bytes(10);
         assert_eq!(policy.ttl(DataKind::Orders), Millis(5_000));
@@ -188,6 +220,19 @@ mod tests {
         assert!(!policy.persists(DataKind::Shops));
         assert_eq!(policy.ttl(DataKind::Products), Millis::from_mins(10));
         assert_eq!((policy.max_entries, policy.max_bytes), (3, 10));
+    }
+
+    #[test]
+    fn live_events_stretch_freshness_of_the_kinds_they_cover() {
+        let policy = CachePolicy::default();
+        for kind in DataKind::ALL {
+            assert_eq!(policy.ttl_when(kind, false), policy.ttl(kind), "{kind}: offline, the TTL of the spec");
+        }
+        assert_eq!(policy.ttl_when(DataKind::Orders, true), Millis::from_mins(30));
+        assert_eq!(policy.ttl_when(DataKind::Notifications, true), Millis::from_mins(30));
+        assert_eq!(policy.ttl_when(DataKind::Shops, true), Millis::from_mins(15), "no event carries shops");
+        let shorter = policy.with_live_ttl(DataKind::Products, Millis(5));
+        assert_eq!(shorter.ttl_when(DataKind::Products, true), Millis::from_mins(10), "never below the TTL");
     }
 
     #[test]

@@ -25,6 +25,8 @@ pub struct Store<V> {
     pub(super) tick: u64,
     /// Next fetch id; never reused, not even after `clear`.
     pub(super) next_fetch: u64,
+    /// Whether live events currently keep the entries current (see [`CachePolicy::ttl_when`]).
+    pub(super) live: bool,
 }
 
 impl<V> Default for Store<V> {
@@ -36,7 +38,30 @@ impl<V> Default for Store<V> {
 impl<V> Store<V> {
     /// An empty store with `policy`.
     pub fn new(policy: CachePolicy) -> Store<V> {
-        Store { policy, entries: HashMap::new(), counters: [Counters::default(); 6], tick: 0, next_fetch: 1 }
+        Store {
+            policy,
+            entries: HashMap::new(),
+            counters: [Counters::default(); 6],
+            tick: 0,
+            next_fetch: 1,
+            live: false,
+        }
+    }
+
+    /// Tells the store whether live events are being delivered (the connection is open or polling): while
+    /// they are, freshness follows each kind's `live_ttl`.
+    pub fn set_live(&mut self, live: bool) {
+        self.live = live;
+    }
+
+    /// Whether the store counts on live events (see [`Store::set_live`]).
+    pub fn is_live(&self) -> bool {
+        self.live
+    }
+
+    /// The TTL in force for `kind` now.
+    pub(super) fn ttl_of(&self, kind: super::key::DataKind) -> Millis {
+        self.policy.ttl_when(kind, self.live)
     }
 
     /// The policy in force.
@@ -84,9 +109,9 @@ impl<V> Store<V> {
         self.entries.get(key).map_or(EntryState::Idle, Entry::state)
     }
 
-    /// Whether `key` holds a value that is fresh at `now` under its kind's TTL.
+    /// Whether `key` holds a value that is fresh at `now` under its kind's TTL in force.
     pub fn is_fresh(&self, key: &CacheKey, now: Millis) -> bool {
-        let ttl = self.policy.ttl(key.kind);
+        let ttl = self.ttl_of(key.kind);
         self.entries.get(key).is_some_and(|entry| entry.is_fresh(ttl, now))
     }
 

@@ -1,9 +1,13 @@
 //! The live layer: every event the WebSocket delivers patches every cached query in place through the pure
-//! reducers, and a resync invalidates every cached query (those on screen refetch in the background).
+//! reducers, and a resync invalidates every cached query (those on screen refetch in the background). While
+//! events flow (the socket is open, or the polling fallback runs), it tells the cache so, which then trusts
+//! event-covered entries past their TTL (up to their `live_ttl`): navigating back to a page asks the server
+//! nothing the events already brought.
 //!
 //! Invariant: mounted once, in `App`; pages never apply events themselves: they read queries and re-render
 //! when the cache changes. Only values an event changes are written, so unrelated readers do not re-render.
 
+use leptos::prelude::*;
 use protocol::{Dashboard, Notification, Order, Page, Product, ProductStats, ServerMsg, Topic};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
@@ -13,6 +17,7 @@ use crate::cache::key::CacheKey;
 use crate::data::queries::Query;
 use crate::data::reducers::{Applied, OrderFilter, ProductFilter, Reduce};
 use crate::realtime::context::use_websocket;
+use crate::realtime::machine::StateKind;
 
 /// Subscribes to every topic and keeps the cache in step with the events. Call once, in `App`, after the
 /// WebSocket and cache contexts.
@@ -25,11 +30,21 @@ pub fn provide_live_updates() {
         })
         .keep();
     }
+    let status = ws.status;
+    Effect::new(move |_| {
+        cache.set_live(status.with(|s| is_live(s.state)));
+    });
     ws.on_resync(move || {
         let keys = cache.keys();
         cache.invalidate_many(keys.iter());
     })
     .keep();
+}
+
+/// Whether events reach the app in this connection state: they do when the socket is open and when the polling
+/// fallback runs; in every other state some may be missing until the connection resumes.
+pub fn is_live(state: StateKind) -> bool {
+    matches!(state, StateKind::Open | StateKind::Polling)
 }
 
 /// Applies `event` to every cached query it concerns; returns how many values changed. Values the reducers
@@ -75,4 +90,28 @@ where
         cache.update::<T>(key, move |cached| *cached = value);
     }
     outcome
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn events_flow_only_while_open_or_polling() {
+        let live: Vec<StateKind> = [
+            StateKind::Idle,
+            StateKind::Connecting,
+            StateKind::Authenticating,
+            StateKind::Open,
+            StateKind::Backoff,
+            StateKind::RefreshingToken,
+            StateKind::Paused,
+            StateKind::Polling,
+            StateKind::Stopped,
+        ]
+        .into_iter()
+        .filter(|state| is_live(*state))
+        .collect();
+        assert_eq!(live, [StateKind::Open, StateKind::Polling]);
+    }
 }
