@@ -2,7 +2,8 @@
 //! and restoring it into a store. The binding reads and writes localStorage; this module only decides.
 //!
 //! Invariant: a snapshot of another format version or another user is never restored; restored entries keep
-//! their `fetched_at` (wall-clock ms, the store's time unit), so an old one is shown stale and revalidated.
+//! their `fetched_at` (wall-clock ms, the store's time unit) but come back stale, however young: events were
+//! missed while the app was closed, so each is shown at once and revalidated on its first read.
 
 use protocol::UserId;
 use serde::de::DeserializeOwned;
@@ -108,8 +109,9 @@ impl<V: Clone> Store<V> {
 impl<V> Store<V> {
     /// Restores `snapshot` if it has `expected_version` and belongs to `user_id`; otherwise changes nothing and
     /// says why. Skips entries of kinds the policy does not persist, older than `persist_max_age`, or whose key
-    /// already holds a value (memory is newer). Restored entries keep their `fetched_at` and staleness, and
-    /// the bounds are enforced afterwards. Returns how many entries were restored.
+    /// already holds a value (memory is newer). Restored entries keep their `fetched_at` and are stale (the
+    /// events of the time the app was closed never reached them), and the bounds are enforced afterwards.
+    /// Returns how many entries were restored.
     pub fn restore(
         &mut self,
         snapshot: Snapshot<V>,
@@ -128,7 +130,7 @@ impl<V> Store<V> {
             let tick = self.next_tick();
             let entry = self.entries.entry(item.key).or_insert_with(|| Entry::new(tick));
             entry.put(item.value, item.size_bytes, item.fetched_at);
-            entry.invalidated = item.stale;
+            entry.invalidated = true;
             entry.last_used = tick;
             restored += 1;
         }
@@ -234,21 +236,25 @@ mod tests {
         let read: Snapshot<Value> = decode(&text, CACHE_FORMAT_VERSION, ALICE).unwrap();
         assert_eq!(read, snapshot);
 
-        // Reloaded 3 minutes later: the dashboard (2 min TTL) is stale, the products (10 min) fresh but for
-        // the invalidated one.
+        // Reloaded 3 minutes later: every restored entry is shown and revalidated, even the products whose
+        // 10 min TTL has not run out (changes made while the app was closed sent it no event), and even live.
         let now = at(180_000);
         let mut store: Store<Value> = Store::default();
+        store.set_live(true);
         assert_eq!(store.restore(read, CACHE_FORMAT_VERSION, ALICE, now), Ok(3));
         let dashboard = CacheKey::new(DataKind::DashboardData);
         assert_eq!(store.entry(&dashboard).and_then(|e| e.fetched_at()), Some(at(0)));
         assert_eq!(store.entry(&dashboard).map(|e| e.size_bytes()), Some(100));
-        assert!(store.is_fresh(&products(3), now));
+        assert!(!store.is_fresh(&products(3), now));
         assert!(!store.is_fresh(&products(4), now));
         let Begin::Stale(value, _) = store.begin(&dashboard, now) else {
-            panic!("a stale restored entry is shown and revalidated");
+            panic!("a restored entry is shown and revalidated");
         };
         assert_eq!(value, json!({"orders": 3}));
-        assert_eq!(store.begin(&products(3), now), Begin::Fresh(json!(["shoe"])));
+        let Begin::Stale(value, _) = store.begin(&products(3), now) else {
+            panic!("a young restored entry is revalidated too");
+        };
+        assert_eq!(value, json!(["shoe"]));
     }
 
     #[test]

@@ -1,13 +1,14 @@
 //! The TTL cache against the real server: a revisit within the TTL asks nothing, a reload renders from the
-//! persisted cache before the network answers, an aged entry is shown and revalidated in the background, and
-//! logout clears what was persisted. Requests are counted at the server.
+//! persisted cache before the network answers, an aged entry is shown and revalidated in the background, a
+//! change made while the app was closed shows after a reload, and logout clears what was persisted. Requests
+//! are counted at the server.
 
 use std::sync::atomic::Ordering;
 use std::time::Duration;
 
 use fantoccini::{Client, Locator};
 
-use crate::page::wait_path;
+use crate::page::{PASSWORD, WAIT, eventually, text_of, wait_path};
 use crate::support;
 
 const TOTAL_ORDERS: &str = "[data-testid=owner-total-orders]";
@@ -98,6 +99,44 @@ async fn the_cache_saves_requests_survives_reloads_and_is_cleared_at_logout() {
             assert!(std::time::Instant::now() < deadline, "logout removes the persisted cache");
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_change_made_while_the_app_was_closed_shows_after_a_reload_within_the_ttl() {
+    let server = support::start_server().await;
+    let base = server.base_url.clone();
+    let owner = support::api_login(&base, "owner1@izishopin.test", PASSWORD).await;
+    support::with_browser(move |browser| async move {
+        support::login(&browser, &base, "owner1@izishopin.test").await;
+        let row = "table[data-testid=owner-products] tr[data-product-id]";
+        let id: i64 = eventually(WAIT, "the products table lists a product", || async {
+            let script = "const e = document.querySelector(arguments[0]); return e ? e.dataset.productId : null;";
+            let value = browser.execute(script, vec![serde_json::json!(row)]).await.unwrap();
+            value.as_str().and_then(|v| v.parse().ok())
+        })
+        .await;
+        let deadline = std::time::Instant::now() + Duration::from_secs(5);
+        while stored_snapshot(&browser).await.is_none_or(|s| !s.contains("\"products\"")) {
+            assert!(std::time::Instant::now() < deadline, "the products page was persisted");
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+
+        // The app is closed (a page of the same origin that is not the app); the product is renamed meanwhile.
+        browser.goto(&format!("{base}/api/health")).await.unwrap();
+        let body = serde_json::json!({ "name": "Renamed while away" });
+        let url = format!("{base}/api/products/{id}");
+        let (status, answer) = support::http_json("PATCH", &url, Some(&owner.token), Some(body)).await;
+        assert_eq!(status, 200, "{answer}");
+
+        // Reopened well within the products' 10 min TTL: the snapshot shows at once, then catches up.
+        browser.goto(&format!("{base}/owner")).await.unwrap();
+        let name = format!("{row}[data-product-id='{id}'] .product-name");
+        eventually(Duration::from_secs(10), "the rename made while away shows", || async {
+            text_of(&browser, &name).await.filter(|text| text.contains("Renamed while away"))
+        })
+        .await;
     })
     .await;
 }
