@@ -1,7 +1,701 @@
-//! TODO(bench cost): being written.
+//! Server cost: CPU seconds, peak memory and traffic of the server for many owner dashboards over a window,
+//! polling every 15 s versus loading once and holding a WebSocket, with the same background writes; and the
+//! resident memory each idle authenticated socket costs.
+//!
+//! Invariant: every measurement runs on its own fresh server process, and its window starts only once that
+//! server is up, seeded and idle, so start-up is never counted in the CPU figures. No measured server ever
+//! checks a password: the tokens come from a throwaway server with the same JWT secret and the same seed, since
+//! one argon2 check (19 MiB) leaves its memory resident in the server's allocator and would swamp the figures.
 
-use crate::{Opts, Section};
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
 
-pub async fn run(_opts: &Opts) -> anyhow::Result<Section> {
-    anyhow::bail!("bench cost is not written yet")
+use anyhow::Context;
+use izishopin_live::data::dashboard::{DashboardRole, data_types_of, query_for};
+use protocol::{CheckoutResult, LoginResponse, Page, Product, Topic};
+use reqwest::Method;
+use serde::Serialize;
+use serde_json::json;
+use tokio::sync::{Mutex, Semaphore};
+use tokio::task::JoinSet;
+use tokio::time::Instant;
+
+use crate::fmt::{mib, mib_bytes, thousands};
+use crate::server::{ProcUsage, ServerProc};
+use crate::stats::{Summary, percent};
+use crate::ws::Fleet;
+use crate::{Opts, Section, http};
+
+/// How often a polling dashboard refetches everything it shows (the design this system replaces).
+const POLL_EVERY: Duration = Duration::from_secs(15);
+/// One background checkout every this long, in both modes.
+const WRITE_EVERY: Duration = Duration::from_secs(2);
+/// HTTP requests in flight at once (and so connections in the pool).
+const MAX_IN_FLIGHT: usize = 64;
+/// A request that starts later than this after its scheduled time counts as late: the generator fell behind.
+const LATE_AFTER: Duration = Duration::from_secs(1);
+/// Handshakes in flight at once while idle sockets open.
+const PARALLEL_HANDSHAKES: usize = 128;
+/// Pause on a fresh server before the "before" reading, so that start-up work is over.
+const SETTLE: Duration = Duration::from_secs(1);
+/// Pause after the idle sockets are open, before the "after" reading.
+const IDLE_WAIT: Duration = Duration::from_secs(3);
+/// The per-socket read and write buffers the server sets (server/src/ws/mod.rs), KiB each.
+const SOCKET_BUFFER_KIB: f64 = 4.0;
+
+const OWNERS: [&str; 3] = ["owner1@izishopin.test", "owner2@izishopin.test", "owner3@izishopin.test"];
+const CUSTOMERS: [&str; 2] = ["customer1@izishopin.test", "customer2@izishopin.test"];
+
+/// Polling or push.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+enum Mode {
+    Polling,
+    Push,
+}
+
+/// The figures of one mode's window.
+#[derive(Debug, Serialize)]
+struct ModeRun {
+    mode: Mode,
+    dashboards: usize,
+    window_secs: f64,
+    /// Server CPU (user + system) over the window, seconds.
+    server_cpu_secs: f64,
+    /// `VmHWM` of the server process just before the window (start-up) and at the end, KiB.
+    server_peak_before_kib: u64,
+    server_peak_rss_kib: u64,
+    /// `VmRSS` just before the window and at its end, KiB.
+    server_rss_before_kib: u64,
+    server_rss_end_kib: u64,
+    /// The load generator's own CPU over the window, seconds.
+    generator_cpu_secs: f64,
+    /// The dashboards' API requests and response body bytes (the owners' accounts, from the server's counters).
+    dashboard_requests: u64,
+    dashboard_bytes: u64,
+    /// The background writer's API requests and response bytes (the customers' accounts).
+    writer_requests: u64,
+    writer_bytes: u64,
+    /// Every HTTP request and response byte the server counted over the window.
+    all_requests: u64,
+    all_response_bytes: u64,
+    /// WebSocket text frames and their bytes sent by the server over the window.
+    ws_frames: u64,
+    ws_bytes: u64,
+    /// Background checkouts that succeeded and failed.
+    writes_ok: u64,
+    writes_failed: u64,
+    /// Dashboard requests the generator made, failed, and started more than `LATE_AFTER` behind schedule.
+    requests_made: u64,
+    requests_failed: u64,
+    requests_late: u64,
+    /// How far behind schedule requests started, ms.
+    lateness_ms: Option<Summary>,
+    /// Time to answer a dashboard request, ms.
+    response_ms: Option<Summary>,
+    /// Push only: sockets that could not be opened, and sockets closed before the end.
+    sockets_failed: u64,
+    sockets_closed: u64,
+}
+
+/// Memory of idle sockets on one fresh server.
+#[derive(Debug, Serialize)]
+struct IdleRun {
+    sockets: usize,
+    server_rss_before_kib: u64,
+    server_rss_after_kib: u64,
+    server_kib_per_socket: f64,
+    /// The load generator's side (its client sockets keep tungstenite's default buffers). Rough: the generator
+    /// reuses memory freed by earlier steps, so it is kept in the raw figures only.
+    generator_kib_per_socket: f64,
+    open_secs: f64,
+    closed: usize,
+}
+
+/// Runs the cost part.
+pub async fn run(opts: &Opts) -> anyhow::Result<Section> {
+    let (dashboards, window) =
+        if opts.quick { (200, Duration::from_secs(15)) } else { (1_000, Duration::from_secs(60)) };
+    let accounts = Accounts::log_in(opts).await.context("logging the accounts in")?;
+    let mut modes = Vec::new();
+    for mode in [Mode::Polling, Mode::Push] {
+        println!("    {mode:?}: {dashboards} dashboards over {} s", window.as_secs());
+        let run = measure_mode(opts, &accounts, mode, dashboards, window).await.with_context(|| format!("{mode:?}"))?;
+        println!(
+            "    {mode:?}: server CPU {:.2} s, peak RSS {}, {} dashboard requests ({} late, {} failed), {} frames",
+            run.server_cpu_secs,
+            mib(run.server_peak_rss_kib),
+            run.dashboard_requests,
+            run.requests_late,
+            run.requests_failed,
+            run.ws_frames
+        );
+        modes.push(run);
+    }
+    let sizes: &[usize] = if opts.quick { &[1_000] } else { &[1_000, 10_000] };
+    let mut idle = Vec::new();
+    for &sockets in sizes {
+        let run = measure_idle(opts, &accounts, sockets).await.with_context(|| format!("{sockets} idle sockets"))?;
+        println!("    {sockets} idle sockets: {:.1} KiB per socket on the server", run.server_kib_per_socket);
+        idle.push(run);
+    }
+    let data = json!({ "quick": opts.quick, "poll_every_secs": POLL_EVERY.as_secs(), "modes": modes, "idle": idle });
+    Ok(Section { data, markdown: markdown(opts, &modes, &idle) })
+}
+
+/// The logins of the seeded accounts the part uses. Tokens are stateless JWTs signed with the benchmark secret
+/// and every server is seeded alike, so they are valid on every server of the part.
+struct Accounts {
+    admin: LoginResponse,
+    owners: Vec<LoginResponse>,
+    customers: Vec<LoginResponse>,
+}
+
+impl Accounts {
+    /// Logs every account in on a throwaway server, stopped afterwards.
+    async fn log_in(opts: &Opts) -> anyhow::Result<Accounts> {
+        let server = ServerProc::start(opts, &[]).await?;
+        let result = Self::log_in_on(&server.base_url).await;
+        server.stop().await;
+        result
+    }
+
+    async fn log_in_on(base: &str) -> anyhow::Result<Accounts> {
+        let client = http::client();
+        let admin = http::login(&client, base, "admin@izishopin.test").await?;
+        let mut owners = Vec::new();
+        for email in OWNERS {
+            owners.push(http::login(&client, base, email).await?);
+        }
+        let mut customers = Vec::new();
+        for email in CUSTOMERS {
+            customers.push(http::login(&client, base, email).await?);
+        }
+        Ok(Accounts { admin, owners, customers })
+    }
+
+    fn owner_tokens(&self) -> Vec<String> {
+        self.owners.iter().map(|o| o.token.clone()).collect()
+    }
+}
+
+/// An owner's token and the dashboard URLs it reads on one server.
+struct Owner {
+    login: LoginResponse,
+    urls: Vec<String>,
+}
+
+fn owners(accounts: &Accounts, base: &str) -> Vec<Owner> {
+    let role = DashboardRole::ShopOwner;
+    let urls_of = |login: &LoginResponse| -> Vec<String> {
+        let shop = login.user.shop_id;
+        data_types_of(role).iter().map(|kind| format!("{base}/api{}", query_for(role, *kind, shop).path())).collect()
+    };
+    accounts.owners.iter().map(|login| Owner { login: login.clone(), urls: urls_of(login) }).collect()
+}
+
+/// What the dashboards' requests gave, shared by their tasks.
+#[derive(Default)]
+struct Requests {
+    made: AtomicU64,
+    failed: AtomicU64,
+    late: AtomicU64,
+    lateness_ms: Mutex<Vec<f64>>,
+    response_ms: Mutex<Vec<f64>>,
+    first_error: Mutex<Option<String>>,
+}
+
+/// Issues one dashboard request scheduled at `at`, waiting for a slot among `MAX_IN_FLIGHT`; the caller waits
+/// for the slot, so a saturated pool shows up as lateness rather than as an ever-growing backlog.
+async fn request(
+    tasks: &mut JoinSet<()>,
+    gate: &Arc<Semaphore>,
+    stats: &Arc<Requests>,
+    client: &reqwest::Client,
+    url: String,
+    token: String,
+    at: Instant,
+) {
+    let Ok(permit) = gate.clone().acquire_owned().await else { return };
+    let started = Instant::now();
+    let late = started.saturating_duration_since(at);
+    stats.made.fetch_add(1, Ordering::Relaxed);
+    if late > LATE_AFTER {
+        stats.late.fetch_add(1, Ordering::Relaxed);
+    }
+    stats.lateness_ms.lock().await.push(late.as_secs_f64() * 1000.0);
+    let (stats, client) = (stats.clone(), client.clone());
+    tasks.spawn(async move {
+        let result = http::get_len(&client, &url, &token).await;
+        drop(permit);
+        match result {
+            Ok(_) => stats.response_ms.lock().await.push(started.elapsed().as_secs_f64() * 1000.0),
+            Err(error) => {
+                stats.failed.fetch_add(1, Ordering::Relaxed);
+                stats.first_error.lock().await.get_or_insert_with(|| format!("{error:#}"));
+            }
+        }
+    });
+}
+
+/// The background writer: one checkout of one unit every `WRITE_EVERY` until `end`, customers and shops in
+/// turn (the best-stocked product of each shop, so stock lasts). Returns (succeeded, failed).
+async fn write_in_background(
+    client: reqwest::Client,
+    base: String,
+    customers: Vec<String>,
+    products: Vec<Product>,
+    start: Instant,
+    end: Instant,
+) -> (u64, u64) {
+    let (mut ok, mut failed) = (0, 0);
+    for k in 0.. {
+        let at = start + WRITE_EVERY * k;
+        if at >= end {
+            break;
+        }
+        tokio::time::sleep_until(at).await;
+        let token = &customers[k as usize % customers.len()];
+        let product = &products[k as usize % products.len()];
+        let add = json!({ "product_id": product.id, "quantity": 1 });
+        let cart: anyhow::Result<serde_json::Value> =
+            http::call(&client, Method::POST, &format!("{base}/api/cart/items"), Some(token), Some(&add)).await;
+        let checkout = match cart {
+            Ok(_) => http::call::<CheckoutResult>(
+                &client,
+                Method::POST,
+                &format!("{base}/api/orders"),
+                Some(token),
+                Some(&json!({})),
+            )
+            .await
+            .map(|_| ()),
+            Err(error) => Err(error),
+        };
+        match checkout {
+            Ok(()) => ok += 1,
+            Err(error) => {
+                if failed == 0 {
+                    eprintln!("    background checkout failed: {error:#}");
+                }
+                failed += 1;
+            }
+        }
+    }
+    (ok, failed)
+}
+
+/// The best-stocked product of each shop.
+async fn products_to_buy(client: &reqwest::Client, base: &str, owners: &[Owner]) -> anyhow::Result<Vec<Product>> {
+    let mut products = Vec::new();
+    for owner in owners {
+        let shop = owner.login.user.shop_id.context("an owner without a shop")?;
+        let page: Page<Product> =
+            http::call(client, Method::GET, &format!("{base}/api/products?shop_id={shop}&per_page=100"), None, None)
+                .await?;
+        products.push(page.items.into_iter().max_by_key(|p| p.stock).context("a shop without products")?);
+    }
+    Ok(products)
+}
+
+async fn measure_mode(
+    opts: &Opts,
+    accounts: &Accounts,
+    mode: Mode,
+    dashboards: usize,
+    window: Duration,
+) -> anyhow::Result<ModeRun> {
+    let server = ServerProc::start(opts, &[]).await?;
+    let result = measure_mode_on(&server, accounts, mode, dashboards, window).await;
+    server.stop().await;
+    result
+}
+
+async fn measure_mode_on(
+    server: &ServerProc,
+    accounts: &Accounts,
+    mode: Mode,
+    dashboards: usize,
+    window: Duration,
+) -> anyhow::Result<ModeRun> {
+    let base = server.base_url.clone();
+    let client = http::client();
+    let (admin, customers) = (&accounts.admin, &accounts.customers);
+    let owners = owners(accounts, &base);
+    let products = products_to_buy(&client, &base, &owners).await?;
+    tokio::time::sleep(SETTLE).await;
+
+    let metrics_before = http::metrics(&client, &base, &admin.token).await?;
+    let own_before = ProcUsage::own()?;
+    let server_before = server.usage()?;
+    let start = Instant::now();
+    let end = start + window;
+    let writer = tokio::spawn(write_in_background(
+        client.clone(),
+        base.clone(),
+        customers.iter().map(|c| c.token.clone()).collect(),
+        products,
+        start,
+        end,
+    ));
+
+    let gate = Arc::new(Semaphore::new(MAX_IN_FLIGHT));
+    let stats = Arc::new(Requests::default());
+    let mut tasks = JoinSet::new();
+    let mut fleets = JoinSet::new();
+    // Dashboard `d` starts at `d / dashboards` of the poll interval, so the load is steady.
+    let phase = |d: usize| POLL_EVERY.mul_f64(d as f64 / dashboards as f64);
+    match mode {
+        Mode::Polling => {
+            for round in 0u32.. {
+                let round_start = start + POLL_EVERY * round;
+                if round_start >= end {
+                    break;
+                }
+                for d in 0..dashboards {
+                    let at = round_start + phase(d);
+                    if at >= end {
+                        break;
+                    }
+                    tokio::time::sleep_until(at).await;
+                    let owner = &owners[d % owners.len()];
+                    for url in &owner.urls {
+                        request(&mut tasks, &gate, &stats, &client, url.clone(), owner.login.token.clone(), at).await;
+                    }
+                }
+            }
+        }
+        Mode::Push => {
+            for d in 0..dashboards {
+                let at = start + phase(d);
+                tokio::time::sleep_until(at).await;
+                let owner = &owners[d % owners.len()];
+                for url in &owner.urls {
+                    request(&mut tasks, &gate, &stats, &client, url.clone(), owner.login.token.clone(), at).await;
+                }
+                // The app opens its socket as it loads; one fleet of one per dashboard keeps the spread.
+                let (ws_url, token) = (server.ws_url.clone(), owner.login.token.clone());
+                fleets.spawn(async move { Fleet::open(&ws_url, &[token], 1, &Topic::ALL, 1).await });
+            }
+        }
+    }
+    while tasks.join_next().await.is_some() {}
+    let mut held = Vec::new();
+    let mut sockets_failed = 0;
+    let mut first_socket_error = None;
+    while let Some(opened) = fleets.join_next().await {
+        match opened {
+            Ok(Ok(fleet)) => held.push(fleet),
+            Ok(Err(error)) => {
+                sockets_failed += 1;
+                first_socket_error.get_or_insert_with(|| format!("{error:#}"));
+            }
+            Err(error) => {
+                sockets_failed += 1;
+                first_socket_error.get_or_insert_with(|| error.to_string());
+            }
+        }
+    }
+    if let Some(error) = first_socket_error {
+        eprintln!("    {sockets_failed} sockets failed to open, the first: {error}");
+    }
+    tokio::time::sleep_until(end).await;
+    let (writes_ok, writes_failed) = writer.await.context("the background writer")?;
+    let server_after = server.usage()?;
+    let own_after = ProcUsage::own()?;
+    let window_secs = start.elapsed().as_secs_f64();
+    let metrics_after = http::metrics(&client, &base, &admin.token).await?;
+    let sockets_closed = held.iter().map(|f| f.closed() as u64).sum();
+    drop(held);
+
+    if let Some(error) = stats.first_error.lock().await.as_ref() {
+        eprintln!("    {} dashboard requests failed, the first: {error}", stats.failed.load(Ordering::Relaxed));
+    }
+    let owner_ids: Vec<i64> = owners.iter().map(|o| o.login.user.id.0).collect();
+    let customer_ids: Vec<i64> = customers.iter().map(|c| c.user.id.0).collect();
+    let (before, after) = (&metrics_before, &metrics_after);
+    let lateness = stats.lateness_ms.lock().await;
+    let response = stats.response_ms.lock().await;
+    Ok(ModeRun {
+        mode,
+        dashboards,
+        window_secs,
+        server_cpu_secs: server_after.cpu_secs - server_before.cpu_secs,
+        server_peak_before_kib: server_before.peak_rss_kib,
+        server_peak_rss_kib: server_after.peak_rss_kib,
+        server_rss_before_kib: server_before.rss_kib,
+        server_rss_end_kib: server_after.rss_kib,
+        generator_cpu_secs: own_after.cpu_secs - own_before.cpu_secs,
+        dashboard_requests: by_users(&before.by_user, &after.by_user, &owner_ids),
+        dashboard_bytes: by_users(&before.bytes_by_user, &after.bytes_by_user, &owner_ids),
+        writer_requests: by_users(&before.by_user, &after.by_user, &customer_ids),
+        writer_bytes: by_users(&before.bytes_by_user, &after.bytes_by_user, &customer_ids),
+        all_requests: after.requests.saturating_sub(before.requests),
+        all_response_bytes: after.response_bytes.saturating_sub(before.response_bytes),
+        ws_frames: after.ws_messages_sent.saturating_sub(before.ws_messages_sent),
+        ws_bytes: after.ws_bytes_sent.saturating_sub(before.ws_bytes_sent),
+        writes_ok,
+        writes_failed,
+        requests_made: stats.made.load(Ordering::Relaxed),
+        requests_failed: stats.failed.load(Ordering::Relaxed),
+        requests_late: stats.late.load(Ordering::Relaxed),
+        lateness_ms: Summary::of(&lateness),
+        response_ms: Summary::of(&response),
+        sockets_failed,
+        sockets_closed,
+    })
+}
+
+/// The growth of the counters of `users` between two snapshots.
+fn by_users(before: &BTreeMap<i64, u64>, after: &BTreeMap<i64, u64>, users: &[i64]) -> u64 {
+    let count = |map: &BTreeMap<i64, u64>| users.iter().map(|u| map.get(u).copied().unwrap_or(0)).sum::<u64>();
+    count(after).saturating_sub(count(before))
+}
+
+/// Opens `sockets` idle sockets on a fresh server and reads its resident memory before and after.
+async fn measure_idle(opts: &Opts, accounts: &Accounts, sockets: usize) -> anyhow::Result<IdleRun> {
+    let server = ServerProc::start(opts, &[]).await?;
+    let result = measure_idle_on(&server, &accounts.owner_tokens(), sockets).await;
+    server.stop().await;
+    result
+}
+
+async fn measure_idle_on(server: &ServerProc, tokens: &[String], sockets: usize) -> anyhow::Result<IdleRun> {
+    tokio::time::sleep(SETTLE).await;
+    let before = server.usage()?;
+    let own_before = ProcUsage::own()?;
+    let opening = Instant::now();
+    let fleet = Fleet::open(&server.ws_url, tokens, sockets, &Topic::ALL, PARALLEL_HANDSHAKES)
+        .await
+        .context("opening the idle sockets")?;
+    let open_secs = opening.elapsed().as_secs_f64();
+    tokio::time::sleep(IDLE_WAIT).await;
+    let after = server.usage()?;
+    let own_after = ProcUsage::own()?;
+    let closed = fleet.closed();
+    drop(fleet);
+    let per_socket = |before: u64, after: u64| (after as f64 - before as f64) / sockets as f64;
+    Ok(IdleRun {
+        sockets,
+        server_rss_before_kib: before.rss_kib,
+        server_rss_after_kib: after.rss_kib,
+        server_kib_per_socket: per_socket(before.rss_kib, after.rss_kib),
+        generator_kib_per_socket: per_socket(own_before.rss_kib, own_after.rss_kib),
+        open_secs,
+        closed,
+    })
+}
+
+fn markdown(opts: &Opts, modes: &[ModeRun], idle: &[IdleRun]) -> String {
+    let mut md = String::from("## Server cost\n\n");
+    let (Some(poll), Some(push)) =
+        (modes.iter().find(|m| m.mode == Mode::Polling), modes.iter().find(|m| m.mode == Mode::Push))
+    else {
+        return md;
+    };
+    md.push_str(&format!(
+        "{} owner dashboards (spread over the 3 owners' accounts) for {:.0} s, once polling and once with push, \
+         each on its own fresh server process, one after the other in the same run. **Polling**: every dashboard \
+         GETs its {} data types every {} s, the dashboards' phases spread evenly over the interval, no cache. \
+         **Push**: every dashboard GETs the same data types once (spread over the first {} s in the same way) and \
+         then holds one WebSocket subscribed to every topic. Both see the same background writes: one customer \
+         checkout every {} s over REST (customer1 and customer2 in turn, the three shops in turn). At most {} \
+         requests are in flight; a request starting more than {} s behind its schedule counts as late. CPU is \
+         user + system time of the server process over the window (from `/proc`), peak memory its `VmHWM`; \
+         requests, bytes (response bodies, headers not counted) and frames come from the server's own counters \
+         (`/api/metrics`). The tokens are obtained once from a throwaway server (same JWT secret, same seed): \
+         a password check (argon2, 19 MiB of working memory) leaves that memory resident in the server process, \
+         which would hide everything measured here.{}{}\n\n",
+        thousands(poll.dashboards as f64),
+        poll.window_secs,
+        data_types_of(DashboardRole::ShopOwner).len(),
+        POLL_EVERY.as_secs(),
+        POLL_EVERY.as_secs(),
+        WRITE_EVERY.as_secs(),
+        MAX_IN_FLIGHT,
+        LATE_AFTER.as_secs(),
+        if poll.window_secs < 1.5 * POLL_EVERY.as_secs_f64() {
+            " With a window of one poll interval both modes make the same requests: only the sockets differ."
+        } else {
+            ""
+        },
+        if opts.quick { " *Quick run: fewer dashboards over a shorter window.*" } else { "" },
+    ));
+    md.push_str("| | Polling | Push | Polling ÷ push |\n|---|---:|---:|---:|\n");
+    let row = |md: &mut String, name: &str, p: String, q: String, ratio: Option<f64>| {
+        let ratio = ratio.filter(|r| r.is_finite()).map_or("—".to_owned(), |r| format!("{r:.1}×"));
+        md.push_str(&format!("| {name} | {p} | {q} | {ratio} |\n"));
+    };
+    let ratio = |a: f64, b: f64| (b > 0.0).then(|| a / b);
+    row(
+        &mut md,
+        "Server CPU over the window",
+        format!("{:.2} s", poll.server_cpu_secs),
+        format!("{:.2} s", push.server_cpu_secs),
+        ratio(poll.server_cpu_secs, push.server_cpu_secs),
+    );
+    row(
+        &mut md,
+        "Server CPU, share of one core",
+        format!("{:.1}%", percent(poll.server_cpu_secs, poll.window_secs)),
+        format!("{:.1}%", percent(push.server_cpu_secs, push.window_secs)),
+        None,
+    );
+    row(
+        &mut md,
+        "Server memory before the window (VmRSS)",
+        mib(poll.server_rss_before_kib),
+        mib(push.server_rss_before_kib),
+        None,
+    );
+    row(
+        &mut md,
+        "Server memory at the end (VmRSS)",
+        mib(poll.server_rss_end_kib),
+        mib(push.server_rss_end_kib),
+        ratio(poll.server_rss_end_kib as f64, push.server_rss_end_kib as f64),
+    );
+    row(
+        &mut md,
+        "Server peak memory before the window (VmHWM)",
+        mib(poll.server_peak_before_kib),
+        mib(push.server_peak_before_kib),
+        None,
+    );
+    row(
+        &mut md,
+        "Server peak memory at the end (VmHWM)",
+        mib(poll.server_peak_rss_kib),
+        mib(push.server_peak_rss_kib),
+        ratio(poll.server_peak_rss_kib as f64, push.server_peak_rss_kib as f64),
+    );
+    row(
+        &mut md,
+        "Dashboards' HTTP requests",
+        thousands(poll.dashboard_requests as f64),
+        thousands(push.dashboard_requests as f64),
+        ratio(poll.dashboard_requests as f64, push.dashboard_requests as f64),
+    );
+    row(
+        &mut md,
+        "Dashboards' response bytes",
+        mib_bytes(poll.dashboard_bytes),
+        mib_bytes(push.dashboard_bytes),
+        ratio(poll.dashboard_bytes as f64, push.dashboard_bytes as f64),
+    );
+    row(&mut md, "WebSocket frames sent", thousands(poll.ws_frames as f64), thousands(push.ws_frames as f64), None);
+    row(&mut md, "WebSocket bytes sent", mib_bytes(poll.ws_bytes), mib_bytes(push.ws_bytes), None);
+    let total = |m: &ModeRun| m.dashboard_bytes + m.ws_bytes;
+    row(
+        &mut md,
+        "Dashboards' bytes, HTTP + WebSocket",
+        mib_bytes(total(poll)),
+        mib_bytes(total(push)),
+        ratio(total(poll) as f64, total(push) as f64),
+    );
+    row(
+        &mut md,
+        "Background checkouts (ok / failed)",
+        format!("{} / {}", poll.writes_ok, poll.writes_failed),
+        format!("{} / {}", push.writes_ok, push.writes_failed),
+        None,
+    );
+    row(
+        &mut md,
+        "Background writer's requests, bytes",
+        format!("{}, {}", poll.writer_requests, mib_bytes(poll.writer_bytes)),
+        format!("{}, {}", push.writer_requests, mib_bytes(push.writer_bytes)),
+        None,
+    );
+    row(
+        &mut md,
+        "Dashboard request answered (p50 / p99)",
+        fmt_summary(poll.response_ms),
+        fmt_summary(push.response_ms),
+        None,
+    );
+    row(
+        &mut md,
+        "Requests late / failed",
+        format!("{} / {}", poll.requests_late, poll.requests_failed),
+        format!("{} / {}", push.requests_late, push.requests_failed),
+        None,
+    );
+    row(
+        &mut md,
+        "Sockets failed / closed early",
+        "—".to_owned(),
+        format!("{} / {}", push.sockets_failed, push.sockets_closed),
+        None,
+    );
+    row(
+        &mut md,
+        "Load generator's own CPU",
+        format!("{:.2} s", poll.generator_cpu_secs),
+        format!("{:.2} s", push.generator_cpu_secs),
+        None,
+    );
+    md.push('\n');
+    md.push_str(
+        "The peak memory includes start-up, where seeding the demo accounts hashes their password once (argon2): \
+         when a mode's peak at the end equals its peak before the window, the window never went above start-up \
+         and the memory at the end is the figure to compare. The load generator runs on the same 2 cores as the \
+         server; its own CPU is shown so its share is visible. Both windows include the first round of loads; \
+         push spends nearly all of its HTTP work there and then only sends the events the writes cause.\n\n",
+    );
+
+    md.push_str(&format!(
+        "**Memory per idle socket**: a fresh server per N; after {} s its `VmRSS` is read, N authenticated \
+         sockets subscribed to every topic are opened ({} handshakes at a time, owner tokens in turn), and after \
+         {} s idle `VmRSS` is read again.\n\n",
+        SETTLE.as_secs(),
+        PARALLEL_HANDSHAKES,
+        IDLE_WAIT.as_secs(),
+    ));
+    md.push_str(
+        "| Idle sockets | Server RSS before | Server RSS after | Server, per socket | Opening them | Closed \
+         |\n|---:|---:|---:|---:|---:|---:|\n",
+    );
+    for r in idle {
+        md.push_str(&format!(
+            "| {} | {} | {} | {:.1} KiB | {:.1} s | {} |\n",
+            thousands(r.sockets as f64),
+            mib(r.server_rss_before_kib),
+            mib(r.server_rss_after_kib),
+            r.server_kib_per_socket,
+            r.open_secs,
+            r.closed,
+        ));
+    }
+    md.push('\n');
+    if let Some(largest) = idle.last() {
+        md.push_str(&format!(
+            "The server sets {SOCKET_BUFFER_KIB:.0} KiB read and {SOCKET_BUFFER_KIB:.0} KiB write buffers per \
+             socket (tungstenite's default of 128 KiB each would be ~260 KiB); measured, an idle socket costs the \
+             server {:.1} KiB at {} sockets, so 10,000 dashboards hold about {} of server memory.\n",
+            largest.server_kib_per_socket,
+            thousands(largest.sockets as f64),
+            mib((largest.server_kib_per_socket * 10_000.0).max(0.0) as u64),
+        ));
+    }
+    md
+}
+
+fn fmt_summary(summary: Option<Summary>) -> String {
+    summary.map_or("—".to_owned(), |s| format!("{:.1} / {:.1} ms", s.p50, s.p99))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn counters_of_some_users_grow() {
+        let before = BTreeMap::from([(2, 5), (3, 1), (9, 100)]);
+        let after = BTreeMap::from([(2, 15), (3, 4), (4, 2), (9, 500)]);
+        assert_eq!(by_users(&before, &after, &[2, 3, 4]), 15);
+        assert_eq!(by_users(&before, &after, &[7]), 0);
+    }
 }

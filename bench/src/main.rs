@@ -10,6 +10,7 @@
 mod browser;
 mod cost;
 mod fanout;
+mod fmt;
 mod http;
 mod instrument;
 mod latency;

@@ -164,7 +164,7 @@ pub fn open_files_limit() -> u64 {
     unsafe {
         libc::getrlimit(libc::RLIMIT_NOFILE, &mut limit);
     }
-    limit.rlim_cur as u64
+    limit.rlim_cur
 }
 
 #[cfg(test)]
