@@ -138,8 +138,24 @@ impl CartStore {
         });
         self.wishlist.maybe_update(|list| list.as_mut().is_some_and(|list| list.reduce(&(), event).is_changed()));
         if outcome.needs_refetch() {
-            self.refresh();
+            self.refresh_cart();
         }
+    }
+
+    /// Loads the account's cart again (a checkout elsewhere emptied it; the wishlist did not change).
+    fn refresh_cart(&self) {
+        let store = *self;
+        let Some(token) = store.auth.token() else { return };
+        spawn_local(async move {
+            let cart = api::get_json::<Cart>("/cart", Some(&token)).await;
+            if store.auth.token().as_deref() != Some(token.as_str()) {
+                return;
+            }
+            match cart {
+                Ok(cart) => drop(store.account.try_set(Some(cart))),
+                Err(e) => drop(store.error.try_set(Some(e.to_string()))),
+            }
+        });
     }
 
     /// Loads the account's cart and wishlist again (after a failure, a resync, a checkout elsewhere).
