@@ -103,10 +103,10 @@ fn add(map: &Mutex<BTreeMap<i64, u64>>, key: i64, amount: u64) {
 
 /// Adds to a per-route counter, keeping at most 10,000 routes.
 fn add_bounded(map: &Mutex<BTreeMap<String, u64>>, route: &str, amount: u64) {
-    if let Ok(mut map) = map.lock() {
-        if map.len() < 10_000 || map.contains_key(route) {
-            *map.entry(route.to_owned()).or_default() += amount;
-        }
+    if let Ok(mut map) = map.lock()
+        && (map.len() < 10_000 || map.contains_key(route))
+    {
+        *map.entry(route.to_owned()).or_default() += amount;
     }
 }
 

@@ -51,10 +51,10 @@ pub fn provide_auth() -> Auth {
     let now_secs = (js_sys_now_ms() / 1000.0) as i64;
     let stored = local_storage().and_then(|s| s.get_item(session::STORAGE_KEY).ok().flatten());
     let restored = stored.and_then(|text| session::decode(&text, now_secs));
-    if restored.is_none() {
-        if let Some(storage) = local_storage() {
-            let _ = storage.remove_item(session::STORAGE_KEY);
-        }
+    if restored.is_none()
+        && let Some(storage) = local_storage()
+    {
+        let _ = storage.remove_item(session::STORAGE_KEY);
     }
     let auth = Auth { session: RwSignal::new(restored) };
     provide_context(auth);
