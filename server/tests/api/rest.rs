@@ -106,6 +106,23 @@ async fn a_success_clears_the_failure_count() {
     }
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_burst_of_logins_takes_turns_and_every_one_is_answered() {
+    let dist = dist_with_index();
+    let server = spawn(dist.path()).await;
+    let http = reqwest::Client::new();
+    let url = format!("{}/api/auth/login", server.base);
+    let emails = ["admin@izishopin.test", "owner1@izishopin.test", "owner2@izishopin.test", "customer1@izishopin.test"];
+    let logins = (0..12).map(|i| {
+        let (http, url, email) = (http.clone(), url.clone(), emails[i % emails.len()]);
+        let password = if i == 5 { "wrong" } else { DEMO_PASSWORD };
+        async move { (i, http.post(&url).json(&login_body(email, password)).send().await.unwrap().status()) }
+    });
+    for (i, status) in futures_util::future::join_all(logins).await {
+        assert_eq!(status, if i == 5 { 401 } else { 200 }, "login {i}");
+    }
+}
+
 #[tokio::test]
 async fn refresh_gives_a_new_token_even_shortly_after_expiry_but_not_for_garbage() {
     let dist = dist_with_index();
