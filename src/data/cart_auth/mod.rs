@@ -46,6 +46,8 @@ pub struct CartStore {
     busy: RwSignal<u32>,
     /// The customer whose cart and wishlist are loaded (or being loaded).
     loaded_for: StoredValue<Option<UserId>>,
+    /// Whether this tab's checkout is waiting for its answer, which sets the cart itself.
+    checking_out: StoredValue<bool>,
     auth: Auth,
     toasts: Toasts,
 }
@@ -61,6 +63,7 @@ pub fn provide_cart() -> CartStore {
         error: RwSignal::new(None),
         busy: RwSignal::new(0),
         loaded_for: StoredValue::new(None),
+        checking_out: StoredValue::new(false),
         auth: use_auth(),
         toasts: use_toasts(),
     };
@@ -137,7 +140,9 @@ impl CartStore {
             None => false,
         });
         self.wishlist.maybe_update(|list| list.as_mut().is_some_and(|list| list.reduce(&(), event).is_changed()));
-        if outcome.needs_refetch() {
+        // The order event of this tab's own checkout usually arrives before the checkout's answer, which empties
+        // the cart (or, on a failure, reloads it): no need to ask for it twice.
+        if outcome.needs_refetch() && !self.checking_out.get_value() {
             self.refresh_cart();
         }
     }
@@ -203,8 +208,10 @@ impl CartStore {
     /// reloaded to show the current stock.
     pub async fn checkout(&self) -> Result<CheckoutResult, ApiError> {
         let token = self.auth.token();
+        self.checking_out.set_value(true);
         let result =
             self.write(api::post_json::<_, CheckoutResult>("/orders", &serde_json::json!({}), token.as_deref())).await;
+        self.checking_out.try_set_value(false);
         match &result {
             Ok(_) => {
                 self.account.try_set(Some(Cart { items: Vec::new(), count: 0, total_cents: Default::default() }));
