@@ -359,8 +359,8 @@ fn markdown(files: &[FileSize], kinds: &[KindSize], samples: usize, fast: &Setti
              {:.0} ms with the files cached but no data ({:.0} ms sooner); the dashboard request's own round trip \
              in the page is {} (median of the second visits). Of the {} visits from the persisted cache, {} showed \
              the figures before any dashboard answer arrived and {first_render} already in the app's first render; \
-             {asked} asked the API for the dashboard at all (the snapshot was younger than the dashboard's 2-minute \
-             TTL).\n\n",
+             {asked} then asked the API for the dashboard in the background (restored entries are shown at once and \
+             revalidated: events may have been missed while the app was closed).\n\n",
             persisted.p50,
             cold.p50,
             cold.p50 - persisted.p50,

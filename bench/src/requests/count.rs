@@ -22,6 +22,8 @@ pub struct Counts {
     pub ws_bytes: u64,
     /// API reads per endpoint (`GET /api/products/{id}`), most first.
     pub reads_by_endpoint: Vec<(String, u64)>,
+    /// App file requests per route, most first.
+    pub files_by_route: Vec<(String, u64)>,
 }
 
 impl Counts {
@@ -65,6 +67,7 @@ pub fn tally(before: &MetricsSnapshot, after: &MetricsSnapshot, background: Opti
         } else {
             counts.app_files += n;
             counts.app_file_bytes += bytes;
+            counts.files_by_route.push((route.clone(), n));
         }
     }
     if let Some(user) = background {
@@ -80,6 +83,7 @@ pub fn tally(before: &MetricsSnapshot, after: &MetricsSnapshot, background: Opti
     let mut by_endpoint: Vec<(String, u64)> = reads.into_iter().collect();
     by_endpoint.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
     counts.reads_by_endpoint = by_endpoint;
+    counts.files_by_route.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
     counts
 }
 
