@@ -11,6 +11,7 @@ mod browser;
 mod cost;
 mod fanout;
 mod fmt;
+mod glance;
 mod http;
 mod instrument;
 mod latency;
@@ -49,8 +50,9 @@ pub struct Section {
 /// The parts, in report order.
 pub const PARTS: [&str; 5] = ["requests", "latency", "fanout", "cost", "start"];
 
-const USAGE: &str = "usage: bench [--quick] [--out FILE] [--dist DIR] [--server BIN] [PART ...]
-  PART: requests latency fanout cost start (default: all of them, in this order)
+const USAGE: &str = "usage: bench [--quick] [--out FILE] [--dist DIR] [--server BIN] [PART ... | report]
+  PART: requests latency fanout cost start (default: all of them, in this order);
+  report: only assemble FILE from the sections already in target/bench
   Writes target/bench/<part>.{json,md} and assembles FILE (default BENCHMARKS.md) from every section present.";
 
 #[tokio::main]
@@ -61,6 +63,7 @@ async fn main() -> anyhow::Result<()> {
     let here = std::env::current_exe().context("where this binary is")?;
     let mut server_bin = here.with_file_name("server");
     let mut parts = Vec::new();
+    let mut report_only = false;
     let mut args = std::env::args().skip(1);
     while let Some(arg) = args.next() {
         match arg.as_str() {
@@ -72,11 +75,12 @@ async fn main() -> anyhow::Result<()> {
                 println!("{USAGE}");
                 return Ok(());
             }
+            "report" => report_only = true,
             part if PARTS.contains(&part) => parts.push(part.to_owned()),
             other => bail!("unknown argument `{other}`\n{USAGE}"),
         }
     }
-    if parts.is_empty() {
+    if parts.is_empty() && !report_only {
         parts = PARTS.iter().map(|p| p.to_string()).collect();
     }
     if !dist.join("index.html").is_file() {

@@ -24,9 +24,22 @@ pub fn assemble(opts: &Opts, ran: &[String]) -> anyhow::Result<String> {
          The server, the load generator and Chromium share these cores, so every figure includes the cost of the \
          other side of the connection; none of them is a ceiling of the server alone.\n",
         if opts.quick { " with `--quick` (small samples: not figures to quote)" } else { "" },
-        if ran.len() < PARTS.len() { format!(" (parts re-run: {})", ran.join(", ")) } else { String::new() },
+        match ran.len() {
+            0 => " (report assembled from earlier results)".to_owned(),
+            n if n < PARTS.len() => format!(" (parts re-run: {})", ran.join(", ")),
+            _ => String::new(),
+        },
         crate::machine::describe(),
     );
+    let results: Vec<(&str, serde_json::Value)> = PARTS
+        .iter()
+        .filter_map(|part| {
+            let text = std::fs::read_to_string(opts.out_dir.join(format!("{part}.json"))).ok()?;
+            Some((*part, serde_json::from_str(&text).ok()?))
+        })
+        .collect();
+    text.push('\n');
+    text.push_str(&crate::glance::section(&results));
     for part in PARTS {
         let path = opts.out_dir.join(format!("{part}.md"));
         if path.is_file() {

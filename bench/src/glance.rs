@@ -1,0 +1,178 @@
+//! The report's first table: each headline figure beside its anchor, read back from the parts' raw results
+//! (`target/bench/<part>.json`), so it always matches the sections below it.
+
+use serde_json::Value;
+
+use crate::fmt::{FRAME_MS, fmt_ms, thousands};
+use crate::stats::{Summary, percent};
+
+/// The "At a glance" section from the raw results of the parts that have run (`(part, data)`).
+pub fn section(results: &[(&str, Value)]) -> String {
+    let mut rows = Vec::new();
+    for (part, data) in results {
+        let found = match *part {
+            "requests" => requests(data),
+            "latency" => latency(data),
+            "fanout" => fanout(data),
+            "cost" => cost(data),
+            "start" => start(data),
+            _ => None,
+        };
+        rows.extend(found.unwrap_or_else(|| vec![[part.to_string(), "no figures readable".into(), String::new()]]));
+    }
+    let mut md = String::from(
+        "## At a glance\n\nEach headline figure beside its anchor; the sections below say how it was measured.\n\n\
+         | Figure | Measured | Anchor |\n|---|---|---|\n",
+    );
+    for [figure, measured, anchor] in rows {
+        md.push_str(&format!("| {figure} | {measured} | {anchor} |\n"));
+    }
+    md
+}
+
+type Rows = Vec<[String; 3]>;
+
+fn num(value: &Value, path: &str) -> Option<f64> {
+    path.split('.').try_fold(value, |v, key| v.get(key))?.as_f64()
+}
+
+fn requests(data: &Value) -> Option<Rows> {
+    let counts = |design: &str, key: &str| -> Option<f64> {
+        let c = data.get(design)?.get(key)?;
+        Some(num(c, "api_reads")? + num(c, "api_writes")?)
+    };
+    let reads = |design: &str, key: &str| num(data, &format!("{design}.{key}.api_reads"));
+    let minutes = num(data, "minutes")?;
+    let (a, b) = (counts("polling", "counts")?, counts("push", "counts")?);
+    let (a2, b2) = (counts("polling", "second_half")?, counts("push", "second_half")?);
+    let (ra, rb) = (reads("polling", "counts")?, reads("push", "counts")?);
+    Some(vec![
+        [
+            format!("API requests, scripted {minutes:.0}-minute session (owner, admin, customer)"),
+            format!(
+                "**{:.1}% fewer** ({} → {}); reads {:.1}% fewer ({} → {})",
+                100.0 - percent(b, a),
+                thousands(a),
+                thousands(b),
+                100.0 - percent(rb, ra),
+                thousands(ra),
+                thousands(rb)
+            ),
+            "spec: 90% fewer; our goal: 99% fewer".into(),
+        ],
+        [
+            "… its second half alone (every page seen once)".into(),
+            format!("{:.1}% fewer ({} → {})", 100.0 - percent(b2, a2), thousands(a2), thousands(b2)),
+            "15 s polling: 240 requests per endpoint per hour".into(),
+        ],
+    ])
+}
+
+fn latency(data: &Value) -> Option<Rows> {
+    let row = |key: &str, name: &str| -> Option<[String; 3]> {
+        let (p50, p99) = (num(data, &format!("{key}.dom.p50"))?, num(data, &format!("{key}.dom.p99"))?);
+        Some([
+            format!("Event to screen in Chromium, {name}"),
+            format!("p50 {}, p99 {}", fmt_ms(p50), fmt_ms(p99)),
+            format!("one frame: {FRAME_MS:.1} ms; polling: 7.5 s on average, 15 s at worst"),
+        ])
+    };
+    Some(vec![row("alone", "alone")?, row("with_fleet", "with 1,000 other live sockets")?])
+}
+
+fn fanout(data: &Value) -> Option<Rows> {
+    let rows = data.get("rows")?.as_array()?;
+    rows.iter()
+        .map(|r| {
+            Some([
+                format!("Fan-out of one event to {} sockets", thousands(num(r, "sockets")?)),
+                format!(
+                    "p50 {}, p99 {}; {} deliveries/s; {} missed",
+                    fmt_ms(num(r, "delivery_ms.p50")?),
+                    fmt_ms(num(r, "delivery_ms.p99")?),
+                    thousands(num(r, "deliveries_per_sec_median")?),
+                    num(r, "missed")?
+                ),
+                format!("one frame: {FRAME_MS:.1} ms; polling: 7.5 s on average"),
+            ])
+        })
+        .collect()
+}
+
+fn cost(data: &Value) -> Option<Rows> {
+    let modes = data.get("modes")?.as_array()?;
+    let mode = |name: &str| modes.iter().find(|m| m.get("mode").and_then(Value::as_str) == Some(name));
+    let (poll, push) = (mode("polling")?, mode("push")?);
+    let dashboards = num(poll, "dashboards")?;
+    let window = num(poll, "window_secs")?;
+    let mut rows = vec![[
+        format!("Server CPU, {} dashboards for {window:.0} s", thousands(dashboards)),
+        format!(
+            "push {:.2} s, polling {:.2} s ({:.1}× less); requests {} vs {}",
+            num(push, "server_cpu_secs")?,
+            num(poll, "server_cpu_secs")?,
+            num(poll, "server_cpu_secs")? / num(push, "server_cpu_secs")?.max(0.001),
+            thousands(num(push, "dashboard_requests")?),
+            thousands(num(poll, "dashboard_requests")?)
+        ),
+        "the same dashboards polling every 15 s, same run".into(),
+    ]];
+    for idle in data.get("idle")?.as_array()? {
+        rows.push([
+            format!("Server memory per idle socket at {}", thousands(num(idle, "sockets")?)),
+            format!("{:.1} KiB", num(idle, "server_kib_per_socket")?),
+            "4 KiB read + 4 KiB write buffers set per socket".into(),
+        ]);
+    }
+    Some(rows)
+}
+
+fn start(data: &Value) -> Option<Rows> {
+    let total = |field: &str| -> Option<f64> {
+        let kinds = data.get("by_kind")?.as_array()?;
+        let wanted =
+            kinds.iter().filter(|k| matches!(k.get("kind").and_then(Value::as_str), Some("wasm" | "js" | "css")));
+        wanted.map(|k| num(k, field)).sum()
+    };
+    let median = |visit: &str| -> Option<f64> {
+        let samples: Vec<f64> =
+            data.get("start")?.get("fast")?.get(visit)?.as_array()?.iter().filter_map(|s| num(s, "figures")).collect();
+        Some(Summary::of(&samples)?.p50)
+    };
+    Some(vec![
+        [
+            "App size, wasm + js + css".into(),
+            format!(
+                "{:.1} KB gzip, {:.1} KB brotli (the whole app)",
+                total("gzip")? / 1000.0,
+                total("brotli")? / 1000.0
+            ),
+            "React 19 + TanStack Query ≈ 80 KB gzip before app code".into(),
+        ],
+        [
+            "First dashboard figures on screen (loopback API)".into(),
+            format!("cold {}, from the persisted cache {}", fmt_ms(median("cold")?), fmt_ms(median("persisted")?)),
+            "the cold load of the same page".into(),
+        ],
+    ])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn figures_are_read_from_the_raw_results_and_missing_ones_are_named() {
+        let latency =
+            json!({"alone": {"dom": {"p50": 4.4, "p99": 8.6}}, "with_fleet": {"dom": {"p50": 18.6, "p99": 34.1}}});
+        let cost = json!({"modes": [{"mode": "polling", "dashboards": 1000, "window_secs": 60.0, "server_cpu_secs": 11.5,
+            "dashboard_requests": 20000}, {"mode": "push", "server_cpu_secs": 4.6, "dashboard_requests": 5000}],
+            "idle": [{"sockets": 1000, "server_kib_per_socket": 11.5}]});
+        let md = section(&[("latency", latency), ("cost", cost), ("fanout", json!({"rows": "nope"}))]);
+        assert!(md.contains("| Event to screen in Chromium, alone | p50 4.40 ms, p99 8.60 ms |"), "{md}");
+        assert!(md.contains("push 4.60 s, polling 11.50 s (2.5× less); requests 5,000 vs 20,000"), "{md}");
+        assert!(md.contains("| Server memory per idle socket at 1,000 | 11.5 KiB |"), "{md}");
+        assert!(md.contains("| fanout | no figures readable |"), "{md}");
+    }
+}
