@@ -7,11 +7,15 @@ use crate::{Opts, PARTS};
 
 /// The whole report, from the sections written so far.
 pub fn assemble(opts: &Opts, ran: &[String]) -> anyhow::Result<String> {
-    let date = std::process::Command::new("date")
-        .args(["-u", "+%Y-%m-%d %H:%M UTC"])
-        .output()
-        .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_owned())
-        .unwrap_or_default();
+    let date = utc(None);
+    let measured: Vec<String> = PARTS
+        .iter()
+        .filter_map(|part| {
+            let modified = std::fs::metadata(opts.out_dir.join(format!("{part}.json"))).ok()?.modified().ok()?;
+            let secs = modified.duration_since(std::time::UNIX_EPOCH).ok()?.as_secs();
+            Some(format!("{part} {}", utc(Some(secs))))
+        })
+        .collect();
     let mut text = format!(
         "# Benchmarks\n\n\
          IziShopin Live (one WebSocket per browser plus a TTL cache) measured against the design it replaces \
@@ -20,15 +24,16 @@ pub fn assemble(opts: &Opts, ran: &[String]) -> anyhow::Result<String> {
          Reproduce: `scripts/bench` (installs what is missing, builds the app and the `server-release` binaries, \
          runs every part, rewrites this file; about 20 minutes). One part: `scripts/bench latency`. A smoke run \
          with small samples: `scripts/bench --quick`.\n\n\
-         Last run: {date}{}.\n\n## Machine\n\n{}\n\
+         Assembled {date}{}; each part measured at: {}.\n\n## Machine\n\n{}\n\
          The server, the load generator and Chromium share these cores, so every figure includes the cost of the \
          other side of the connection; none of them is a ceiling of the server alone.\n",
         if opts.quick { " with `--quick` (small samples: not figures to quote)" } else { "" },
         match ran.len() {
-            0 => " (report assembled from earlier results)".to_owned(),
-            n if n < PARTS.len() => format!(" (parts re-run: {})", ran.join(", ")),
+            0 => " from earlier results".to_owned(),
+            n if n < PARTS.len() => format!(" after re-running {}", ran.join(", ")),
             _ => String::new(),
         },
+        measured.join(", "),
         crate::machine::describe(),
     );
     let results: Vec<(&str, serde_json::Value)> = PARTS
@@ -52,4 +57,18 @@ pub fn assemble(opts: &Opts, ran: &[String]) -> anyhow::Result<String> {
         }
     }
     Ok(text)
+}
+
+/// `YYYY-MM-DD HH:MM UTC` of `secs` since the Unix epoch (`None`: now), as `date` prints it.
+fn utc(secs: Option<u64>) -> String {
+    let mut command = std::process::Command::new("date");
+    command.arg("-u");
+    if let Some(secs) = secs {
+        command.arg("-d").arg(format!("@{secs}"));
+    }
+    command
+        .arg("+%Y-%m-%d %H:%M UTC")
+        .output()
+        .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_owned())
+        .unwrap_or_default()
 }
