@@ -147,32 +147,29 @@ impl CartStore {
         }
     }
 
-    /// Loads the account's cart again (a checkout elsewhere emptied it; the wishlist did not change).
-    fn refresh_cart(&self) {
-        let store = *self;
-        let Some(token) = store.auth.token() else { return };
-        spawn_local(async move {
-            let cart = api::get_json::<Cart>("/cart", Some(&token)).await;
-            if store.auth.token().as_deref() != Some(token.as_str()) {
-                return;
-            }
-            match cart {
-                Ok(cart) => drop(store.account.try_set(Some(cart))),
-                Err(e) => drop(store.error.try_set(Some(e.to_string()))),
-            }
-        });
-    }
-
     /// Loads the account's cart and wishlist again (after a failure, a resync, a checkout elsewhere).
     pub fn refresh(&self) {
+        self.reload(true);
+    }
+
+    /// Loads the account's cart again (a checkout elsewhere emptied it; the wishlist did not change).
+    fn refresh_cart(&self) {
+        self.reload(false);
+    }
+
+    /// Loads the cart, and the wishlist too when `with_wishlist`, then records why a load failed (or that none
+    /// did).
+    fn reload(&self, with_wishlist: bool) {
         let store = *self;
         let Some(token) = store.auth.token() else { return };
         spawn_local(async move {
-            let (cart, wishlist) = futures::future::join(
-                api::get_json::<Cart>("/cart", Some(&token)),
-                api::get_json::<Wishlist>("/wishlist", Some(&token)),
-            )
-            .await;
+            let wishlist = async {
+                match with_wishlist {
+                    true => Some(api::get_json::<Wishlist>("/wishlist", Some(&token)).await),
+                    false => None,
+                }
+            };
+            let (cart, wishlist) = futures::future::join(api::get_json::<Cart>("/cart", Some(&token)), wishlist).await;
             // The user may have signed out meanwhile.
             if store.auth.token().as_deref() != Some(token.as_str()) {
                 return;
@@ -183,8 +180,9 @@ impl CartStore {
                 Err(e) => error = Some(e.to_string()),
             }
             match wishlist {
-                Ok(list) => drop(store.wishlist.try_set(Some(list))),
-                Err(e) => error = error.or(Some(e.to_string())),
+                Some(Ok(list)) => drop(store.wishlist.try_set(Some(list))),
+                Some(Err(e)) => error = error.or(Some(e.to_string())),
+                None => {}
             }
             store.error.try_set(error);
         });
