@@ -116,3 +116,11 @@ pub async fn wait_for(client: &Client, script: &str, timeout: Duration) -> anyho
 fn first_line(script: &str) -> &str {
     script.trim().lines().next().unwrap_or_default()
 }
+
+/// Wall-clock milliseconds since the Unix epoch, sub-millisecond: the clock a page's
+/// `performance.timeOrigin + performance.now()` and `Date.now()` are compared with.
+pub fn epoch_ms() -> anyhow::Result<f64> {
+    let since =
+        std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).context("the clock is after 1970")?;
+    Ok(since.as_secs_f64() * 1000.0)
+}

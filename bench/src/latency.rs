@@ -6,7 +6,7 @@
 //! an upper bound of commit-to-screen.
 
 use std::collections::HashMap;
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::Duration;
 
 use anyhow::{Context, bail};
 use fantoccini::{Client, Locator};
@@ -14,7 +14,7 @@ use protocol::{LoginResponse, Product, Topic};
 use serde_json::json;
 use tokio::time::Instant;
 
-use crate::browser::{self, Browsers};
+use crate::browser::{self, Browsers, epoch_ms};
 use crate::fmt::{FRAME_MS, thousands};
 use crate::instrument::instrumented_dist;
 use crate::server::ServerProc;
@@ -315,11 +315,6 @@ async fn one_event(
     }
     let dom = seen["dom"].as_f64().with_context(|| format!("the page's record of {marker:?}: {seen}"))?;
     Ok(Some(Sample { dom_ms: dom - sent_at, frame_ms: seen["frame"].as_f64().map(|f| f - sent_at), write_ms }))
-}
-
-/// Now as wall-clock ms since the Unix epoch, sub-ms.
-fn epoch_ms() -> anyhow::Result<f64> {
-    Ok(SystemTime::now().duration_since(UNIX_EPOCH).context("the clock is after 1970")?.as_secs_f64() * 1000.0)
 }
 
 /// Compares the page's clock with this process's: the probe with the shortest round trip of ten.

@@ -117,7 +117,8 @@ async fn accounts(http: &reqwest::Client, base: &str) -> anyhow::Result<Accounts
 }
 
 async fn run_push(opts: &Opts, http: &reqwest::Client, minutes: u64) -> anyhow::Result<Run> {
-    let dist = crate::instrument::instrumented_dist(&opts.dist, &push::time_warp_script(push::epoch_ms()))?;
+    let dist =
+        crate::instrument::instrumented_dist(&opts.dist, &push::time_warp_script(crate::browser::epoch_ms()? as u64))?;
     let server = ServerProc::start_serving(opts, dist.path(), &[]).await?;
     let browsers = Browsers::launch(Actor::SESSIONS.len()).await;
     let result = match &browsers {

@@ -2,7 +2,7 @@
 //! clock and timers running `SPEED` times faster (an injected script), so an hour of the app's TTLs,
 //! heartbeats and token refresh passes in minutes. Every request counted is one the app really made.
 
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::Duration;
 
 use anyhow::Context;
 use fantoccini::Client;
@@ -27,11 +27,6 @@ pub fn time_warp_script(start_ms: u64) -> String {
          window.setInterval=function(f,d){{var a=[].slice.call(arguments,2);return si.apply(null,[f,(+d||0)/K].concat(a))}};\
          window.__izi_time_warp=K;}})();"
     )
-}
-
-/// The epoch milliseconds now.
-pub fn epoch_ms() -> u64 {
-    SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_millis() as u64).unwrap_or(0)
 }
 
 /// Runs the three measured sessions of `plan` in `browsers` (owner, admin, customer) against `base_url`,
