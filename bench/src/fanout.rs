@@ -194,9 +194,10 @@ async fn collect_event(fleet: &mut Fleet, sockets: usize, t0: Instant, floor: &m
             }
         }
     }
-    // The write appends exactly two events (its `product_update`, then its `dashboard_update`): a late
-    // `dashboard_update` must not pass for the next write's event.
-    *floor = highest.max(target.map_or(0, |t| t + 1));
+    // The write appends exactly three events (its `product_update` for the staff, its `catalog_update` for
+    // everybody else, then its `dashboard_update`): a late `dashboard_update` must not pass for the next
+    // write's event.
+    *floor = highest.max(target.map_or(0, |t| t + 2));
     Collected { latencies }
 }
 

@@ -116,7 +116,7 @@ pub async fn handshake(url: &str, token: &str, topics: &[Topic]) -> anyhow::Resu
         .await
         .context("connect timed out")?
         .context("connect")?;
-    send(&mut stream, &ClientMsg::Auth { token: token.to_owned() }).await?;
+    send(&mut stream, &ClientMsg::auth(token)).await?;
     expect(&mut stream, |m| matches!(m, ServerMsg::AuthOk { .. }), "auth_ok").await?;
     send(&mut stream, &ClientMsg::Subscribe { topics: topics.to_vec() }).await?;
     expect(&mut stream, |m| matches!(m, ServerMsg::Subscribed { .. }), "subscribed").await?;

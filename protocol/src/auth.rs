@@ -59,3 +59,9 @@ pub struct LoginResponse {
     pub expires_at: i64,
     pub user: User,
 }
+
+/// Answer of `POST /api/auth/logout`: the session is over.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LoggedOut {
+    pub logged_out: bool,
+}

@@ -10,7 +10,7 @@ pub mod ids;
 pub mod rest;
 pub mod ws;
 
-pub use auth::{LoginRequest, LoginResponse, Role, User};
+pub use auth::{LoggedOut, LoginRequest, LoginResponse, Role, User};
 pub use domain::*;
 pub use ids::*;
 pub use rest::*;

@@ -1,7 +1,9 @@
 //! The WebSocket protocol at `/ws`: what the client sends, what the server sends, and the events.
 //!
 //! Events keep the spec's fields (`dashboard_update {shop_stats, notifications, timestamp}`, `product_update
-//! {action, product, stats}`, `order_update {action, order, total_orders, monthly_revenue}`) plus `seq`.
+//! {action, product, stats}`, `order_update {action, order, total_orders, monthly_revenue}`) plus `seq`. A
+//! product change reaches its shop's staff as `product_update` (with the shop's figures) and everybody as
+//! `catalog_update` (public fields only).
 
 use serde::{Deserialize, Serialize};
 
@@ -15,13 +17,17 @@ use crate::ids::{Cents, Seq};
 pub enum Topic {
     Dashboard,
     Orders,
+    /// `product_update`: the product changes of the subscriber's shop (every shop for admins), with figures.
     Products,
     Notifications,
+    /// `catalog_update`: every shop's product changes, public fields only.
+    Catalog,
 }
 
 impl Topic {
     /// Every topic.
-    pub const ALL: [Topic; 4] = [Topic::Dashboard, Topic::Orders, Topic::Products, Topic::Notifications];
+    pub const ALL: [Topic; 5] =
+        [Topic::Dashboard, Topic::Orders, Topic::Products, Topic::Notifications, Topic::Catalog];
 }
 
 /// A frame from the client.
@@ -29,8 +35,16 @@ impl Topic {
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum ClientMsg {
     /// First frame of a connection, and again later with a fresh token before the current one expires.
+    ///
+    /// On the first frame, `topics` subscribes at once and `last_seq` resumes after that seq, so no event can
+    /// slip between `auth_ok` and a later `subscribe`/`resume`; the server then echoes the topics in
+    /// `auth_ok`. Both are ignored on a renewal.
     Auth {
         token: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        topics: Option<Vec<Topic>>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        last_seq: Option<Seq>,
     },
     Subscribe {
         topics: Vec<Topic>,
@@ -86,6 +100,16 @@ pub struct ProductUpdate {
     pub seq: Seq,
 }
 
+/// `catalog_update`: a product of the public catalog was created, changed or deleted. It carries only what
+/// `GET /api/products/{id}` shows anybody: no shop figures.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CatalogUpdate {
+    pub action: ProductAction,
+    /// The product as it is now (as it was, for `deleted`).
+    pub product: Product,
+    pub seq: Seq,
+}
+
 /// `dashboard_update`: a shop's figures changed.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct DashboardUpdate {
@@ -108,10 +132,14 @@ pub struct NotificationEvent {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum ServerMsg {
-    /// The token was accepted; `seq` is the newest event seq at this moment.
+    /// The token was accepted; `seq` is the newest event seq at this moment. `topics` is set when the `auth`
+    /// frame carried topics (and is what is now subscribed): a client that sent them needs no `subscribe` or
+    /// `resume` of its own.
     AuthOk {
         user: User,
         seq: Seq,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        topics: Option<Vec<Topic>>,
     },
     Pong,
     /// The client sent something the server could not take; the connection stays open.
@@ -129,9 +157,26 @@ pub enum ServerMsg {
     ProductUpdate(ProductUpdate),
     DashboardUpdate(DashboardUpdate),
     Notification(NotificationEvent),
+    CatalogUpdate(CatalogUpdate),
+}
+
+impl ClientMsg {
+    /// The plain `auth` frame: a token alone (a renewal, or a client subscribing on its own afterwards).
+    pub fn auth(token: impl Into<String>) -> Self {
+        ClientMsg::Auth { token: token.into(), topics: None, last_seq: None }
+    }
 }
 
 impl ServerMsg {
+    /// The product a `product_update` or `catalog_update` is about, with what happened to it.
+    pub fn product_change(&self) -> Option<(ProductAction, &Product)> {
+        match self {
+            ServerMsg::ProductUpdate(e) => Some((e.action, &e.product)),
+            ServerMsg::CatalogUpdate(e) => Some((e.action, &e.product)),
+            _ => None,
+        }
+    }
+
     /// The seq of an event; `None` for control frames.
     pub fn seq(&self) -> Option<Seq> {
         match self {
@@ -139,6 +184,7 @@ impl ServerMsg {
             ServerMsg::ProductUpdate(e) => Some(e.seq),
             ServerMsg::DashboardUpdate(e) => Some(e.seq),
             ServerMsg::Notification(e) => Some(e.seq),
+            ServerMsg::CatalogUpdate(e) => Some(e.seq),
             _ => None,
         }
     }
@@ -150,6 +196,7 @@ impl ServerMsg {
             ServerMsg::ProductUpdate(_) => Some(Topic::Products),
             ServerMsg::DashboardUpdate(_) => Some(Topic::Dashboard),
             ServerMsg::Notification(_) => Some(Topic::Notifications),
+            ServerMsg::CatalogUpdate(_) => Some(Topic::Catalog),
             _ => None,
         }
     }

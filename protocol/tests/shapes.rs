@@ -138,6 +138,26 @@ fn notification_event_shape() {
 }
 
 #[test]
+fn catalog_update_carries_the_product_and_no_figures() {
+    let msg = ServerMsg::CatalogUpdate(CatalogUpdate { action: ProductAction::Updated, product: product(), seq: 9 });
+    let value = serde_json::to_value(&msg).unwrap();
+    assert_eq!(keys(&value), ["action", "product", "seq", "type"]);
+    assert_eq!(value["type"], "catalog_update");
+    assert_eq!((msg.topic(), msg.seq()), (Some(Topic::Catalog), Some(9)));
+    assert_eq!(msg.product_change(), Some((ProductAction::Updated, &product())));
+    assert_eq!(serde_json::from_value::<ServerMsg>(value).unwrap(), msg);
+}
+
+#[test]
+fn auth_ok_echoes_topics_only_when_the_auth_frame_carried_them() {
+    let user = User { id: UserId(1), name: "A".into(), email: "a@x".into(), role: Role::Customer, shop_id: None };
+    let bare = ServerMsg::AuthOk { user: user.clone(), seq: 3, topics: None };
+    assert_eq!(keys(&serde_json::to_value(&bare).unwrap()), ["seq", "type", "user"]);
+    let took = ServerMsg::AuthOk { user, seq: 3, topics: Some(vec![Topic::Catalog]) };
+    assert_eq!(serde_json::to_value(&took).unwrap()["topics"], json!(["catalog"]));
+}
+
+#[test]
 fn control_frames_have_their_documented_shapes() {
     assert_eq!(serde_json::to_value(ServerMsg::Pong).unwrap(), json!({"type": "pong"}));
     assert_eq!(serde_json::to_value(ServerMsg::Resync).unwrap(), json!({"type": "resync"}));
@@ -152,7 +172,15 @@ fn control_frames_have_their_documented_shapes() {
 #[test]
 fn client_frames_parse_from_their_documented_shapes() {
     let cases = [
-        (json!({"type": "auth", "token": "abc"}), ClientMsg::Auth { token: "abc".into() }),
+        (json!({"type": "auth", "token": "abc"}), ClientMsg::auth("abc")),
+        (
+            json!({"type": "auth", "token": "abc", "topics": ["orders", "catalog"], "last_seq": 7}),
+            ClientMsg::Auth {
+                token: "abc".into(),
+                topics: Some(vec![Topic::Orders, Topic::Catalog]),
+                last_seq: Some(7),
+            },
+        ),
         (
             json!({"type": "subscribe", "topics": ["dashboard", "orders"]}),
             ClientMsg::Subscribe { topics: vec![Topic::Dashboard, Topic::Orders] },

@@ -1,7 +1,7 @@
 //! Passwords (argon2) and tokens (JWT, HS256), and the `AuthUser` extractor that guards the API.
 //!
-//! Invariant: a request reaches a handler taking `AuthUser` only with a valid, unexpired token; the token
-//! carries the whole `protocol::User`, so no lookup is needed per request.
+//! Invariant: a request reaches a handler taking `AuthUser` only with a valid, unexpired token of a session
+//! that was not revoked; the token carries the whole `protocol::User`, so no query is needed per request.
 
 use std::time::Duration;
 
@@ -41,6 +41,8 @@ pub struct Claims {
     pub iat: i64,
     /// Expires at, seconds since the epoch.
     pub exp: i64,
+    /// The server-side session the token belongs to (see `crate::sessions`).
+    pub sid: i64,
 }
 
 impl Claims {
@@ -93,9 +95,20 @@ impl Keys {
         }
     }
 
-    /// Issues a token for `user`, valid for the configured lifetime from `now_secs`; returns it with its expiry.
-    pub fn issue(&self, user: &User, now_secs: i64) -> (String, i64) {
-        let exp = now_secs + self.ttl.as_secs() as i64;
+    /// Until when a token expiring at `exp` can be used or refreshed: what a session's row remembers.
+    pub fn usable_until(&self, exp: i64) -> i64 {
+        exp + self.refresh_grace.as_secs() as i64
+    }
+
+    /// When a token issued at `now_secs` expires.
+    pub fn expiry_from(&self, now_secs: i64) -> i64 {
+        now_secs + self.ttl.as_secs() as i64
+    }
+
+    /// Issues a token of session `sid` for `user`, valid for the configured lifetime from `now_secs`; returns
+    /// it with its expiry.
+    pub fn issue(&self, user: &User, sid: i64, now_secs: i64) -> (String, i64) {
+        let exp = self.expiry_from(now_secs);
         let claims = Claims {
             sub: user.id.0,
             name: user.name.clone(),
@@ -104,6 +117,7 @@ impl Keys {
             shop_id: user.shop_id.map(|s| s.0),
             iat: now_secs,
             exp,
+            sid,
         };
         let token = jsonwebtoken::encode(&Header::new(Algorithm::HS256), &claims, &self.encoding)
             .expect("HS256 signs any claims");
@@ -150,6 +164,7 @@ impl FromRequestParts<AppState> for AuthUser {
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
         let token = bearer_token(parts).ok_or(AppError::Unauthorized("sign in first (no bearer token)".into()))?;
         match state.keys.verify(token, clock::now_secs()) {
+            Ok(claims) if state.sessions.is_revoked(claims.sid) => Err(AppError::SessionEnded),
             Ok(claims) => Ok(AuthUser(claims.user())),
             Err(TokenError::Expired) => Err(AppError::TokenExpired),
             Err(TokenError::Invalid) => Err(AppError::Unauthorized("the token is not valid".into())),
@@ -189,9 +204,11 @@ mod tests {
     #[test]
     fn a_token_carries_the_user_until_it_expires() {
         let keys = Keys::new(Some("secret"), Duration::from_secs(60), Duration::from_secs(600));
-        let (token, exp) = keys.issue(&owner(), 1_000);
+        let (token, exp) = keys.issue(&owner(), 7, 1_000);
         assert_eq!(exp, 1_060);
         assert_eq!(keys.verify(&token, 1_059).unwrap().user(), owner());
+        assert_eq!(keys.verify(&token, 1_059).unwrap().sid, 7);
+        assert_eq!(keys.usable_until(exp), 1_660);
         assert_eq!(keys.verify(&token, 1_060), Err(TokenError::Expired));
         assert!(keys.verify_for_refresh(&token, 1_600).is_ok());
         assert_eq!(keys.verify_for_refresh(&token, 1_660), Err(TokenError::Expired));
@@ -201,9 +218,9 @@ mod tests {
     fn a_token_from_another_secret_or_tampered_is_invalid() {
         let keys = Keys::new(Some("secret"), Duration::from_secs(60), Duration::ZERO);
         let other = Keys::new(Some("other"), Duration::from_secs(60), Duration::ZERO);
-        let (token, _) = other.issue(&owner(), 1_000);
+        let (token, _) = other.issue(&owner(), 7, 1_000);
         assert_eq!(keys.verify(&token, 1_000), Err(TokenError::Invalid));
-        let (token, _) = keys.issue(&owner(), 1_000);
+        let (token, _) = keys.issue(&owner(), 7, 1_000);
         let tampered = format!("{}x", token);
         assert_eq!(keys.verify(&tampered, 1_000), Err(TokenError::Invalid));
         assert_eq!(keys.verify("garbage", 1_000), Err(TokenError::Invalid));

@@ -26,6 +26,9 @@ pub enum AppError {
     /// The token has expired: refresh it (401).
     #[error("the token has expired")]
     TokenExpired,
+    /// The token's session was ended by a logout: sign in again (401).
+    #[error("this session has ended: sign in again")]
+    SessionEnded,
     /// Wrong email or password (401).
     #[error("wrong email or password")]
     BadCredentials,
@@ -80,6 +83,7 @@ impl IntoResponse for AppError {
             AppError::Unauthorized(_) => (StatusCode::UNAUTHORIZED, ErrorBody::new("unauthorized", message)),
             AppError::TokenExpired => (StatusCode::UNAUTHORIZED, ErrorBody::new("token_expired", message)),
             AppError::BadCredentials => (StatusCode::UNAUTHORIZED, ErrorBody::new("bad_credentials", message)),
+            AppError::SessionEnded => (StatusCode::UNAUTHORIZED, ErrorBody::new("session_ended", message)),
             AppError::NotFound(_) => (StatusCode::NOT_FOUND, ErrorBody::new("not_found", message)),
             AppError::Conflict(_) => (StatusCode::CONFLICT, ErrorBody::new("conflict", message)),
             AppError::PayloadTooLarge => (StatusCode::PAYLOAD_TOO_LARGE, ErrorBody::new("payload_too_large", message)),

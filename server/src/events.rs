@@ -15,13 +15,15 @@ use tokio::sync::broadcast;
 use crate::clock;
 
 /// Who may see an event: admins (when `for_admin`), the owner of `shop_id`, the user `user_id`, everybody
-/// (when `public`).
+/// (when `public`), or everybody but the staff of `shop_id` (when `public` and `except_staff`).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Audience {
     pub for_admin: bool,
     pub shop_id: Option<ShopId>,
     pub user_id: Option<UserId>,
     pub public: bool,
+    /// With `public`: not the admins nor the owner of `shop_id` (they get the staff's version of the change).
+    pub except_staff: bool,
 }
 
 impl Audience {
@@ -35,17 +37,23 @@ impl Audience {
         Self { user_id: Some(user), ..Self::default() }
     }
 
-    /// Every signed-in user (catalog changes).
+    /// Every signed-in user (public catalog changes).
     pub fn everyone() -> Self {
         Self { public: true, ..Self::default() }
     }
 
+    /// Everybody but the admins and the owner of `shop`: a public change whose staff get their own version.
+    pub fn everyone_but_staff(shop: ShopId) -> Self {
+        Self { public: true, except_staff: true, shop_id: Some(shop), ..Self::default() }
+    }
+
     /// Whether `user` may see an event with this audience.
     pub fn can_see(&self, user: &User) -> bool {
-        self.public
-            || self.user_id == Some(user.id)
-            || (self.for_admin && user.role == Role::Admin)
-            || (user.role == Role::Owner && self.shop_id.is_some() && self.shop_id == user.shop_id)
+        let owner_of_shop = user.role == Role::Owner && self.shop_id.is_some() && self.shop_id == user.shop_id;
+        if self.public {
+            return !(self.except_staff && (owner_of_shop || user.role == Role::Admin));
+        }
+        self.user_id == Some(user.id) || (self.for_admin && user.role == Role::Admin) || owner_of_shop
     }
 }
 
@@ -65,6 +73,7 @@ fn topic_name(topic: Topic) -> &'static str {
         Topic::Orders => "orders",
         Topic::Products => "products",
         Topic::Notifications => "notifications",
+        Topic::Catalog => "catalog",
     }
 }
 
@@ -76,14 +85,15 @@ pub async fn append(
     build: impl FnOnce(Seq) -> ServerMsg,
 ) -> Result<StoredEvent, sqlx::Error> {
     let seq: i64 = sqlx::query_scalar(
-        "INSERT INTO events (created_at_ms, topic, for_admin, shop_id, user_id, public, payload)
-         VALUES (?, 'dashboard', ?, ?, ?, ?, '') RETURNING seq",
+        "INSERT INTO events (created_at_ms, topic, for_admin, shop_id, user_id, public, except_staff, payload)
+         VALUES (?, 'dashboard', ?, ?, ?, ?, ?, '') RETURNING seq",
     )
     .bind(clock::now_ms())
     .bind(audience.for_admin)
     .bind(audience.shop_id.map(|s| s.0))
     .bind(audience.user_id.map(|u| u.0))
     .bind(audience.public)
+    .bind(audience.except_staff)
     .fetch_one(&mut *conn)
     .await?;
     let seq = seq as Seq;
@@ -129,14 +139,17 @@ pub async fn replay_after(db: &SqlitePool, user: &User, after: Seq) -> Result<Re
     if after < pruned_through || after > last_seq {
         return Ok(Replay::Resync { last_seq: last_seq as Seq });
     }
+    // The SQL form of `Audience::can_see`: ?2 the user, ?3 the role, ?4 the owner's shop.
     let rows: Vec<(i64, String)> = sqlx::query_as(
         "SELECT seq, payload FROM events
-         WHERE seq > ? AND (public = 1 OR user_id = ? OR (for_admin = 1 AND ? = 'admin') OR (? = 'owner' AND shop_id = ?))
+         WHERE seq > ?1 AND CASE
+             WHEN public = 1 THEN NOT (except_staff = 1 AND (?3 = 'admin' OR (?3 = 'owner' AND shop_id = ?4)))
+             ELSE user_id = ?2 OR (for_admin = 1 AND ?3 = 'admin') OR (?3 = 'owner' AND shop_id = ?4)
+         END
          ORDER BY seq",
     )
     .bind(after)
     .bind(user.id.0)
-    .bind(user.role.as_str())
     .bind(user.role.as_str())
     .bind(user.shop_id.map(|s| s.0))
     .fetch_all(&mut *tx)
@@ -244,6 +257,10 @@ mod tests {
 
         let public = Audience::everyone();
         assert!([&admin, &owner_a, &owner_b, &customer].iter().all(|u| public.can_see(u)));
+
+        let catalog_a = Audience::everyone_but_staff(ShopId(1));
+        assert!(catalog_a.can_see(&owner_b) && catalog_a.can_see(&customer));
+        assert!(!catalog_a.can_see(&owner_a) && !catalog_a.can_see(&admin), "staff get the staff's version");
 
         // A customer whose id happens to equal a shop id sees nothing of that shop.
         let customer_one = user(1, Role::Customer, None);

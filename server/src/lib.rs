@@ -13,6 +13,7 @@ pub mod error;
 pub mod events;
 pub mod metrics;
 pub mod seed;
+pub mod sessions;
 pub mod startup;
 pub mod state;
 pub mod store;

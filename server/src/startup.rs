@@ -53,9 +53,11 @@ impl Application {
         let config = Config { port: bound_port, ..config.clone() };
         let login_limiter = Arc::new(LoginLimiter::new(config.login_max_failures, config.login_window));
         let api_delay_ms = Arc::new(AtomicU64::new(config.api_delay.as_millis() as u64));
+        let sessions = Arc::new(crate::sessions::Sessions::load(&db).await.context("loading the sessions")?);
         let state = AppState {
             db,
             keys: Arc::new(keys),
+            sessions,
             hub: Hub::new(config.ws_queue),
             config: Arc::new(config),
             login_limiter,
@@ -123,7 +125,7 @@ async fn delay_api(
     next.run(request).await
 }
 
-/// Applies the event retention window every few seconds.
+/// Applies the event retention window every few seconds, and forgets sessions past their expiry.
 async fn prune_events(state: AppState) {
     let mut tick = tokio::time::interval(Duration::from_secs(5));
     loop {
@@ -132,6 +134,9 @@ async fn prune_events(state: AppState) {
             events::prune(&state.db, state.config.event_retention, state.config.event_retention_count).await
         {
             tracing::warn!(%error, "cannot prune old events");
+        }
+        if let Err(error) = state.sessions.prune(&state.db, crate::clock::now_secs()).await {
+            tracing::warn!(%error, "cannot prune old sessions");
         }
     }
 }

@@ -13,6 +13,8 @@ use crate::events::Hub;
 pub struct AppState {
     pub db: SqlitePool,
     pub keys: Arc<Keys>,
+    /// Revoked sessions (logouts).
+    pub sessions: Arc<crate::sessions::Sessions>,
     pub hub: Hub,
     pub config: Arc<Config>,
     /// Failed logins per client address (`POST /api/auth/login`).

@@ -37,8 +37,17 @@ impl Auth {
         self.session.set(Some(session));
     }
 
-    /// Signs out: forgets the session everywhere.
+    /// Signs out: ends the session on the server (`POST /api/auth/logout`, so the token stops working
+    /// everywhere) and forgets it here at once, whether or not the server can be reached.
     pub fn logout(&self) {
+        if let Some(token) = self.token() {
+            leptos::task::spawn_local(async move {
+                let ended = crate::api::post_json::<_, protocol::LoggedOut>("/auth/logout", &(), Some(&token)).await;
+                if let Err(error) = ended {
+                    leptos::logging::warn!("the server did not end the session: {error}");
+                }
+            });
+        }
         if let Some(storage) = local_storage() {
             let _ = storage.remove_item(session::STORAGE_KEY);
         }

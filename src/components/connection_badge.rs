@@ -91,8 +91,9 @@ fn seq_text(status: &Status) -> String {
 pub fn describe_event(msg: &ServerMsg) -> Option<String> {
     Some(match msg {
         ServerMsg::OrderUpdate(u) => format!("order #{} {:?}", u.order.id, u.action).to_lowercase(),
-        ServerMsg::ProductUpdate(u) => {
-            format!("product “{}” {}", u.product.name, format!("{:?}", u.action).to_lowercase())
+        ServerMsg::ProductUpdate(_) | ServerMsg::CatalogUpdate(_) => {
+            let (action, product) = msg.product_change()?;
+            format!("product “{}” {}", product.name, format!("{action:?}").to_lowercase())
         }
         ServerMsg::DashboardUpdate(u) => format!("figures of {} updated", u.shop_stats.shop_name),
         ServerMsg::Notification(n) => format!("notification: {}", n.notification.title),

@@ -60,6 +60,7 @@ pub fn message_type(msg: &ServerMsg) -> &'static str {
         ServerMsg::ProductUpdate(_) => "product_update",
         ServerMsg::DashboardUpdate(_) => "dashboard_update",
         ServerMsg::Notification(_) => "notification",
+        ServerMsg::CatalogUpdate(_) => "catalog_update",
     }
 }
 
@@ -86,13 +87,14 @@ pub fn summarize(msg: &ServerMsg) -> String {
             u.order.total_cents,
             u.order.status.as_str()
         ),
-        ServerMsg::ProductUpdate(u) => {
+        ServerMsg::ProductUpdate(_) | ServerMsg::CatalogUpdate(_) => {
+            let (action, product) = msg.product_change().expect("a product event");
             format!(
                 "product “{}” {} ({}, stock {})",
-                u.product.name,
-                action_word(&u.action),
-                u.product.shop_name,
-                u.product.stock
+                product.name,
+                action_word(&action),
+                product.shop_name,
+                product.stock
             )
         }
         ServerMsg::DashboardUpdate(u) => format!(

@@ -124,7 +124,7 @@ pub fn topics_for(role: DashboardRole) -> &'static [Topic] {
     match role {
         DashboardRole::ShopOwner => &[Topic::Dashboard, Topic::Orders, Topic::Products, Topic::Notifications],
         DashboardRole::Admin => &[Topic::Dashboard, Topic::Orders, Topic::Products],
-        DashboardRole::Customer => &[Topic::Orders, Topic::Products, Topic::Notifications],
+        DashboardRole::Customer => &[Topic::Orders, Topic::Catalog, Topic::Notifications],
     }
 }
 
@@ -278,7 +278,10 @@ mod tests {
 
     #[test]
     fn each_role_listens_to_what_it_shows() {
-        assert_eq!(topics_for(DashboardRole::ShopOwner), Topic::ALL);
+        let owner = topics_for(DashboardRole::ShopOwner);
+        assert!(Topic::ALL.iter().all(|t| owner.contains(t) != (*t == Topic::Catalog)), "the shop's own products");
+        assert!(topics_for(DashboardRole::Customer).contains(&Topic::Catalog), "the public catalog, no figures");
+        assert!(!topics_for(DashboardRole::Customer).contains(&Topic::Products));
         assert!(!topics_for(DashboardRole::Admin).contains(&Topic::Notifications), "owners' notifications are theirs");
         assert!(!topics_for(DashboardRole::Customer).contains(&Topic::Dashboard), "shop figures are not for customers");
         assert_eq!(DashboardRole::of(Role::Owner).as_str(), "shop-owner");

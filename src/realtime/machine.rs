@@ -442,7 +442,7 @@ impl Connection {
         self.refresh = Refresh::Idle;
         match self.state {
             State::WaitingForToken => self.connect(now),
-            State::Open { .. } => self.actions.push_back(Action::Send(ClientMsg::Auth { token })),
+            State::Open { .. } => self.actions.push_back(Action::Send(ClientMsg::auth(token))),
             _ => {}
         }
     }
@@ -464,7 +464,11 @@ impl Connection {
         match self.token.clone() {
             Some(token) => {
                 self.state = State::Authenticating { deadline };
-                self.actions.push_back(Action::Send(ClientMsg::Auth { token }));
+                // The topics and the resume point ride in the first frame, so no event can slip between
+                // `auth_ok` and a later `subscribe`; a server that ignores them does not echo the topics in
+                // `auth_ok`, and then gets `subscribe` and `resume` frames as before.
+                let topics = Some(self.topics());
+                self.actions.push_back(Action::Send(ClientMsg::Auth { token, topics, last_seq: self.last_seq }));
             }
             // Unreachable through `connect`, which never opens a socket without a token.
             None => {
@@ -514,7 +518,7 @@ impl Connection {
         };
         let open = matches!(self.state, State::Open { .. });
         match msg {
-            ServerMsg::AuthOk { seq, .. } => self.on_auth_ok(seq, now),
+            ServerMsg::AuthOk { seq, topics, .. } => self.on_auth_ok(seq, topics.is_some(), now),
             ServerMsg::Error { code, message } => {
                 self.counters.server_errors += 1;
                 self.last_error = Some(format!("{code}: {message}"));
@@ -530,7 +534,8 @@ impl Connection {
         }
     }
 
-    fn on_auth_ok(&mut self, seq: Seq, now: Millis) {
+    /// `took_start`: the server subscribed and resumed as the auth frame asked (it echoed the topics).
+    fn on_auth_ok(&mut self, seq: Seq, took_start: bool, now: Millis) {
         // A second auth_ok on an open socket acknowledges a token renewal: nothing to redo.
         if !matches!(self.state, State::Authenticating { .. }) {
             return;
@@ -544,6 +549,16 @@ impl Connection {
             self.next_poll_at = None;
             // A late poll answer is ignored: the Resume below covers the same events.
             self.poll_in_flight = false;
+        }
+        if took_start {
+            match self.last_seq {
+                None => self.last_seq = Some(seq),
+                // The server answers `resync` too; the history restarted below what we applied.
+                Some(last) if seq < last => self.resync(Some(seq)),
+                // The server replays after `last` on its own.
+                Some(_) => {}
+            }
+            return;
         }
         if !self.topics.is_empty() {
             let topics = self.topics();

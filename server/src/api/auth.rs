@@ -1,4 +1,5 @@
-//! `POST /api/auth/login`, `POST /api/auth/refresh`, `GET /api/me`, and the per-address login limiter.
+//! `POST /api/auth/login`, `POST /api/auth/refresh`, `POST /api/auth/logout`, `GET /api/me`, and the
+//! per-address login limiter.
 //!
 //! Invariant: a wrong email and a wrong password get the same answer after the same amount of work (a
 //! password check runs either way); an address with too many recent failures is refused before any check; at
@@ -13,7 +14,7 @@ use axum::extract::{ConnectInfo, FromRequestParts, State};
 use axum::http::request::Parts;
 use axum::routing::{get, post};
 use axum::{Json, Router};
-use protocol::{LoginRequest, LoginResponse, User};
+use protocol::{LoggedOut, LoginRequest, LoginResponse, User};
 
 use crate::auth::{AuthUser, TokenError, bearer_token, hash_password, verify_password};
 use crate::clock;
@@ -99,14 +100,18 @@ impl<S: Send + Sync> FromRequestParts<S> for ClientIp {
 
 /// The routes of this area.
 pub fn router() -> Router<AppState> {
-    Router::new().route("/auth/login", post(login)).route("/auth/refresh", post(refresh)).route("/me", get(me))
+    Router::new()
+        .route("/auth/login", post(login))
+        .route("/auth/refresh", post(refresh))
+        .route("/auth/logout", post(logout))
+        .route("/me", get(me))
 }
 
 /// A hash no password matches, checked when the email is unknown so that both failures cost the same.
 static DUMMY_HASH: LazyLock<String> = LazyLock::new(|| hash_password("no account has this password"));
 
-fn respond(state: &AppState, user: User) -> Json<LoginResponse> {
-    let (token, expires_at) = state.keys.issue(&user, clock::now_secs());
+fn respond(state: &AppState, user: User, sid: i64, now_secs: i64) -> Json<LoginResponse> {
+    let (token, expires_at) = state.keys.issue(&user, sid, now_secs);
     Json(LoginResponse { token, expires_at, user })
 }
 
@@ -140,7 +145,10 @@ async fn login(
     match user {
         Some(user) => {
             state.login_limiter.clear(ip);
-            Ok(respond(&state, user))
+            let now = clock::now_secs();
+            let usable_until = state.keys.usable_until(state.keys.expiry_from(now));
+            let sid = state.sessions.open(&state.db, user.id, usable_until).await?;
+            Ok(respond(&state, user, sid, now))
         }
         None => {
             state.login_limiter.fail(ip, Instant::now());
@@ -149,20 +157,40 @@ async fn login(
     }
 }
 
-/// Trades a token (valid, or expired within the refresh grace) for a new one, re-reading the user so that a
-/// deleted account cannot refresh and a changed one gets its new details.
+/// The claims of the bearer token, valid or expired within the refresh grace.
+fn refreshable_claims(state: &AppState, parts: &Parts) -> Result<crate::auth::Claims, AppError> {
+    let token = bearer_token(parts).ok_or(AppError::Unauthorized("sign in first (no bearer token)".into()))?;
+    match state.keys.verify_for_refresh(token, clock::now_secs()) {
+        Ok(claims) => Ok(claims),
+        Err(TokenError::Expired) => Err(AppError::TokenExpired),
+        Err(TokenError::Invalid) => Err(AppError::Unauthorized("the token is not valid".into())),
+    }
+}
+
+/// Trades a token (valid, or expired within the refresh grace) of a live session for a new one of the same
+/// session, re-reading the user so that a deleted account cannot refresh and a changed one gets its new
+/// details.
 async fn refresh(State(state): State<AppState>, parts: Parts) -> Result<Json<LoginResponse>, AppError> {
-    let token = bearer_token(&parts).ok_or(AppError::Unauthorized("sign in first (no bearer token)".into()))?;
-    let claims = match state.keys.verify_for_refresh(token, clock::now_secs()) {
-        Ok(claims) => claims,
-        Err(TokenError::Expired) => return Err(AppError::TokenExpired),
-        Err(TokenError::Invalid) => return Err(AppError::Unauthorized("the token is not valid".into())),
-    };
+    let claims = refreshable_claims(&state, &parts)?;
+    if state.sessions.is_revoked(claims.sid) {
+        return Err(AppError::SessionEnded);
+    }
     let mut conn = state.db.acquire().await?;
     let user = store::users::find(&mut conn, claims.user().id)
         .await?
         .ok_or(AppError::Unauthorized("this account no longer exists".into()))?;
-    Ok(respond(&state, user))
+    drop(conn);
+    let now = clock::now_secs();
+    state.sessions.extend(&state.db, claims.sid, state.keys.usable_until(state.keys.expiry_from(now))).await?;
+    Ok(respond(&state, user, claims.sid, now))
+}
+
+/// Ends the token's session: its tokens stop working everywhere (REST 401 `session_ended`, sockets closed
+/// with 4401). A token expired within the refresh grace may log out too; logging out twice is fine.
+async fn logout(State(state): State<AppState>, parts: Parts) -> Result<Json<LoggedOut>, AppError> {
+    let claims = refreshable_claims(&state, &parts)?;
+    state.sessions.revoke(&state.db, claims.sid, state.keys.usable_until(claims.exp)).await?;
+    Ok(Json(LoggedOut { logged_out: true }))
 }
 
 async fn me(AuthUser(user): AuthUser) -> Json<User> {

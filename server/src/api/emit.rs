@@ -1,11 +1,13 @@
 //! Builds the events of a write inside its transaction and publishes them once it has committed.
 //!
-//! Invariant: shop figures go only to the shop's staff; a customer's `order_update` carries the customer's
-//! own figures; events are published only after the transaction that appended them commits, in seq order.
+//! Invariant: shop figures go only to the shop's staff (a public `catalog_update` carries none, and every
+//! user gets a product change once: staff as `product_update`, the others as `catalog_update`); a customer's
+//! `order_update` carries the customer's own figures; events are published only after the transaction that
+//! appended them commits, in seq order.
 
 use protocol::{
-    DashboardUpdate, Notification, NotificationEvent, Order, OrderAction, OrderUpdate, Product, ProductAction,
-    ProductUpdate, ServerMsg, ShopId, UserId,
+    CatalogUpdate, DashboardUpdate, Notification, NotificationEvent, Order, OrderAction, OrderUpdate, Product,
+    ProductAction, ProductUpdate, ServerMsg, ShopId, UserId,
 };
 use sqlx::SqliteConnection;
 use time::OffsetDateTime;
@@ -31,7 +33,8 @@ impl Outbox {
         hub.commit_and_publish(tx, self.events).await
     }
 
-    /// `product_update` for everyone, with the figures of the product's shop as they are now.
+    /// `product_update` for the shop's staff, with the figures of the product's shop as they are now, and
+    /// `catalog_update` for everybody else, with the product alone: each user gets the change once.
     pub async fn product(
         &mut self,
         conn: &mut SqliteConnection,
@@ -39,11 +42,17 @@ impl Outbox {
         product: Product,
     ) -> Result<(), sqlx::Error> {
         let stats = store::products::stats(conn, Some(product.shop_id)).await?;
-        let event = events::append(conn, Audience::everyone(), |seq| {
+        let shop = product.shop_id;
+        let public = product.clone();
+        let staff = events::append(conn, Audience::shop_staff(shop), |seq| {
             ServerMsg::ProductUpdate(ProductUpdate { action, product, stats, seq })
         })
         .await?;
-        self.events.push(event);
+        let catalog = events::append(conn, Audience::everyone_but_staff(shop), |seq| {
+            ServerMsg::CatalogUpdate(CatalogUpdate { action, product: public, seq })
+        })
+        .await?;
+        self.events.extend([staff, catalog]);
         Ok(())
     }
 

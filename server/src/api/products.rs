@@ -1,8 +1,9 @@
 //! The catalog: `GET /api/products`, `GET /api/products/{id}`, `GET /api/products/stats`, and the staff's
 //! writes `POST /api/products`, `PATCH /api/products/{id}`, `DELETE /api/products/{id}`.
 //!
-//! Invariant: every write runs in one transaction that also appends its `product_update` (everyone) and
-//! `dashboard_update` (the shop's staff); an owner can only ever touch products of their own shop.
+//! Invariant: every write runs in one transaction that also appends its `product_update` and
+//! `dashboard_update` (the shop's staff) and its `catalog_update` (everyone); an owner can only ever touch
+//! products of their own shop.
 
 use axum::extract::State;
 use axum::routing::get;

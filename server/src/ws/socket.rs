@@ -2,7 +2,8 @@
 //! hub events and watches the deadlines, doing the I/O the [`Session`] asks for.
 //!
 //! Invariant: the hub receiver is subscribed before the seq announced in `auth_ok` (and before any replay) is
-//! read from the database, so an event committed later cannot be missed; every way out closes with a code.
+//! read from the database, so an event committed later cannot be missed; while the session holds live events
+//! they wait in that receiver; every way out closes with a code.
 
 use std::time::Duration;
 
@@ -11,7 +12,7 @@ use protocol::{ClientMsg, ServerMsg};
 use tokio::sync::broadcast::error::RecvError;
 use tokio::time::{Instant, sleep_until, timeout, timeout_at};
 
-use super::session::{Action, Close, RateWindow, Session, bad_message};
+use super::session::{Action, Close, RateWindow, Session, Start, bad_message};
 use super::{CLOSE_IDLE, CLOSE_INTERNAL, CLOSE_LAGGED, CLOSE_TOO_BIG, CLOSE_UNAUTHORIZED, IDLE_TIMEOUT};
 use crate::auth::{Claims, TokenError};
 use crate::clock;
@@ -41,7 +42,7 @@ impl From<Close> for End {
 pub async fn run(mut socket: WebSocket, state: AppState) {
     let mut rate = RateWindow::new(state.config.ws_max_messages_per_10s);
     let end = match authenticate(&mut socket, &state, &mut rate).await {
-        Ok(claims) => serve(&mut socket, &state, &claims, rate).await,
+        Ok((claims, start)) => serve(&mut socket, &state, &claims, &start, rate).await,
         Err(end) => end,
     };
     match end {
@@ -53,8 +54,8 @@ pub async fn run(mut socket: WebSocket, state: AppState) {
     }
 }
 
-/// Waits for the first frame, which must be a valid `auth`.
-async fn authenticate(socket: &mut WebSocket, state: &AppState, rate: &mut RateWindow) -> Result<Claims, End> {
+/// Waits for the first frame, which must be a valid `auth` of a live session.
+async fn authenticate(socket: &mut WebSocket, state: &AppState, rate: &mut RateWindow) -> Result<(Claims, Start), End> {
     let deadline = Instant::now() + state.config.ws_auth_timeout;
     loop {
         let frame = match timeout_at(deadline, socket.recv()).await {
@@ -71,34 +72,41 @@ async fn authenticate(socket: &mut WebSocket, state: &AppState, rate: &mut RateW
             Message::Text(text) => text,
             Message::Binary(_) => return Err(unauthorized("the first frame must be auth").into()),
         };
-        let Ok(ClientMsg::Auth { token }) = serde_json::from_str::<ClientMsg>(text.as_str()) else {
+        let Ok(ClientMsg::Auth { token, topics, last_seq }) = serde_json::from_str::<ClientMsg>(text.as_str()) else {
             return Err(unauthorized("the first frame must be auth").into());
         };
         return match state.keys.verify(&token, clock::now_secs()) {
-            Ok(claims) => Ok(claims),
+            Ok(claims) if state.sessions.is_revoked(claims.sid) => Err(session_ended().into()),
+            Ok(claims) => Ok((claims, Start { topics, last_seq })),
             Err(TokenError::Expired) => Err(unauthorized("the token has expired").into()),
             Err(TokenError::Invalid) => Err(unauthorized("the token is not valid").into()),
         };
     }
 }
 
-/// The authenticated connection: client frames, hub events, token expiry and idleness.
-async fn serve(socket: &mut WebSocket, state: &AppState, claims: &Claims, mut rate: RateWindow) -> End {
+/// The authenticated connection: client frames, hub events, token expiry, revocation and idleness.
+async fn serve(socket: &mut WebSocket, state: &AppState, claims: &Claims, start: &Start, mut rate: RateWindow) -> End {
     // Subscribe first, then read the seq: an event committed after the read is published after the
     // subscription, so it reaches this receiver; one at or below the seq is skipped by the session.
     let mut hub = state.hub.subscribe();
+    let mut revocations = state.sessions.watch();
     let seq = match events::current_seq(&state.db).await {
         Ok(seq) => seq,
         Err(error) => return internal(error),
     };
-    let mut session = Session::new(claims, seq);
-    let auth_ok = ServerMsg::AuthOk { user: session.user().clone(), seq };
-    if let Err(end) = send(socket, state, json_frame(&auth_ok)).await {
+    let mut session = Session::new(claims, seq, start, Instant::now());
+    if let Err(end) = send(socket, state, json_frame(&session.auth_ok(seq))).await {
+        return end;
+    }
+    if let Some(after) = start.last_seq
+        && let Err(end) = replay(socket, state, &mut session, after).await
+    {
         return end;
     }
     let mut last_frame = Instant::now();
     loop {
         let expires = instant_of(session.token_expires_at());
+        let held = session.held_until();
         let step = tokio::select! {
             // Client frames first: a resume must not wait behind a burst of events.
             biased;
@@ -112,7 +120,7 @@ async fn serve(socket: &mut WebSocket, state: &AppState, claims: &Claims, mut ra
                     }
                 }
             },
-            event = hub.recv() => match event {
+            event = hub.recv(), if held.is_none() => match event {
                 Ok(event) => match session.on_event(&event) {
                     Some(json) => send(socket, state, Message::Text(json)).await,
                     None => Ok(()),
@@ -122,6 +130,15 @@ async fn serve(socket: &mut WebSocket, state: &AppState, claims: &Claims, mut ra
                     Err(Close { code: CLOSE_LAGGED, reason: "too slow: reconnect and resume" }.into())
                 }
                 Err(RecvError::Closed) => Err(Close { code: 1001, reason: "the server is stopping" }.into()),
+            },
+            () = sleep_until(held.unwrap_or(last_frame)), if held.is_some() => {
+                session.release();
+                Ok(())
+            }
+            changed = revocations.changed() => match changed {
+                Ok(()) if state.sessions.is_revoked(session.sid()) => Err(session_ended().into()),
+                Ok(()) => Ok(()),
+                Err(_) => Err(Close { code: 1001, reason: "the server is stopping" }.into()),
             },
             () = sleep_until(expires) => Err(unauthorized("the token has expired").into()),
             () = sleep_until(last_frame + IDLE_TIMEOUT) => Err(Close { code: CLOSE_IDLE, reason: "idle" }.into()),
@@ -135,25 +152,35 @@ async fn serve(socket: &mut WebSocket, state: &AppState, claims: &Claims, mut ra
 /// One client frame of an authenticated connection.
 async fn on_frame(socket: &mut WebSocket, state: &AppState, session: &mut Session, frame: Message) -> Result<(), End> {
     let action = match frame {
-        Message::Text(text) => session.on_text(text.as_str(), &state.keys, clock::now_secs()),
+        Message::Text(text) => session.on_text(text.as_str(), &state.keys, clock::now_secs(), Instant::now()),
         Message::Binary(_) => bad_message("binary frames are not accepted: send JSON text"),
         Message::Ping(_) | Message::Pong(_) => return Ok(()),
         Message::Close(_) => return Err(End::Gone),
     };
     match action {
+        Action::AuthOk if state.sessions.is_revoked(session.sid()) => Err(session_ended().into()),
         Action::AuthOk => {
             let seq = events::current_seq(&state.db).await.map_err(internal)?;
-            send(socket, state, json_frame(&ServerMsg::AuthOk { user: session.user().clone(), seq })).await
+            let renewed = ServerMsg::AuthOk { user: session.user().clone(), seq, topics: None };
+            send(socket, state, json_frame(&renewed)).await
         }
-        Action::Replay(after) => {
-            let replay = events::replay_after(&state.db, session.user(), after).await.map_err(internal)?;
-            for action in session.on_replay(after, replay) {
-                perform(socket, state, action).await?;
-            }
-            Ok(())
-        }
+        Action::Replay(after) => replay(socket, state, session, after).await,
         other => perform(socket, state, other).await,
     }
+}
+
+/// Replays the stored events after `after` through the session.
+async fn replay(
+    socket: &mut WebSocket,
+    state: &AppState,
+    session: &mut Session,
+    after: protocol::Seq,
+) -> Result<(), End> {
+    let replay = events::replay_after(&state.db, session.user(), after).await.map_err(internal)?;
+    for action in session.on_replay(after, replay) {
+        perform(socket, state, action).await?;
+    }
+    Ok(())
 }
 
 /// Sends or closes as told; the actions needing the database are handled by the caller.
@@ -207,6 +234,10 @@ fn json_frame(msg: &ServerMsg) -> Message {
 
 fn unauthorized(reason: &'static str) -> Close {
     Close { code: CLOSE_UNAUTHORIZED, reason }
+}
+
+fn session_ended() -> Close {
+    unauthorized("the session has ended")
 }
 
 fn internal(error: sqlx::Error) -> End {

@@ -4,7 +4,9 @@
 mod catalog;
 mod live;
 mod order_flow;
+mod reconnect;
 mod rest;
+mod sessions;
 mod shopping;
 mod support;
 mod ws;

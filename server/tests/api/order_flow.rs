@@ -189,9 +189,9 @@ async fn a_checkout_appends_events_for_the_right_audiences() {
     let product = product.expect("a product_update for the stock change");
     assert_eq!((product.product.id, product.product.stock), (cheese.id, 4));
 
-    // Another shop's owner sees only the public catalog change.
+    // Another shop's owner sees only the public catalog change, without the shop's figures.
     let other = seen_by(&server, &owner2.user, after).await;
-    assert!(!other.is_empty() && other.iter().all(|e| matches!(e, ServerMsg::ProductUpdate(_))), "{other:?}");
+    assert!(!other.is_empty() && other.iter().all(|e| matches!(e, ServerMsg::CatalogUpdate(_))), "{other:?}");
 
     // The admin sees the staff events but not the owner's private notification.
     let admin_events = seen_by(&server, &admin.user, after).await;

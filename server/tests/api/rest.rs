@@ -139,7 +139,7 @@ async fn refresh_gives_a_new_token_even_shortly_after_expiry_but_not_for_garbage
 
     // A token that expired a minute ago: refused by the API, accepted by refresh.
     let ttl = server.config.token_ttl.as_secs() as i64;
-    let (expired, _) = server.state.keys.issue(&api.user, server::clock::now_secs() - ttl - 60);
+    let (expired, _) = server.state.keys.issue(&api.user, 0, server::clock::now_secs() - ttl - 60);
     let response = http.get(format!("{}/api/me", server.base)).bearer_auth(&expired).send().await.unwrap();
     assert_eq!(error(response, 401).await.code, "token_expired");
     let renewed: LoginResponse = ok(http.post(&url).bearer_auth(&expired).send().await.unwrap()).await;
@@ -147,14 +147,14 @@ async fn refresh_gives_a_new_token_even_shortly_after_expiry_but_not_for_garbage
 
     // Past the grace, or not a token at all.
     let grace = server.config.refresh_grace.as_secs() as i64;
-    let (ancient, _) = server.state.keys.issue(&api.user, server::clock::now_secs() - ttl - grace - 60);
+    let (ancient, _) = server.state.keys.issue(&api.user, 0, server::clock::now_secs() - ttl - grace - 60);
     assert_eq!(error(http.post(&url).bearer_auth(&ancient).send().await.unwrap(), 401).await.code, "token_expired");
     assert_eq!(error(http.post(&url).bearer_auth("garbage").send().await.unwrap(), 401).await.code, "unauthorized");
     assert_eq!(error(http.post(&url).send().await.unwrap(), 401).await.code, "unauthorized");
 
     // A user deleted since cannot refresh.
     let ghost = User { id: protocol::UserId(999_999), ..api.user.clone() };
-    let (token, _) = server.state.keys.issue(&ghost, server::clock::now_secs());
+    let (token, _) = server.state.keys.issue(&ghost, 0, server::clock::now_secs());
     assert_eq!(error(http.post(&url).bearer_auth(&token).send().await.unwrap(), 401).await.code, "unauthorized");
 }
 

@@ -77,7 +77,7 @@ pub struct Api {
     pub base: String,
     pub token: String,
     pub user: protocol::User,
-    http: reqwest::Client,
+    pub http: reqwest::Client,
 }
 
 impl TestServer {

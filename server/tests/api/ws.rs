@@ -96,9 +96,9 @@ pub async fn closed(ws: &mut Client) -> (u16, String) {
 
 /// Sends `auth` and expects `auth_ok`; the announced seq.
 pub async fn auth(ws: &mut Client, token: &str, user: &User) -> Seq {
-    send(ws, &ClientMsg::Auth { token: token.into() }).await;
+    send(ws, &ClientMsg::auth(token)).await;
     match next_msg(ws).await {
-        ServerMsg::AuthOk { user: got, seq } => {
+        ServerMsg::AuthOk { user: got, seq, .. } => {
             assert_eq!(&got, user);
             seq
         }
@@ -125,7 +125,7 @@ pub async fn connect(server: &TestServer, user: &User) -> Client {
 
 /// A token for `user` from the server's own keys.
 pub fn token(server: &TestServer, user: &User) -> String {
-    server.state.keys.issue(user, clock::now_secs()).0
+    server.state.keys.issue(user, 0, clock::now_secs()).0
 }
 
 /// The people of a small marketplace: an admin, the owners of shops A and B, a customer.
@@ -273,14 +273,14 @@ async fn bad_or_expired_tokens_close_with_4401() {
     let server = spawn(dist.path()).await;
     let cast = cast(&server).await;
     let foreign = Keys::new(Some("another-secret"), Duration::from_secs(60), Duration::ZERO);
-    let expired = server.state.keys.issue(&cast.owner_a, clock::now_secs() - 7200).0;
+    let expired = server.state.keys.issue(&cast.owner_a, 0, clock::now_secs() - 7200).0;
     for (token, why) in [
         ("garbage".to_owned(), "not valid"),
-        (foreign.issue(&cast.owner_a, clock::now_secs()).0, "not valid"),
+        (foreign.issue(&cast.owner_a, 0, clock::now_secs()).0, "not valid"),
         (expired, "expired"),
     ] {
         let mut ws = open(&server).await;
-        send(&mut ws, &ClientMsg::Auth { token }).await;
+        send(&mut ws, &ClientMsg::auth(token)).await;
         let (code, reason) = closed(&mut ws).await;
         assert_eq!(code, 4401);
         assert!(reason.contains(why), "{reason}");
@@ -313,12 +313,12 @@ async fn an_expiring_token_closes_with_4401_unless_renewed_for_the_same_user() {
     // Renewed with a fresh token of the same user: a second auth_ok, and still open after the first expiry.
     let mut renewed = open(&server).await;
     auth(&mut renewed, &token(&server, &cast.owner_a), &cast.owner_a).await;
-    auth(&mut renewed, &long_keys.issue(&cast.owner_a, clock::now_secs()).0, &cast.owner_a).await;
+    auth(&mut renewed, &long_keys.issue(&cast.owner_a, 0, clock::now_secs()).0, &cast.owner_a).await;
 
     // Renewed with someone else's token: closed at once.
     let mut hijacked = open(&server).await;
     auth(&mut hijacked, &token(&server, &cast.owner_a), &cast.owner_a).await;
-    send(&mut hijacked, &ClientMsg::Auth { token: long_keys.issue(&cast.customer, clock::now_secs()).0 }).await;
+    send(&mut hijacked, &ClientMsg::auth(long_keys.issue(&cast.customer, 0, clock::now_secs()).0)).await;
     let (code, reason) = closed(&mut hijacked).await;
     assert_eq!(code, 4401);
     assert!(reason.contains("another user"), "{reason}");

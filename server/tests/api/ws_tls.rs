@@ -58,7 +58,7 @@ async fn with_a_certificate_the_server_speaks_https_and_wss() {
         .unwrap()
         .unwrap();
     let cast = cast(&server).await;
-    let auth = ClientMsg::Auth { token: token(&server, &cast.customer) };
+    let auth = ClientMsg::auth(token(&server, &cast.customer));
     ws.send(Message::text(serde_json::to_string(&auth).unwrap())).await.unwrap();
     let Some(Ok(Message::Text(text))) = timeout(STEP, ws.next()).await.unwrap() else { panic!("no auth_ok") };
     match serde_json::from_str::<ServerMsg>(text.as_str()).unwrap() {

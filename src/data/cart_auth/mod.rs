@@ -13,8 +13,8 @@ use leptos::task::spawn_local;
 use leptos_router::NavigateOptions;
 use leptos_router::hooks::{use_location, use_navigate};
 use protocol::{
-    Cart, CartItemInput, CheckoutResult, LoginResponse, Product, ProductId, QuantityInput, Role, ServerMsg, UserId,
-    Wishlist, WishlistInput,
+    Cart, CartItemInput, CheckoutResult, LoginResponse, Product, ProductId, QuantityInput, Role, ServerMsg, Topic,
+    UserId, Wishlist, WishlistInput,
 };
 
 use crate::api::{self, ApiError};
@@ -88,17 +88,12 @@ pub fn provide_cart() -> CartStore {
     });
 
     let ws = use_websocket();
-    ws.subscribe_to_product_updates(move |update| {
-        let event = ServerMsg::ProductUpdate(update.clone());
-        store.apply(&event);
-    })
-    .keep();
-    // A checkout (here or in another tab) empties the cart on the server: the reducer asks for a refetch.
-    ws.subscribe_to_order_updates(move |update| {
-        let event = ServerMsg::OrderUpdate(update.clone());
-        store.apply(&event);
-    })
-    .keep();
+    // Product changes patch the lines (staff get them as `product_update`, everybody else as
+    // `catalog_update`); a checkout (here or in another tab) empties the cart on the server: the reducer asks
+    // for a refetch.
+    for topic in [Topic::Products, Topic::Catalog, Topic::Orders] {
+        ws.subscribe(topic, move |event| store.apply(event)).keep();
+    }
     ws.on_resync(move || {
         if store.loaded_for.get_value().is_some() {
             store.refresh();

@@ -163,7 +163,8 @@ pub(super) fn admin(dashboard: &mut AdminDashboard, event: &ServerMsg) -> Applie
 /// - `order_update`: the order inserted (capped at [`CUSTOMER_RECENT_ORDERS`]) or replaced; a new order is a
 ///   checkout, which empties the cart: `cart_count` becomes 0.
 /// - `notification`: `unread_notifications` + 1 when unread (a bare count: not idempotent).
-/// - `product_update` deleted: `Stale`, since the product may have been in the cart or the wishlist.
+/// - `catalog_update` (or `product_update`) deleted: `Stale`, since the product may have been in the cart or
+///   the wishlist.
 pub(super) fn customer(dashboard: &mut CustomerDashboard, event: &ServerMsg) -> Applied {
     let before = dashboard.clone();
     match event {
@@ -175,7 +176,7 @@ pub(super) fn customer(dashboard: &mut CustomerDashboard, event: &ServerMsg) -> 
             }
         }
         ServerMsg::Notification(event) if !event.notification.read => dashboard.unread_notifications += 1,
-        ServerMsg::ProductUpdate(update) if update.action == ProductAction::Deleted => return Applied::Stale,
+        _ if matches!(event.product_change(), Some((ProductAction::Deleted, _))) => return Applied::Stale,
         _ => return Applied::Unchanged,
     }
     Applied::from_changed(*dashboard != before)

@@ -27,6 +27,10 @@
 //! | `ProductStats` | — | — | — | same shop: take the event's `stats` |
 //! | `Cart`, `Wishlist` | `Cart`: created: stale | — | — | refresh or drop the product's line |
 //!
+//! A product change reaches the shop's staff as `product_update` (with the figures) and everybody else as
+//! `catalog_update` (without): the lists, pages, cart and wishlist take either (the `product_update` column
+//! stands for both there); the figures come from `product_update` alone.
+//!
 //! `dashboard_update.notifications` are read only by the owner's dashboard: the server sends that event to
 //! every member of the shop's staff (admins too) although the notifications are the owner's, and each one
 //! also arrives as its own `notification` event, which is what notification lists take.

@@ -8,18 +8,17 @@ use protocol::{OrderAction, ProductUpdate};
 
 use super::{Applied, Reduce, is_as_new};
 
-/// A product page: an update of this product replaces it (unless the cached one is newer); its deletion
+/// A product page: an update of this product (`product_update` or `catalog_update`) replaces it (unless the cached one is newer); its deletion
 /// answers [`Applied::Gone`] and leaves the value as it was, for the page to say so.
 impl Reduce for Product {
     type Scope = ();
 
     fn reduce(&mut self, _: &(), event: &ServerMsg) -> Applied {
-        let ServerMsg::ProductUpdate(update) = event else { return Applied::Unchanged };
-        let product = &update.product;
+        let Some((action, product)) = event.product_change() else { return Applied::Unchanged };
         if product.id != self.id {
             return Applied::Unchanged;
         }
-        match update.action {
+        match action {
             ProductAction::Deleted => Applied::Gone,
             ProductAction::Created | ProductAction::Updated => {
                 if *self == *product || self.updated_at > product.updated_at {
@@ -85,9 +84,9 @@ impl Reduce for Cart {
     fn reduce(&mut self, _: &(), event: &ServerMsg) -> Applied {
         let before = self.clone();
         match event {
-            ServerMsg::ProductUpdate(update) => {
-                let product = &update.product;
-                match update.action {
+            ServerMsg::ProductUpdate(_) | ServerMsg::CatalogUpdate(_) => {
+                let (action, product) = event.product_change().expect("a product event");
+                match action {
                     ProductAction::Deleted => self.items.retain(|line| line.product.id != product.id),
                     ProductAction::Created | ProductAction::Updated => {
                         for line in self.items.iter_mut().filter(|line| line.product.id == product.id) {
@@ -112,10 +111,9 @@ impl Reduce for Wishlist {
     type Scope = ();
 
     fn reduce(&mut self, _: &(), event: &ServerMsg) -> Applied {
-        let ServerMsg::ProductUpdate(update) = event else { return Applied::Unchanged };
-        let product = &update.product;
+        let Some((action, product)) = event.product_change() else { return Applied::Unchanged };
         let before = self.items.len();
-        match update.action {
+        match action {
             ProductAction::Deleted => {
                 self.items.retain(|listed| listed.id != product.id);
                 Applied::from_changed(self.items.len() != before)

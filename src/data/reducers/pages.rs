@@ -259,12 +259,11 @@ impl Reduce for Page<Product> {
     type Scope = ProductFilter;
 
     fn reduce(&mut self, filter: &ProductFilter, event: &ServerMsg) -> Applied {
-        let ServerMsg::ProductUpdate(update) = event else { return Applied::Unchanged };
-        let product = &update.product;
+        let Some((action, product)) = event.product_change() else { return Applied::Unchanged };
         let matches = filter.matches(product);
         let mut window = Window { page: self, order: catalog_order, same: same_product };
         let listed = window.position(product).is_some();
-        match update.action {
+        match action {
             ProductAction::Created if listed => window.refresh(product),
             ProductAction::Created => {
                 let known = window.page.items.iter().any(|listed| listed.id > product.id);

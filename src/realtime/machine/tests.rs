@@ -85,7 +85,19 @@ impl Harness {
 fn auth_ok(seq: Seq) -> ServerMsg {
     let user =
         User { id: UserId(1), name: "Olga".into(), email: "o@izishopin.test".into(), role: Role::Owner, shop_id: None };
-    ServerMsg::AuthOk { user, seq }
+    ServerMsg::AuthOk { user, seq, topics: None }
+}
+
+/// The `auth_ok` of a server that took the topics and the resume point from the auth frame.
+fn auth_ok_took(seq: Seq, topics: Vec<Topic>) -> ServerMsg {
+    match auth_ok(seq) {
+        ServerMsg::AuthOk { user, seq, .. } => ServerMsg::AuthOk { user, seq, topics: Some(topics) },
+        _ => unreachable!(),
+    }
+}
+
+fn auth_frame(token: &str, topics: Vec<Topic>, last_seq: Option<Seq>) -> Action {
+    send(ClientMsg::Auth { token: token.into(), topics: Some(topics), last_seq })
 }
 
 fn note(seq: Seq) -> ServerMsg {
@@ -126,7 +138,7 @@ fn auth_is_the_first_frame_and_first_auth_ok_sets_the_starting_seq() {
     assert_eq!(h.feed(Input::Subscribe(Topic::Orders)), []);
     assert_eq!(h.start(), [Action::OpenSocket]);
     assert_eq!(h.state(), StateKind::Connecting);
-    assert_eq!(h.feed(Input::Opened), [send(ClientMsg::Auth { token: "t1".into() })]);
+    assert_eq!(h.feed(Input::Opened), [auth_frame("t1", vec![Topic::Orders], None)]);
     assert_eq!(h.state(), StateKind::Authenticating);
     h.advance(1_000);
     // Subscribe with the wanted topics; no Resume on the first connection ever.
@@ -139,6 +151,24 @@ fn auth_is_the_first_frame_and_first_auth_ok_sets_the_starting_seq() {
 }
 
 #[test]
+fn a_server_that_takes_topics_and_resume_from_the_auth_frame_gets_no_subscribe_or_resume() {
+    let mut h = Harness::new();
+    h.feed(Input::Subscribe(Topic::Notifications));
+    h.start();
+    assert_eq!(h.feed(Input::Opened), [auth_frame("t1", vec![Topic::Notifications], None)]);
+    assert_eq!(h.msg(&auth_ok_took(41, vec![Topic::Notifications])), [], "first contact: nothing more to send");
+    assert_eq!(h.conn.status().last_seq, Some(41));
+    assert_eq!(delivered(&h.msg(&note(42))), [42]);
+    // Dropped and back: the resume point rides in the auth frame, the server replays on its own.
+    h.feed(Input::Closed { code: 1006 });
+    h.until_open_socket();
+    assert_eq!(h.feed(Input::Opened), [auth_frame("t1", vec![Topic::Notifications], Some(42))]);
+    assert_eq!(h.msg(&auth_ok_took(45, vec![Topic::Notifications])), []);
+    assert!(delivered(&h.msg(&note(42))).is_empty(), "a duplicate is still dropped");
+    assert_eq!(delivered(&h.msg(&note(43))), [43]);
+}
+
+#[test]
 fn no_token_at_start_asks_for_one_before_connecting() {
     let mut h = Harness::new();
     assert_eq!(h.feed(Input::Start { token: None, token_expires_at: None }), [Action::RefreshToken]);
@@ -146,7 +176,7 @@ fn no_token_at_start_asks_for_one_before_connecting() {
     assert_eq!(h.conn.poll_timeout(), None);
     let fresh = Input::TokenRefreshed { token: "t2".into(), expires_at: None };
     assert_eq!(h.feed(fresh), [Action::OpenSocket]);
-    assert_eq!(h.feed(Input::Opened), [send(ClientMsg::Auth { token: "t2".into() })]);
+    assert_eq!(h.feed(Input::Opened), [auth_frame("t2", vec![], None)]);
 }
 
 #[test]
@@ -273,7 +303,7 @@ fn unauthorized_close_refreshes_the_token_once_then_reconnects() {
     assert_eq!(h.advance(120_000), [], "no reconnect before the token arrives");
     let fresh = Input::TokenRefreshed { token: "t2".into(), expires_at: None };
     assert_eq!(h.feed(fresh), [Action::OpenSocket]);
-    assert_eq!(h.feed(Input::Opened), [send(ClientMsg::Auth { token: "t2".into() })]);
+    assert_eq!(h.feed(Input::Opened), [auth_frame("t2", vec![], Some(5))]);
     assert_eq!(h.msg(&auth_ok(6)), [send(ClientMsg::Resume { last_seq: 5 })]);
     // Once authenticated again, a later expiry gets its own single refresh.
     assert_eq!(h.feed(Input::Closed { code: CLOSE_UNAUTHORIZED }), [Action::RefreshToken]);
@@ -315,7 +345,7 @@ fn the_token_is_refreshed_before_it_expires_and_re_sent_on_the_open_socket() {
     assert_eq!(h.advance_to(60_000), [Action::RefreshToken]);
     assert_eq!(h.advance_to(200_000), [], "asked once");
     let fresh = Input::TokenRefreshed { token: "t2".into(), expires_at: Some(Millis(3_600_000)) };
-    assert_eq!(h.feed(fresh), [send(ClientMsg::Auth { token: "t2".into() })]);
+    assert_eq!(h.feed(fresh), [send(ClientMsg::auth("t2"))], "a renewal carries the token alone");
     assert_eq!(h.msg(&auth_ok(1)), [], "a re-auth ack changes nothing");
     // A failed proactive refresh is not fatal and not retried in a loop.
     assert_eq!(h.advance_to(3_540_000), [Action::RefreshToken]);
