@@ -54,6 +54,13 @@ pub struct Config {
     /// Extra latency added to every `/api` answer (`api_delay_ms`), 0 by default: simulates a slow network for
     /// demos and for tests of what the app shows before the network answers.
     pub api_delay: Duration,
+    /// A connection must send a request's complete headers within this time (`http_header_timeout_ms`),
+    /// 15 s by default; it also ends a keep-alive connection idle that long.
+    pub http_header_timeout: Duration,
+    /// A request's declared body must arrive within this time (`http_body_timeout_ms`), 30 s by default: 408.
+    pub http_body_timeout: Duration,
+    /// Connections open at once at most (`max_connections`), 20,000 by default; more wait to be accepted.
+    pub max_connections: usize,
 }
 
 impl Default for Config {
@@ -78,6 +85,9 @@ impl Default for Config {
             login_max_failures: 5,
             login_window: Duration::from_secs(60),
             api_delay: Duration::ZERO,
+            http_header_timeout: Duration::from_secs(15),
+            http_body_timeout: Duration::from_secs(30),
+            max_connections: 20_000,
         }
     }
 }
@@ -103,6 +113,9 @@ pub const SETTINGS: &[&str] = &[
     "login_max_failures",
     "login_window_secs",
     "api_delay_ms",
+    "http_header_timeout_ms",
+    "http_body_timeout_ms",
+    "max_connections",
 ];
 
 impl Config {
@@ -174,6 +187,9 @@ impl Config {
             "login_max_failures" => self.login_max_failures = parse_positive(value)? as u32,
             "login_window_secs" => self.login_window = Duration::from_secs(parse_positive(value)?),
             "api_delay_ms" => self.api_delay = Duration::from_millis(parse_number(value)?),
+            "http_header_timeout_ms" => self.http_header_timeout = Duration::from_millis(parse_positive(value)?),
+            "http_body_timeout_ms" => self.http_body_timeout = Duration::from_millis(parse_positive(value)?),
+            "max_connections" => self.max_connections = parse_positive(value)? as usize,
             other => bail!("unknown setting `{other}` (known: {})", SETTINGS.join(", ")),
         }
         Ok(())

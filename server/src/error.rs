@@ -4,12 +4,13 @@
 //! 404, never a 403 that would confirm it exists.
 
 use axum::Json;
-use axum::extract::rejection::JsonRejection;
+use axum::body::Bytes;
+use axum::extract::rejection::{BytesRejection, JsonRejection};
 use axum::extract::{FromRequest, Request};
-use axum::http::{HeaderValue, StatusCode, header};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use protocol::ErrorBody;
-use serde::de::DeserializeOwned;
+use serde::de::{DeserializeOwned, IgnoredAny};
 
 /// An error answer of the API.
 #[derive(Debug, thiserror::Error)]
@@ -41,6 +42,12 @@ pub enum AppError {
     /// The body is over the size limit (413).
     #[error("the request body is too large")]
     PayloadTooLarge,
+    /// The declared body did not arrive in time (408).
+    #[error("the request body did not arrive in time")]
+    BodyTimeout,
+    /// The route exists but not for this method (405).
+    #[error("{0}")]
+    MethodNotAllowed(String),
     /// Too many attempts; retry after the given seconds (429).
     #[error("too many attempts, retry in {retry_after_secs} s")]
     TooManyRequests { retry_after_secs: u64 },
@@ -87,6 +94,10 @@ impl IntoResponse for AppError {
             AppError::NotFound(_) => (StatusCode::NOT_FOUND, ErrorBody::new("not_found", message)),
             AppError::Conflict(_) => (StatusCode::CONFLICT, ErrorBody::new("conflict", message)),
             AppError::PayloadTooLarge => (StatusCode::PAYLOAD_TOO_LARGE, ErrorBody::new("payload_too_large", message)),
+            AppError::BodyTimeout => (StatusCode::REQUEST_TIMEOUT, ErrorBody::new("request_timeout", message)),
+            AppError::MethodNotAllowed(_) => {
+                (StatusCode::METHOD_NOT_ALLOWED, ErrorBody::new("method_not_allowed", message))
+            }
             AppError::TooManyRequests { .. } => {
                 (StatusCode::TOO_MANY_REQUESTS, ErrorBody::new("too_many_requests", message))
             }
@@ -103,8 +114,9 @@ impl IntoResponse for AppError {
     }
 }
 
-/// `Json<T>` whose rejections are `AppError`s: malformed JSON → 400, wrong shape → 422 naming the field,
-/// missing content type → 400, over the body limit → 413.
+/// `Json<T>` whose rejections are `AppError`s: malformed JSON → 400, not an object or wrong shape → 422
+/// naming the field, missing content type → 400, over the body limit → 413, a body that does not arrive in
+/// time → 408. Every body the API takes is a JSON object: serde would also take a struct written as an array.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct ApiJson<T>(pub T);
 
@@ -116,11 +128,48 @@ where
     type Rejection = AppError;
 
     async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
-        match Json::<T>::from_request(req, state).await {
+        if !is_json(req.headers()) {
+            return Err(AppError::BadRequest("send the body as application/json".into()));
+        }
+        let bytes = match Bytes::from_request(req, state).await {
+            Ok(bytes) => bytes,
+            Err(rejection) if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE => {
+                return Err(AppError::PayloadTooLarge);
+            }
+            Err(rejection) if is_timeout(&rejection) => return Err(AppError::BodyTimeout),
+            Err(rejection) => return Err(AppError::BadRequest(rejection.body_text())),
+        };
+        if bytes.iter().find(|b| !b.is_ascii_whitespace()) != Some(&b'{') {
+            return Err(match serde_json::from_slice::<IgnoredAny>(&bytes) {
+                Ok(_) => AppError::validation("body", "expected a JSON object"),
+                Err(_) => AppError::BadRequest("the body is not valid JSON".into()),
+            });
+        }
+        match Json::<T>::from_bytes(&bytes) {
             Ok(Json(value)) => Ok(ApiJson(value)),
             Err(rejection) => Err(json_rejection(rejection)),
         }
     }
+}
+
+/// Whether the request says its body is JSON (`application/json`, or `application/*+json`).
+fn is_json(headers: &HeaderMap) -> bool {
+    let Some(content_type) = headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()) else { return false };
+    let essence = content_type.split(';').next().unwrap_or_default().trim().to_ascii_lowercase();
+    essence == "application/json" || (essence.starts_with("application/") && essence.ends_with("+json"))
+}
+
+/// Whether reading the body failed because it did not arrive within `http_body_timeout`.
+fn is_timeout(rejection: &BytesRejection) -> bool {
+    use std::error::Error;
+    let mut source: Option<&(dyn Error + 'static)> = Some(rejection);
+    while let Some(error) = source {
+        if error.is::<tower_http::timeout::TimeoutError>() {
+            return true;
+        }
+        source = error.source();
+    }
+    false
 }
 
 fn json_rejection(rejection: JsonRejection) -> AppError {

@@ -1,7 +1,10 @@
 //! Request counting at the server: how many HTTP requests (and response bytes) each user and each route
 //! caused. The dashboards' promise ("the server is asked only when it must be") is checked against these.
 //!
-//! Invariant: counting never fails a request and never reads the body; `/api/metrics` itself is not counted.
+//! Invariant: counting never fails a request and never reads the body; `/api/metrics` itself is not counted;
+//! nothing a client sends can grow the counters without bound: routes are keyed by their template
+//! (`GET /api/products/{id}`), app paths by their first segment cut to [`MAX_SEGMENT_BYTES`], users by the id
+//! of a valid token, and at most [`MAX_ROUTES`] routes are kept.
 
 use std::collections::BTreeMap;
 use std::sync::Mutex;
@@ -9,7 +12,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use axum::Json;
 use axum::body::HttpBody;
-use axum::extract::{Request, State};
+use axum::extract::{MatchedPath, Request, State};
 use axum::http::header;
 use axum::middleware::Next;
 use axum::response::Response;
@@ -19,6 +22,12 @@ use crate::auth::AuthUser;
 use crate::clock;
 use crate::error::AppError;
 use crate::state::AppState;
+
+/// Routes counted at most; later new ones are not counted per route (the totals still are).
+pub const MAX_ROUTES: usize = 1_000;
+
+/// Bytes of an app path's first segment kept in its route key.
+pub const MAX_SEGMENT_BYTES: usize = 64;
 
 /// Counters since the server started.
 #[derive(Debug, Default)]
@@ -62,11 +71,10 @@ impl Metrics {
 
 /// The middleware: counts the request, its user (from a valid bearer token) and its response size.
 pub async fn count(State(state): State<AppState>, request: Request, next: Next) -> Response {
-    let path = request.uri().path().to_owned();
-    if path == "/api/metrics" {
+    if request.uri().path() == "/api/metrics" {
         return next.run(request).await;
     }
-    let route = format!("{} {path}", request.method());
+    let route = route_key(&request);
     let user = request
         .headers()
         .get(header::AUTHORIZATION)
@@ -101,10 +109,34 @@ fn add(map: &Mutex<BTreeMap<i64, u64>>, key: i64, amount: u64) {
     }
 }
 
-/// Adds to a per-route counter, keeping at most 10,000 routes.
+/// The route a request is counted under: its method (unknown ones as `OTHER`) and its route template; an
+/// unmatched `/api` path as `/api/(no route)`; an app path (files, client routes) as its first segment.
+pub fn route_key(request: &Request) -> String {
+    let method = request.method();
+    let method = if method.as_str().len() <= 7 && method.as_str().bytes().all(|b| b.is_ascii_uppercase()) {
+        method.as_str()
+    } else {
+        "OTHER"
+    };
+    if let Some(matched) = request.extensions().get::<MatchedPath>() {
+        return format!("{method} {}", matched.as_str());
+    }
+    let path = request.uri().path();
+    if path == "/api" || path.starts_with("/api/") {
+        return format!("{method} /api/(no route)");
+    }
+    let first = path.split('/').nth(1).unwrap_or_default();
+    let mut end = first.len().min(MAX_SEGMENT_BYTES);
+    while !first.is_char_boundary(end) {
+        end -= 1;
+    }
+    format!("{method} /{}", &first[..end])
+}
+
+/// Adds to a per-route counter, keeping at most [`MAX_ROUTES`] routes.
 fn add_bounded(map: &Mutex<BTreeMap<String, u64>>, route: &str, amount: u64) {
     if let Ok(mut map) = map.lock()
-        && (map.len() < 10_000 || map.contains_key(route))
+        && (map.len() < MAX_ROUTES || map.contains_key(route))
     {
         *map.entry(route.to_owned()).or_default() += amount;
     }

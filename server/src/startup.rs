@@ -12,8 +12,11 @@ use std::time::Duration;
 use anyhow::Context;
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
+use axum::http::{HeaderValue, header};
 use tokio::net::TcpListener;
 use tower_http::services::{ServeDir, ServeFile};
+use tower_http::set_header::SetResponseHeaderLayer;
+use tower_http::timeout::RequestBodyTimeoutLayer;
 use tower_http::trace::TraceLayer;
 
 use crate::api::auth::LoginLimiter;
@@ -85,11 +88,17 @@ impl Application {
     /// Serves until `shutdown` completes, then finishes the requests in flight.
     pub async fn run_until(self, shutdown: impl Future<Output = ()> + Send + 'static) -> std::io::Result<()> {
         let pruner = tokio::spawn(prune_events(self.state.clone()));
+        let limits = crate::serve::Limits {
+            header_timeout: self.state.config.http_header_timeout,
+            max_connections: self.state.config.max_connections,
+        };
         let router = app(self.state);
-        let service = router.into_make_service_with_connect_info::<SocketAddr>();
         let served = match self.tls {
-            None => axum::serve(self.listener, service).with_graceful_shutdown(shutdown).await,
-            Some(tls) => crate::tls::serve(self.listener, tls, service, shutdown).await,
+            None => crate::serve::serve(self.listener, router, limits, shutdown).await,
+            Some(tls) => {
+                let service = router.into_make_service_with_connect_info::<SocketAddr>();
+                crate::tls::serve(self.listener, tls, service, limits.header_timeout, shutdown).await
+            }
         };
         pruner.abort();
         served
@@ -101,6 +110,8 @@ impl Application {
 pub fn app(state: AppState) -> Router {
     let dist_dir: &Path = &state.config.dist_dir;
     let static_files = ServeDir::new(dist_dir).fallback(ServeFile::new(dist_dir.join("index.html")));
+    let csp = crate::headers::content_security_policy(dist_dir);
+    let set = SetResponseHeaderLayer::if_not_present;
     Router::new()
         .nest("/api", crate::api::router())
         .route("/ws", axum::routing::get(crate::ws::handler))
@@ -108,6 +119,10 @@ pub fn app(state: AppState) -> Router {
         .layer(axum::middleware::from_fn_with_state(state.clone(), delay_api))
         .layer(axum::middleware::from_fn_with_state(state.clone(), crate::metrics::count))
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
+        .layer(RequestBodyTimeoutLayer::new(state.config.http_body_timeout))
+        .layer(set(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff")))
+        .layer(set(header::REFERRER_POLICY, HeaderValue::from_static(crate::headers::REFERRER_POLICY)))
+        .layer(set(header::CONTENT_SECURITY_POLICY, csp))
         .layer(TraceLayer::new_for_http())
         .with_state(state)
 }

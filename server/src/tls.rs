@@ -52,11 +52,13 @@ pub fn server_config(config: &Config) -> anyhow::Result<Option<RustlsConfig>> {
 }
 
 /// Serves `service` over TLS on `listener` until `shutdown` completes, then lets open connections finish for
-/// up to [`SHUTDOWN_GRACE`].
+/// up to [`SHUTDOWN_GRACE`]. Request headers (and the next request of an idle connection) must arrive within
+/// `header_timeout`.
 pub async fn serve(
     listener: TcpListener,
     tls: RustlsConfig,
     service: IntoMakeServiceWithConnectInfo<Router, SocketAddr>,
+    header_timeout: Duration,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> io::Result<()> {
     let handle = axum_server::Handle::new();
@@ -65,5 +67,7 @@ pub async fn serve(
         shutdown.await;
         stopper.graceful_shutdown(Some(SHUTDOWN_GRACE));
     });
-    axum_server::from_tcp_rustls(listener.into_std()?, tls)?.handle(handle).serve(service).await
+    let mut server = axum_server::from_tcp_rustls(listener.into_std()?, tls)?.handle(handle);
+    server.http_builder().http1().timer(hyper_util::rt::TokioTimer::new()).header_read_timeout(header_timeout);
+    server.serve(service).await
 }

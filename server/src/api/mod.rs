@@ -40,6 +40,7 @@ pub fn router() -> Router<AppState> {
         .merge(notifications::router())
         .merge(events::router())
         .fallback(unknown_route)
+        .method_not_allowed_fallback(wrong_method)
 }
 
 async fn health() -> Json<Health> {
@@ -48,4 +49,8 @@ async fn health() -> Json<Health> {
 
 async fn unknown_route(OriginalUri(uri): OriginalUri) -> AppError {
     AppError::NotFound(format!("no API route at {}", uri.path()))
+}
+
+async fn wrong_method(OriginalUri(uri): OriginalUri, method: axum::http::Method) -> AppError {
+    AppError::MethodNotAllowed(format!("{} does not take {method}", uri.path()))
 }

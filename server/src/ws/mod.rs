@@ -47,7 +47,12 @@ pub const SOCKET_BUFFER_BYTES: usize = 4 * 1024;
 /// The allowed origins are `config.effective_allowed_origins(config.port)`, where `state.config.port` is the
 /// port actually bound (startup writes it back, so port 0 works). A request without `Origin` (not a browser) is
 /// upgraded too: it still has to send a valid token as its first frame.
-pub async fn handler(State(state): State<AppState>, headers: HeaderMap, upgrade: WebSocketUpgrade) -> Response {
+pub async fn handler(
+    State(state): State<AppState>,
+    permit: Option<axum::Extension<crate::serve::ConnectionPermit>>,
+    headers: HeaderMap,
+    upgrade: WebSocketUpgrade,
+) -> Response {
     // A header that is not text cannot be an allowed origin: map it to "" (refused), not to "no header".
     let origin = headers.get(header::ORIGIN).map(|value| value.to_str().unwrap_or(""));
     let allowed = state.config.effective_allowed_origins(state.config.port);
@@ -62,5 +67,9 @@ pub async fn handler(State(state): State<AppState>, headers: HeaderMap, upgrade:
         .write_buffer_size(SOCKET_BUFFER_BYTES)
         .max_message_size(max_frame)
         .max_frame_size(max_frame)
-        .on_upgrade(move |socket| socket::run(socket, state))
+        .on_upgrade(move |socket| async move {
+            // The upgraded socket still counts against `max_connections` until it closes.
+            let _permit = permit;
+            socket::run(socket, state).await
+        })
 }

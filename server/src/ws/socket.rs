@@ -261,6 +261,19 @@ async fn close_with(mut socket: WebSocket, state: &AppState, close: Close) {
 }
 
 /// Reads until the connection is over (completing a close handshake), for at most [`CLOSE_GRACE`].
+///
+/// When the rest of the stream cannot be read (what follows an oversized message is not a frame), the socket
+/// stays open, unread, for the rest of the grace: dropping it at once with unread data would reset the
+/// connection and the reset can reach the client before it reads the close frame (it would see 1006).
 async fn finish(mut socket: WebSocket) {
-    let _ = timeout(CLOSE_GRACE, async { while let Some(Ok(_)) = socket.recv().await {} }).await;
+    let _ = timeout(CLOSE_GRACE, async {
+        loop {
+            match socket.recv().await {
+                Some(Ok(_)) => {}
+                None => return,
+                Some(Err(_)) => std::future::pending::<()>().await,
+            }
+        }
+    })
+    .await;
 }

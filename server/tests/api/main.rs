@@ -2,6 +2,8 @@
 //! spoken to over real HTTP and WebSocket clients using the `protocol` types.
 
 mod catalog;
+mod chaos;
+mod hostile;
 mod live;
 mod order_flow;
 mod reconnect;

@@ -1,0 +1,64 @@
+//! Security headers on every answer: `X-Content-Type-Options: nosniff`, `Referrer-Policy`, and a
+//! Content-Security-Policy the app runs under (its own files only; `'wasm-unsafe-eval'` to compile the wasm;
+//! the inline start-up script trunk writes into `index.html` allowed by its hash).
+//!
+//! Invariant: the policy names no host but the page's own origin, and no `'unsafe-eval'` or inline script
+//! other than the hashed ones found in the `index.html` being served.
+
+use std::path::Path;
+
+use axum::http::HeaderValue;
+use base64::Engine;
+use sha2::{Digest, Sha256};
+
+/// The `Referrer-Policy`: other sites learn the origin at most, never the path (which names orders, shops).
+pub const REFERRER_POLICY: &str = "strict-origin-when-cross-origin";
+
+/// The Content-Security-Policy for the app in `dist_dir` (its `index.html`'s inline scripts hashed).
+pub fn content_security_policy(dist_dir: &Path) -> HeaderValue {
+    let html = std::fs::read_to_string(dist_dir.join("index.html")).unwrap_or_default();
+    let hashes: String = inline_scripts(&html).map(|script| format!(" 'sha256-{}'", sha256_base64(script))).collect();
+    let policy = format!(
+        "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'{hashes}; style-src 'self' 'unsafe-inline'; \
+         img-src 'self' data:; connect-src 'self'; object-src 'none'; base-uri 'self'; form-action 'self'; \
+         frame-ancestors 'none'"
+    );
+    HeaderValue::from_str(&policy).expect("the policy is ASCII without control characters")
+}
+
+/// The bodies of the `<script>` elements without a `src`, as written.
+fn inline_scripts(html: &str) -> impl Iterator<Item = &str> {
+    html.match_indices("<script").filter_map(move |(at, _)| {
+        let rest = &html[at..];
+        let open_end = rest.find('>')?;
+        let tag = &rest[..open_end];
+        if tag.contains(" src=") || tag.contains(" src =") {
+            return None;
+        }
+        let body = &rest[open_end + 1..];
+        Some(&body[..body.find("</script>")?])
+    })
+}
+
+fn sha256_base64(text: &str) -> String {
+    base64::engine::general_purpose::STANDARD.encode(Sha256::digest(text.as_bytes()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn inline_scripts_are_hashed_and_external_ones_are_not() {
+        let html = "<head><script src=\"/a.js\"></script><script type=\"module\">init()</script></head>";
+        assert_eq!(inline_scripts(html).collect::<Vec<_>>(), ["init()"]);
+        // The value browsers compute for `init()`.
+        assert_eq!(sha256_base64("init()"), "w4ujnOpjBoH2vcasx+reJRUwYivG8Q3afx/XevGJod8=");
+        let dist = tempfile::tempdir().unwrap();
+        std::fs::write(dist.path().join("index.html"), html).unwrap();
+        let policy = content_security_policy(dist.path());
+        let policy = policy.to_str().unwrap();
+        assert!(policy.contains("script-src 'self' 'wasm-unsafe-eval' 'sha256-"), "{policy}");
+        assert!(!policy.contains("'unsafe-eval'"), "{policy}");
+    }
+}
