@@ -198,3 +198,76 @@ fn missing_field(message: &str) -> Option<String> {
     let rest = message.split("missing field `").nth(1)?;
     Some(rest.split('`').next()?.to_owned())
 }
+
+#[cfg(test)]
+mod tests {
+    use axum::Router;
+    use axum::body::Body;
+    use axum::routing::post;
+    use proptest::prelude::*;
+    use tower::ServiceExt;
+
+    use super::*;
+
+    async fn take(ApiJson(patch): ApiJson<protocol::ProductPatch>) -> Json<protocol::ProductPatch> {
+        Json(patch)
+    }
+
+    /// Sends `body` with `content_type` to a route taking `ApiJson`; the status and the body's text.
+    fn answer(body: Vec<u8>, content_type: &str) -> (StatusCode, String) {
+        let runtime = tokio::runtime::Builder::new_current_thread().build().unwrap();
+        runtime.block_on(async {
+            let app = Router::new().route("/", post(take));
+            let request = Request::post("/").header(header::CONTENT_TYPE, content_type).body(Body::from(body)).unwrap();
+            let response = app.oneshot(request).await.unwrap();
+            let status = response.status();
+            let bytes = axum::body::to_bytes(response.into_body(), usize::MAX).await.unwrap();
+            (status, String::from_utf8_lossy(&bytes).into_owned())
+        })
+    }
+
+    proptest! {
+        /// Any bytes at all: a 200 with the patch, or a 400/422 with an error body; never a panic or a 5xx.
+        #[test]
+        fn any_body_gets_a_json_answer(body in prop::collection::vec(any::<u8>(), 0..200), json_type in any::<bool>()) {
+            let (status, text) = answer(body, if json_type { "application/json" } else { "text/plain" });
+            prop_assert!([StatusCode::OK, StatusCode::BAD_REQUEST, StatusCode::UNPROCESSABLE_ENTITY].contains(&status));
+            if status != StatusCode::OK {
+                prop_assert!(serde_json::from_str::<ErrorBody>(&text).is_ok(), "{}", text);
+            }
+        }
+
+        /// JSON values of every kind: only objects reach the type; the rest is a 422 on `body`.
+        #[test]
+        fn only_objects_are_taken(value in json_value()) {
+            let (status, text) = answer(value.to_string().into_bytes(), "application/json");
+            if !value.is_object() {
+                prop_assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+                let error: ErrorBody = serde_json::from_str(&text).unwrap();
+                prop_assert_eq!(error.field.as_deref(), Some("body"));
+            } else {
+                prop_assert!([StatusCode::OK, StatusCode::UNPROCESSABLE_ENTITY].contains(&status), "{}", text);
+            }
+        }
+    }
+
+    fn json_value() -> impl Strategy<Value = serde_json::Value> {
+        let leaf = prop_oneof![
+            Just(serde_json::Value::Null),
+            any::<bool>().prop_map(serde_json::Value::from),
+            any::<i64>().prop_map(serde_json::Value::from),
+            "[a-z_]{0,8}".prop_map(serde_json::Value::from),
+        ];
+        leaf.prop_recursive(3, 16, 4, |inner| {
+            prop_oneof![
+                prop::collection::vec(inner.clone(), 0..4).prop_map(serde_json::Value::from),
+                prop::collection::btree_map(
+                    prop_oneof![Just("name".to_owned()), Just("stock".to_owned()), "[a-z]{1,6}"],
+                    inner,
+                    0..4
+                )
+                .prop_map(|map| serde_json::Value::Object(map.into_iter().collect())),
+            ]
+        })
+    }
+}

@@ -18,6 +18,8 @@ use crate::state::AppState;
 
 pub mod origin;
 mod session;
+#[cfg(test)]
+mod session_props;
 mod socket;
 
 /// No, a bad, or an expired token; a token of another user at re-authentication. The client must get a new
