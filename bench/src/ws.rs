@@ -110,16 +110,16 @@ impl Fleet {
 
 type Stream = tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
 
-/// Connects, authenticates and subscribes; the stream is ready for events.
+/// Connects and authenticates with its topics; the stream is ready for events.
 pub async fn handshake(url: &str, token: &str, topics: &[Topic]) -> anyhow::Result<Stream> {
     let (mut stream, _) = tokio::time::timeout(Duration::from_secs(30), tokio_tungstenite::connect_async(url))
         .await
         .context("connect timed out")?
         .context("connect")?;
-    send(&mut stream, &ClientMsg::auth(token)).await?;
-    expect(&mut stream, |m| matches!(m, ServerMsg::AuthOk { .. }), "auth_ok").await?;
-    send(&mut stream, &ClientMsg::Subscribe { topics: topics.to_vec() }).await?;
-    expect(&mut stream, |m| matches!(m, ServerMsg::Subscribed { .. }), "subscribed").await?;
+    // The topics ride in the auth frame, as the app sends them: subscribed at once, no hold.
+    let auth = ClientMsg::Auth { token: token.to_owned(), topics: Some(topics.to_vec()), last_seq: None };
+    send(&mut stream, &auth).await?;
+    expect(&mut stream, |m| matches!(m, ServerMsg::AuthOk { topics: Some(_), .. }), "auth_ok with topics").await?;
     Ok(stream)
 }
 

@@ -14,20 +14,11 @@ use tokio::net::TcpStream;
 use tokio::time::timeout;
 use tokio_tungstenite::tungstenite::Message;
 
-use crate::support::{TestServer, dist_with_index, error, spawn, spawn_with, test_config};
-use crate::ws::{STEP, closed, open};
+use crate::support::{TestServer, dist_with_index, error, spawn};
+use crate::ws::{STEP, closed, open, spawn_config};
 
 fn addr(server: &TestServer) -> String {
     server.base.trim_start_matches("http://").to_owned()
-}
-
-async fn spawn_limited(
-    edit: impl FnOnce(&mut server::config::Config),
-) -> (TestServer, tempfile::TempDir, tempfile::TempDir) {
-    let dist = dist_with_index();
-    let (mut config, data) = test_config(dist.path());
-    edit(&mut config);
-    (spawn_with(config).await, dist, data)
 }
 
 /// Reads until the server closes the connection (or `STEP` passes: a panic); what it sent.
@@ -59,7 +50,7 @@ async fn request_metrics_stay_small_whatever_paths_clients_invent() {
 
 #[tokio::test]
 async fn unfinished_headers_and_idle_connections_are_closed() {
-    let (server, _dist, _data) = spawn_limited(|c| c.http_header_timeout = Duration::from_millis(300)).await;
+    let (server, _dist, _data) = spawn_config(|c| c.http_header_timeout = Duration::from_millis(300)).await;
     // Headers that never end.
     let mut slow = TcpStream::connect(addr(&server)).await.unwrap();
     slow.write_all(b"GET /api/health HTTP/1.1\r\nHost: x\r\n").await.unwrap();
@@ -77,7 +68,7 @@ async fn unfinished_headers_and_idle_connections_are_closed() {
 
 #[tokio::test]
 async fn a_withheld_body_is_answered_408() {
-    let (server, _dist, _data) = spawn_limited(|c| c.http_body_timeout = Duration::from_millis(300)).await;
+    let (server, _dist, _data) = spawn_config(|c| c.http_body_timeout = Duration::from_millis(300)).await;
     let mut stream = TcpStream::connect(addr(&server)).await.unwrap();
     let head =
         "POST /api/auth/login HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n";
@@ -92,7 +83,7 @@ async fn a_withheld_body_is_answered_408() {
 
 #[tokio::test]
 async fn connections_beyond_the_cap_wait_for_a_free_one() {
-    let (server, _dist, _data) = spawn_limited(|c| c.max_connections = 2).await;
+    let (server, _dist, _data) = spawn_config(|c| c.max_connections = 2).await;
     let health = format!("{}/api/health", server.base);
     let quick = reqwest::Client::builder().timeout(Duration::from_millis(500)).build().unwrap();
     let held = [TcpStream::connect(addr(&server)).await.unwrap(), TcpStream::connect(addr(&server)).await.unwrap()];

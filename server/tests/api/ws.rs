@@ -235,7 +235,8 @@ pub fn seq_of(msg: &ServerMsg) -> Seq {
     msg.seq().unwrap_or_else(|| panic!("not an event: {msg:?}"))
 }
 
-async fn spawn_config(
+/// A server with an edited test configuration; keep the two folders alive as long as it runs.
+pub async fn spawn_config(
     edit: impl FnOnce(&mut server::config::Config),
 ) -> (TestServer, tempfile::TempDir, tempfile::TempDir) {
     let dist = dist_with_index();
