@@ -31,19 +31,30 @@ async fn frames_through(ws: &mut Client, last: Seq) -> Vec<Option<Seq>> {
     }
 }
 
+/// A socket of the cast's customer authenticated with a bare token; the seq of its `auth_ok`.
+async fn bare_customer(server: &crate::support::TestServer, cast: &crate::ws::Cast) -> (Client, Seq) {
+    let mut ws = open(server).await;
+    let seq = auth(&mut ws, &token(server, &cast.customer), &cast.customer).await;
+    (ws, seq)
+}
+
+/// The older sequence's `subscribe` to notifications, sent without waiting for its answer.
+async fn subscribe_notes(ws: &mut Client) {
+    send(ws, &ClientMsg::Subscribe { topics: vec![Topic::Notifications] }).await;
+}
+
 #[tokio::test]
 async fn events_committed_between_auth_ok_and_subscribe_are_replayed_by_the_resume() {
     let dist = dist_with_index();
     let server = spawn(dist.path()).await;
     let cast = cast(&server).await;
-    let mut ws = open(&server).await;
-    let auth_seq = auth(&mut ws, &token(&server, &cast.customer), &cast.customer).await;
+    let (mut ws, auth_seq) = bare_customer(&server, &cast).await;
     let mine = Audience::user(cast.customer.id);
     let first = emit(&server, mine, note).await;
     let second = emit(&server, mine, note).await;
     // Give the server every chance to see them before the subscribe arrives.
     tokio::time::sleep(Duration::from_millis(50)).await;
-    send(&mut ws, &ClientMsg::Subscribe { topics: vec![Topic::Notifications] }).await;
+    subscribe_notes(&mut ws).await;
     send(&mut ws, &ClientMsg::Resume { last_seq: auth_seq }).await;
     let marker = emit(&server, mine, note).await;
     assert_eq!(frames_through(&mut ws, marker).await, [Some(first), Some(second), Some(marker)]);
@@ -58,9 +69,8 @@ async fn a_resume_read_apart_from_its_subscribe_replays_in_order_without_resync(
     // Events the client missed while it was away, after the last one it applied.
     let applied = emit(&server, mine, note).await;
     let missed = emit(&server, mine, note).await;
-    let mut ws = open(&server).await;
-    auth(&mut ws, &token(&server, &cast.customer), &cast.customer).await;
-    send(&mut ws, &ClientMsg::Subscribe { topics: vec![Topic::Notifications] }).await;
+    let (mut ws, _) = bare_customer(&server, &cast).await;
+    subscribe_notes(&mut ws).await;
     // A live event lands between the two frames, which the server reads apart.
     let live = emit(&server, mine, note).await;
     tokio::time::sleep(Duration::from_millis(60)).await;
@@ -75,11 +85,10 @@ async fn a_bare_subscribe_without_resume_still_gets_every_event_after_auth_ok() 
     let server = spawn(dist.path()).await;
     let cast = cast(&server).await;
     let mine = Audience::user(cast.customer.id);
-    let mut ws = open(&server).await;
-    auth(&mut ws, &token(&server, &cast.customer), &cast.customer).await;
+    let (mut ws, _) = bare_customer(&server, &cast).await;
     let before_subscribe = emit(&server, mine, note).await;
     tokio::time::sleep(Duration::from_millis(30)).await;
-    send(&mut ws, &ClientMsg::Subscribe { topics: vec![Topic::Notifications] }).await;
+    subscribe_notes(&mut ws).await;
     let after = emit(&server, mine, note).await;
     assert_eq!(frames_through(&mut ws, after).await, [Some(before_subscribe), Some(after)]);
 }
@@ -139,7 +148,7 @@ async fn fifty_clients_reconnecting_under_writes_miss_nothing() {
         let mut ws = open(&server).await;
         send(&mut ws, &ClientMsg::auth(token.clone())).await;
         assert!(matches!(next_msg(&mut ws).await, ServerMsg::AuthOk { .. }));
-        send(&mut ws, &ClientMsg::Subscribe { topics: vec![Topic::Notifications] }).await;
+        subscribe_notes(&mut ws).await;
         send(&mut ws, &ClientMsg::Resume { last_seq: start }).await;
         clients.push(ws);
     }
