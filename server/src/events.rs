@@ -7,10 +7,10 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use axum::extract::ws::Utf8Bytes;
 use protocol::{Role, Seq, ServerMsg, ShopId, Topic, User, UserId};
 use sqlx::{SqliteConnection, SqlitePool};
 use tokio::sync::broadcast;
+use tokio_tungstenite::tungstenite::Utf8Bytes;
 
 use crate::clock;
 

@@ -214,12 +214,10 @@ async fn an_expiring_token_is_renewed_without_the_user_noticing() {
 
 /// A browser's WebSocket that sends more than the server takes gets the 1009 close frame, not a reset.
 ///
-/// Open (issue #11, point 7): Chromium reports 1006 for most sizes, because the server stops reading after
-/// the limit and the connection ends with the rest of the message unread, so the closing handshake never
-/// completes. Fixing it needs the raw stream to drain (an upgrade of our own instead of axum's); this test
-/// is the reproduction.
+/// Before the server drained the raw stream after the limit (issue #11, point 7), Chromium reported
+/// `[1006, 1006, 1009, 1006]` here: the connection ended with the rest of the message unread, and the reset
+/// ate the close frame.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-#[ignore = "known failure, issue #11 point 7: Chromium sees 1006 instead of 1009"]
 async fn a_browser_sending_an_oversized_message_sees_1009() {
     let server = support::start_server().await;
     let base = server.base_url.clone();

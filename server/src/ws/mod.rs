@@ -8,9 +8,9 @@
 //! client, events pushed by the server, until one side closes. `docs/PROTOCOL-ws.md` is the full contract.
 
 use axum::Json;
-use axum::extract::State;
-use axum::extract::ws::WebSocketUpgrade;
-use axum::http::{HeaderMap, StatusCode, header};
+use axum::body::Body;
+use axum::extract::{Request, State};
+use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use protocol::ErrorBody;
 
@@ -21,6 +21,7 @@ mod session;
 #[cfg(test)]
 mod session_props;
 mod socket;
+mod upgrade;
 
 /// No, a bad, or an expired token; a token of another user at re-authentication. The client must get a new
 /// token (refresh or log in) before reconnecting.
@@ -52,9 +53,9 @@ pub const SOCKET_BUFFER_BYTES: usize = 4 * 1024;
 pub async fn handler(
     State(state): State<AppState>,
     permit: Option<axum::Extension<crate::serve::ConnectionPermit>>,
-    headers: HeaderMap,
-    upgrade: WebSocketUpgrade,
+    mut request: Request,
 ) -> Response {
+    let headers = request.headers();
     // A header that is not text cannot be an allowed origin: map it to "" (refused), not to "no header".
     let origin = headers.get(header::ORIGIN).map(|value| value.to_str().unwrap_or(""));
     let allowed = state.config.effective_allowed_origins(state.config.port);
@@ -63,15 +64,35 @@ pub async fn handler(
         let body = ErrorBody::new("forbidden_origin", "this origin may not open the WebSocket");
         return (StatusCode::FORBIDDEN, Json(body)).into_response();
     }
-    let max_frame = state.config.ws_max_frame_bytes;
-    upgrade
-        .read_buffer_size(SOCKET_BUFFER_BYTES)
-        .write_buffer_size(SOCKET_BUFFER_BYTES)
-        .max_message_size(max_frame)
-        .max_frame_size(max_frame)
-        .on_upgrade(move |socket| async move {
-            // The upgraded socket still counts against `max_connections` until it closes.
-            let _permit = permit;
-            socket::run(socket, state).await
-        })
+    let accept = match upgrade::accept_key(headers) {
+        Ok(accept) => accept,
+        Err(refusal) => return refused(refusal),
+    };
+    let Some(on_upgrade) = request.extensions_mut().remove::<hyper::upgrade::OnUpgrade>() else {
+        let message = "this connection cannot be upgraded (HTTP/1.1 is needed)";
+        return refused(upgrade::Refusal { status: StatusCode::UPGRADE_REQUIRED, message });
+    };
+    tokio::spawn(async move {
+        // The upgraded socket still counts against `max_connections` until it closes.
+        let _permit = permit;
+        match on_upgrade.await {
+            Ok(upgraded) => {
+                let socket = upgrade::socket(upgraded, SOCKET_BUFFER_BYTES, state.config.ws_max_frame_bytes).await;
+                socket::run(socket, state).await;
+            }
+            Err(error) => tracing::debug!(%error, "a WebSocket upgrade did not complete"),
+        }
+    });
+    let mut response = Response::new(Body::empty());
+    *response.status_mut() = StatusCode::SWITCHING_PROTOCOLS;
+    let response_headers = response.headers_mut();
+    response_headers.insert(header::CONNECTION, HeaderValue::from_static("upgrade"));
+    response_headers.insert(header::UPGRADE, HeaderValue::from_static("websocket"));
+    let accept = HeaderValue::try_from(accept).expect("a base64 accept key is a valid header value");
+    response_headers.insert(header::SEC_WEBSOCKET_ACCEPT, accept);
+    response
+}
+
+fn refused(refusal: upgrade::Refusal) -> Response {
+    (refusal.status, Json(ErrorBody::new("bad_handshake", refusal.message))).into_response()
 }

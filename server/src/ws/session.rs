@@ -7,10 +7,10 @@
 use std::collections::BTreeMap;
 use std::time::Duration;
 
-use axum::extract::ws::Utf8Bytes;
 use protocol::{ClientMsg, Seq, ServerMsg, Topic, User};
 use serde::Deserialize;
 use tokio::time::Instant;
+use tokio_tungstenite::tungstenite::Utf8Bytes;
 
 use super::{CLOSE_POLICY, CLOSE_UNAUTHORIZED};
 use crate::auth::{Claims, Keys, TokenError};

@@ -7,12 +7,16 @@
 
 use std::time::Duration;
 
-use axum::extract::ws::{CloseFrame, Message, WebSocket};
+use futures_util::{SinkExt, StreamExt};
 use protocol::{ClientMsg, ServerMsg};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::sync::broadcast::error::RecvError;
 use tokio::time::{Instant, sleep_until, timeout, timeout_at};
+use tokio_tungstenite::tungstenite::protocol::CloseFrame;
+use tokio_tungstenite::tungstenite::{Error as WsError, Message};
 
 use super::session::{Action, Close, RateWindow, Session, Start, bad_message};
+use super::upgrade::Socket as WebSocket;
 use super::{CLOSE_IDLE, CLOSE_INTERNAL, CLOSE_LAGGED, CLOSE_TOO_BIG, CLOSE_UNAUTHORIZED, IDLE_TIMEOUT};
 use crate::auth::{Claims, TokenError};
 use crate::clock;
@@ -23,11 +27,17 @@ use crate::state::AppState;
 const SEND_TIMEOUT: Duration = Duration::from_secs(10);
 /// After sending a close frame, how long to wait for the client's close reply.
 const CLOSE_GRACE: Duration = Duration::from_secs(1);
+/// While draining what follows an oversized message, a pause this long means the client has sent it all.
+const DRAIN_QUIET: Duration = Duration::from_millis(250);
+/// The longest a client may keep sending after its socket was closed for an oversized message.
+const DRAIN_LIMIT: Duration = Duration::from_secs(3);
 
 /// Why the connection loop stopped.
 enum End {
     /// Close with this code.
     Close(Close),
+    /// A frame or message over `ws_max_frame_bytes`: close with this (1009) and drain the raw stream.
+    TooBig(Close),
     /// The client closed, vanished, or stopped reading: nothing more to say.
     Gone,
 }
@@ -50,6 +60,13 @@ pub async fn run(mut socket: WebSocket, state: AppState) {
             tracing::debug!(code = close.code, reason = close.reason, "closing a WebSocket");
             close_with(socket, &state, close).await;
         }
+        End::TooBig(close) => {
+            // The rest of the oversized message is still coming and is not frames: send the close frame, then
+            // read and drop raw bytes until the client is done, so the close is not lost to a TCP reset.
+            if send(&mut socket, &state, close_frame(close)).await.is_ok() {
+                drain(socket).await;
+            }
+        }
         End::Gone => finish(socket).await,
     }
 }
@@ -58,7 +75,7 @@ pub async fn run(mut socket: WebSocket, state: AppState) {
 async fn authenticate(socket: &mut WebSocket, state: &AppState, rate: &mut RateWindow) -> Result<(Claims, Start), End> {
     let deadline = Instant::now() + state.config.ws_auth_timeout;
     loop {
-        let frame = match timeout_at(deadline, socket.recv()).await {
+        let frame = match timeout_at(deadline, socket.next()).await {
             Err(_) => return Err(unauthorized("no auth frame in time").into()),
             Ok(frame) => received(frame)?,
         };
@@ -67,7 +84,7 @@ async fn authenticate(socket: &mut WebSocket, state: &AppState, rate: &mut RateW
         }
         let text = match frame {
             // Protocol-level pings are answered by the WebSocket layer; they are not the first frame.
-            Message::Ping(_) | Message::Pong(_) => continue,
+            Message::Ping(_) | Message::Pong(_) | Message::Frame(_) => continue,
             Message::Close(_) => return Err(End::Gone),
             Message::Text(text) => text,
             Message::Binary(_) => return Err(unauthorized("the first frame must be auth").into()),
@@ -110,7 +127,7 @@ async fn serve(socket: &mut WebSocket, state: &AppState, claims: &Claims, start:
         let step = tokio::select! {
             // Client frames first: a resume must not wait behind a burst of events.
             biased;
-            frame = socket.recv() => match received(frame) {
+            frame = socket.next() => match received(frame) {
                 Err(end) => Err(end),
                 Ok(frame) => {
                     last_frame = Instant::now();
@@ -154,7 +171,7 @@ async fn on_frame(socket: &mut WebSocket, state: &AppState, session: &mut Sessio
     let action = match frame {
         Message::Text(text) => session.on_text(text.as_str(), &state.keys, clock::now_secs(), Instant::now()),
         Message::Binary(_) => bad_message("binary frames are not accepted: send JSON text"),
-        Message::Ping(_) | Message::Pong(_) => return Ok(()),
+        Message::Ping(_) | Message::Pong(_) | Message::Frame(_) => return Ok(()),
         Message::Close(_) => return Err(End::Gone),
     };
     match action {
@@ -194,19 +211,15 @@ async fn perform(socket: &mut WebSocket, state: &AppState, action: Action) -> Re
 }
 
 /// What a read gives: a frame, or why the connection ends.
-fn received(frame: Option<Result<Message, axum::Error>>) -> Result<Message, End> {
+fn received(frame: Option<Result<Message, WsError>>) -> Result<Message, End> {
     match frame {
         Some(Ok(frame)) => Ok(frame),
         None => Err(End::Gone),
+        // tungstenite reports a frame or message over the configured maximum as a capacity error.
+        Some(Err(WsError::Capacity(_))) => Err(End::TooBig(Close { code: CLOSE_TOO_BIG, reason: "frame too large" })),
         Some(Err(error)) => {
-            // tungstenite reports a frame or message over the configured maximum as a capacity error; the
-            // crate is not a direct dependency, so it is recognized by its text (pinned by a test).
-            if error.to_string().starts_with("Space limit exceeded") {
-                Err(Close { code: CLOSE_TOO_BIG, reason: "frame too large" }.into())
-            } else {
-                tracing::debug!(%error, "WebSocket read failed");
-                Err(End::Gone)
-            }
+            tracing::debug!(%error, "WebSocket read failed");
+            Err(End::Gone)
         }
     }
 }
@@ -226,6 +239,10 @@ async fn send(socket: &mut WebSocket, state: &AppState, frame: Message) -> Resul
         }
         Ok(Err(_)) | Err(_) => Err(End::Gone),
     }
+}
+
+fn close_frame(close: Close) -> Message {
+    Message::Close(Some(CloseFrame { code: close.code.into(), reason: close.reason.into() }))
 }
 
 fn json_frame(msg: &ServerMsg) -> Message {
@@ -254,27 +271,40 @@ fn instant_of(unix_secs: i64) -> Instant {
 /// Sends the close frame, then reads until the client's close reply (or the grace ends), so that the frame is
 /// not lost to a TCP reset caused by unread data.
 async fn close_with(mut socket: WebSocket, state: &AppState, close: Close) {
-    let frame = CloseFrame { code: close.code, reason: close.reason.into() };
-    if send(&mut socket, state, Message::Close(Some(frame))).await.is_ok() {
+    if send(&mut socket, state, close_frame(close)).await.is_ok() {
         finish(socket).await;
     }
 }
 
-/// Reads until the connection is over (completing a close handshake), for at most [`CLOSE_GRACE`].
-///
-/// When the rest of the stream cannot be read (what follows an oversized message is not a frame), the socket
-/// stays open, unread, for the rest of the grace, so that the close frame is out before the connection ends.
-/// A browser still sending the rest reports 1006 anyway (the handshake cannot complete without draining the
-/// raw stream, which axum's socket does not give: see the ignored e2e test).
+/// Reads frames until the connection is over (completing a close handshake), for at most [`CLOSE_GRACE`]; once
+/// the stream stops being frames, drains it raw.
 async fn finish(mut socket: WebSocket) {
-    let _ = timeout(CLOSE_GRACE, async {
+    let unreadable = timeout(CLOSE_GRACE, async {
         loop {
-            match socket.recv().await {
+            match socket.next().await {
                 Some(Ok(_)) => {}
-                None => return,
-                Some(Err(_)) => std::future::pending::<()>().await,
+                None => return false,
+                Some(Err(_)) => return true,
             }
         }
     })
     .await;
+    if unreadable == Ok(true) {
+        drain(socket).await;
+    }
+}
+
+/// Reads and drops raw bytes until the client has sent everything (end of stream, or [`DRAIN_QUIET`] without a
+/// byte), for at most [`DRAIN_LIMIT`], then ends the stream with a FIN: closing a TCP connection with unread
+/// data sends a reset instead, and the client would lose the close frame already sent (a browser reports 1006).
+async fn drain(mut socket: WebSocket) {
+    let io = socket.get_mut();
+    let mut buffer = [0_u8; 4096];
+    let _ = timeout(DRAIN_LIMIT, async {
+        while let Ok(Ok(read)) = timeout(DRAIN_QUIET, io.read(&mut buffer)).await
+            && read > 0
+        {}
+    })
+    .await;
+    let _ = timeout(CLOSE_GRACE, io.shutdown()).await;
 }

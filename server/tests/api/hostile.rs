@@ -170,3 +170,24 @@ async fn every_oversized_message_gets_its_1009_close_frame() {
         assert_eq!(closed(&mut ws).await.0, 1009, "round {round}");
     }
 }
+
+#[tokio::test]
+async fn a_request_to_ws_that_is_not_a_websocket_handshake_gets_a_json_error() {
+    let dist = dist_with_index();
+    let server = spawn(dist.path()).await;
+    let http = reqwest::Client::new();
+    let url = format!("{}/ws", server.base);
+    let plain = error(http.get(&url).send().await.unwrap(), 400).await;
+    assert_eq!(plain.code, "bad_handshake");
+    assert!(plain.message.contains("Connection: upgrade"), "{}", plain.message);
+    let old_version = http
+        .get(&url)
+        .header("connection", "Upgrade")
+        .header("upgrade", "websocket")
+        .header("sec-websocket-version", "8")
+        .header("sec-websocket-key", "dGhlIHNhbXBsZSBub25jZQ==")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(error(old_version, 426).await.code, "bad_handshake");
+}
