@@ -15,37 +15,6 @@ export TRUNK_SKIP_VERSION_CHECK=true
 step() { printf '\033[1m==> %s\033[0m\n' "$*"; }
 fail() { printf 'error: %s\n' "$*" >&2; exit 1; }
 
-# Background jobs: on 2 cores one cargo build leaves a core idle for long stretches (a big crate's codegen, a
-# link), so the cold path runs independent builds side by side. Each job's output goes to its own log.
-IZI_JOBS=()
-start_job() {
-  local name="$1" log
-  shift
-  log="$(mktemp)"
-  ("$@") >"$log" 2>&1 &
-  IZI_JOBS+=("$!|$name|$log")
-  step "Started alongside: $name"
-}
-# Waits for every job; a failed job prints its log and fails, unless it is a warm-up (named "warm-up: ..."),
-# whose errors the real step after it prints again.
-wait_jobs() {
-  local job pid name log failed=""
-  for job in "${IZI_JOBS[@]}"; do
-    IFS='|' read -r pid name log <<<"$job"
-    if wait "$pid"; then
-      step "Done: $name"
-    elif [[ "$name" == warm-up:* ]]; then
-      step "Did not finish (the next step reports why): $name"
-    else
-      cat "$log" >&2
-      failed="$failed, $name"
-    fi
-    rm -f "$log"
-  done
-  IZI_JOBS=()
-  [ -z "$failed" ] || fail "failed: ${failed#, }"
-}
-
 as_root() {
   if [ "$(id -u)" = 0 ]; then "$@"
   elif command -v sudo >/dev/null 2>&1; then sudo "$@"
@@ -63,20 +32,13 @@ locked_wasm_bindgen() {
   awk '/^name = "wasm-bindgen"$/ { getline; gsub(/version = |"/, ""); print; exit }' Cargo.lock
 }
 
-ensure_wasm_target() {
+ensure_tools() {
   command -v cargo >/dev/null 2>&1 || fail "cargo is missing: install Rust with rustup first"
+
   if ! rustup target list --installed | grep -qx wasm32-unknown-unknown; then
     step "Adding the wasm32-unknown-unknown target"
     rustup target add wasm32-unknown-unknown
   fi
-}
-
-# Installs what is missing (the slow installs side by side), then waits for every background job.
-ensure_tools() {
-  ensure_wasm_target
-
-  # trunk runs cargo offline: bring every crate the lock file names (all targets) first.
-  cargo fetch --locked --quiet
 
   local bindgen
   bindgen="$(locked_wasm_bindgen)"
@@ -85,11 +47,22 @@ ensure_tools() {
     fail "Trunk.toml [tools] wasm_bindgen must be \"$bindgen\" (the version in Cargo.lock)"
 
   if ! trunk --version 2>/dev/null | grep -q " $TRUNK_VERSION\$"; then
-    start_job "installing trunk $TRUNK_VERSION (about 6 minutes on 2 cores, once)" install_trunk
+    step "Installing trunk $TRUNK_VERSION (about 6 minutes on 2 cores, once)"
+    # trunk 0.22 declares a newer rust-version than this toolchain, which builds it fine. trunk only drives
+    # cargo, wasm-bindgen and wasm-opt and minifies a few small files: built unoptimized and without the update
+    # check it builds a byte-identical dist/ in the same time, and installs in 5m40s instead of 12m05s here
+    # (its own release profile, fat LTO and one codegen unit, took 17 min).
+    CARGO_PROFILE_DEV_DEBUG=false \
+      cargo install trunk --version "$TRUNK_VERSION" --locked --ignore-rust-version --debug \
+      --no-default-features --features rustls
   fi
 
   if ! wasm-bindgen --version 2>/dev/null | grep -q " $bindgen\$"; then
-    start_job "installing wasm-bindgen-cli $bindgen (about 4 minutes, once)" install_wasm_bindgen "$bindgen"
+    step "Installing wasm-bindgen-cli $bindgen (about 4 minutes, once)"
+    # Not --locked: its lock file pins a webpki-roots version missing from the registry. Optimized lightly
+    # (no LTO): it runs on every build and on each test binary, where an unoptimized one is 4-6x slower.
+    CARGO_PROFILE_RELEASE_LTO=false CARGO_PROFILE_RELEASE_CODEGEN_UNITS=256 CARGO_PROFILE_RELEASE_OPT_LEVEL=1 \
+      cargo install wasm-bindgen-cli --version "$bindgen" --force
   fi
 
   if ! wasm-opt --version 2>/dev/null | grep -q "version $WASM_OPT_VERSION"; then
@@ -105,24 +78,8 @@ ensure_tools() {
     apt_install chromium chromium-driver
   fi
 
-  wait_jobs
-}
-
-install_trunk() {
-  # trunk 0.22 declares a newer rust-version than this toolchain, which builds it fine. trunk only drives
-  # cargo, wasm-bindgen and wasm-opt and minifies a few small files: built unoptimized and without the update
-  # check it builds a byte-identical dist/ in the same time, and installs in 5m40s instead of 12m05s here
-  # (its own release profile, fat LTO and one codegen unit, took 17 min).
-  CARGO_PROFILE_DEV_DEBUG=false \
-    cargo install trunk --version "$TRUNK_VERSION" --locked --ignore-rust-version --debug \
-    --no-default-features --features rustls
-}
-
-install_wasm_bindgen() {
-  # Not --locked: its lock file pins a webpki-roots version missing from the registry. Optimized lightly
-  # (no LTO): it runs on every build and on each test binary, where an unoptimized one is 4-6x slower.
-  CARGO_PROFILE_RELEASE_LTO=false CARGO_PROFILE_RELEASE_CODEGEN_UNITS=256 CARGO_PROFILE_RELEASE_OPT_LEVEL=1 \
-    cargo install wasm-bindgen-cli --version "$1" --force
+  # trunk runs cargo offline: bring every crate the lock file names (all targets) first.
+  cargo fetch --locked --quiet
 }
 
 # Loads .env (IZI_API_URL, IZI_WS_URL, IZI_PORT, ...) when present; the app reads its values at build time.
