@@ -8,7 +8,8 @@
 use std::time::Duration;
 
 use anyhow::Context;
-use protocol::{Page, Product, Topic};
+use izishopin_live::data::dashboard::{DashboardRole, topics_for};
+use protocol::{Page, Product};
 use reqwest::Method;
 use serde::Serialize;
 use serde_json::json;
@@ -102,10 +103,15 @@ async fn measure_on(server: &ServerProc, sockets: usize, events: usize) -> anyho
     let write_url = format!("{}/api/products/{product}", server.base_url);
 
     let opening = Instant::now();
-    let mut fleet =
-        Fleet::open(&server.ws_url, std::slice::from_ref(&owner.token), sockets, &Topic::ALL, PARALLEL_HANDSHAKES)
-            .await
-            .context("opening the sockets")?;
+    let mut fleet = Fleet::open(
+        &server.ws_url,
+        std::slice::from_ref(&owner.token),
+        sockets,
+        topics_for(DashboardRole::ShopOwner),
+        PARALLEL_HANDSHAKES,
+    )
+    .await
+    .context("opening the sockets")?;
     let open_secs = opening.elapsed().as_secs_f64();
 
     let mut floor = 0; // The highest event seq seen so far.
@@ -216,7 +222,8 @@ fn median(samples: &[f64]) -> f64 {
 fn markdown(opts: &Opts, rows: &[Row]) -> String {
     let mut md = String::from("## Fan-out\n\n");
     md.push_str(&format!(
-        "One event delivered to N authenticated sockets subscribed to every topic, all logged in as owner1 and \
+        "One event delivered to N authenticated sockets subscribed to the owner dashboard's topics (dashboard, \
+         orders, products, notifications: not the public catalog), all logged in as owner1 and \
          held by the load generator, a separate process from the server (a fresh server and database per N). \
          Each event is caused by one `PATCH /api/products/{{id}}` by owner1; its `product_update` is timed from \
          just before the request is sent until each socket has read the frame. {} timed events per N (after {} \
@@ -276,8 +283,8 @@ fn markdown(opts: &Opts, rows: &[Row]) -> String {
     md.push_str(
         "The delivery time includes the write itself (its transaction commits before anything is published) and \
          the load generator's reading and parsing of every frame. Each write sends every socket two frames (its \
-         `product_update`, then its `dashboard_update`), so the server sends twice as many frames per second as the \
-         deliveries/s column counts. The load generator and the server share this \
+         `product_update`, then its `dashboard_update`), fed into one WebSocket write, so the server sends twice as \
+         many frames per second as the deliveries/s column counts. The load generator and the server share this \
          machine's 2 cores, so at large N the two compete for CPU: the figures are an upper bound for a server \
          whose clients are elsewhere.\n",
     );

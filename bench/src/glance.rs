@@ -117,11 +117,26 @@ fn cost(data: &Value) -> Option<Rows> {
         ),
         "the same dashboards polling every 15 s, same run".into(),
     ]];
+    if let (Some(poll_steady), Some(push_steady)) = (poll.get("steady"), push.get("steady"))
+        && let (Some(poll_cpu), Some(push_cpu)) =
+            (num(poll_steady, "server_cpu_secs"), num(push_steady, "server_cpu_secs"))
+    {
+        rows.push([
+            format!("… its steady state (after the first loads, {:.0} s)", num(push_steady, "window_secs")?),
+            format!(
+                "push {push_cpu:.2} s, polling {poll_cpu:.2} s ({:.1}× less); requests {} vs {}",
+                poll_cpu / push_cpu.max(0.001),
+                thousands(num(push_steady, "dashboard_requests")?),
+                thousands(num(poll_steady, "dashboard_requests")?)
+            ),
+            "goal: push ≤ 1/20 of polling".into(),
+        ]);
+    }
     for idle in data.get("idle")?.as_array()? {
         rows.push([
             format!("Server memory per idle socket at {}", thousands(num(idle, "sockets")?)),
             format!("{:.1} KiB", num(idle, "server_kib_per_socket")?),
-            "4 KiB read + 4 KiB write buffers set per socket".into(),
+            "goal: ≤ 8 KiB".into(),
         ]);
     }
     Some(rows)

@@ -45,7 +45,7 @@ impl ServerProc {
             // Thousands of clients log in from one address; a benchmark must not be throttled as an attack.
             ("login_max_failures", "1000000"),
             // Load clients may fall behind a burst; a deep queue keeps them connected rather than lagged out.
-            ("ws_queue", "4096"),
+            ("ws_socket_queue", "4096"),
             ("event_retention_count", "100000"),
         ];
         let mut command = Command::new(&opts.server_bin);

@@ -46,8 +46,12 @@ pub struct Config {
     pub ws_max_frame_bytes: usize,
     /// Client frames allowed per 10 s window (`ws_max_messages_per_10s`) before closing with 1008.
     pub ws_max_messages_per_10s: u32,
-    /// Frames queued for one socket before a slow reader is dropped (`ws_queue`), 256 by default.
-    pub ws_queue: usize,
+    /// Committed writes (batches of events) waiting to be fanned out (`ws_hub_queue`), 1,024 by default; when
+    /// it is full, writes wait for the fan-out.
+    pub ws_hub_queue: usize,
+    /// Writes (batches of events) queued for one socket before a slow reader is dropped with 1013
+    /// (`ws_socket_queue`, or its former name `ws_queue`), 512 by default.
+    pub ws_socket_queue: usize,
     /// Failed logins per client address within `login_window_secs` before 429 (`login_max_failures`).
     pub login_max_failures: u32,
     pub login_window: Duration,
@@ -81,7 +85,8 @@ impl Default for Config {
             ws_auth_timeout: Duration::from_secs(5),
             ws_max_frame_bytes: 64 * 1024,
             ws_max_messages_per_10s: 200,
-            ws_queue: 256,
+            ws_hub_queue: 1024,
+            ws_socket_queue: 512,
             login_max_failures: 5,
             login_window: Duration::from_secs(60),
             api_delay: Duration::ZERO,
@@ -109,7 +114,8 @@ pub const SETTINGS: &[&str] = &[
     "ws_auth_timeout_ms",
     "ws_max_frame_bytes",
     "ws_max_messages_per_10s",
-    "ws_queue",
+    "ws_hub_queue",
+    "ws_socket_queue",
     "login_max_failures",
     "login_window_secs",
     "api_delay_ms",
@@ -183,7 +189,8 @@ impl Config {
             "ws_auth_timeout_ms" => self.ws_auth_timeout = Duration::from_millis(parse_positive(value)?),
             "ws_max_frame_bytes" => self.ws_max_frame_bytes = parse_positive(value)? as usize,
             "ws_max_messages_per_10s" => self.ws_max_messages_per_10s = parse_positive(value)? as u32,
-            "ws_queue" => self.ws_queue = parse_positive(value)? as usize,
+            "ws_hub_queue" => self.ws_hub_queue = parse_positive(value)? as usize,
+            "ws_socket_queue" | "ws_queue" => self.ws_socket_queue = parse_positive(value)? as usize,
             "login_max_failures" => self.login_max_failures = parse_positive(value)? as u32,
             "login_window_secs" => self.login_window = Duration::from_secs(parse_positive(value)?),
             "api_delay_ms" => self.api_delay = Duration::from_millis(parse_number(value)?),

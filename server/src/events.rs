@@ -1,15 +1,14 @@
 //! The durable event stream: events are appended to SQLite in the same transaction as the write that caused
-//! them, then published in-process to the live sockets; `resume` and `/api/events` replay them from SQLite.
+//! them, then published to the live sockets by the [`crate::hub::Hub`]; `resume` and `/api/events` replay
+//! them from SQLite.
 //!
 //! Invariant: an event is serialized once, at append, with its `seq`; what a user receives live and what
 //! they get replayed are the same bytes, filtered by the same [`Audience`] rule.
 
-use std::sync::Arc;
 use std::time::Duration;
 
 use protocol::{Role, Seq, ServerMsg, ShopId, Topic, User, UserId};
 use sqlx::{SqliteConnection, SqlitePool};
-use tokio::sync::broadcast;
 use tokio_tungstenite::tungstenite::Utf8Bytes;
 
 use crate::clock;
@@ -49,11 +48,30 @@ impl Audience {
 
     /// Whether `user` may see an event with this audience.
     pub fn can_see(&self, user: &User) -> bool {
-        let owner_of_shop = user.role == Role::Owner && self.shop_id.is_some() && self.shop_id == user.shop_id;
+        self.visible_to(Viewer::from(user))
+    }
+
+    /// Whether the viewer may see an event with this audience.
+    pub fn visible_to(&self, viewer: Viewer) -> bool {
+        let owner_of_shop = viewer.role == Role::Owner && self.shop_id.is_some() && self.shop_id == viewer.shop;
         if self.public {
-            return !(self.except_staff && (owner_of_shop || user.role == Role::Admin));
+            return !(self.except_staff && (owner_of_shop || viewer.role == Role::Admin));
         }
-        self.user_id == Some(user.id) || (self.for_admin && user.role == Role::Admin) || owner_of_shop
+        self.user_id == Some(viewer.id) || (self.for_admin && viewer.role == Role::Admin) || owner_of_shop
+    }
+}
+
+/// Who sees an event, as far as audiences go: a user's id, role and shop.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Viewer {
+    pub id: UserId,
+    pub role: Role,
+    pub shop: Option<ShopId>,
+}
+
+impl From<&User> for Viewer {
+    fn from(user: &User) -> Self {
+        Self { id: user.id, role: user.role, shop: user.shop_id }
     }
 }
 
@@ -181,55 +199,6 @@ pub async fn prune(db: &SqlitePool, max_age: Duration, max_count: u64) -> Result
     }
     tx.commit().await?;
     Ok(deleted.len() as u64)
-}
-
-/// The in-process fan-out: every live socket holds a receiver and filters by audience and topic.
-///
-/// Sockets rely on events arriving in seq order, so writes that append events commit and publish through
-/// [`Hub::commit_and_publish`], which holds one lock across both steps: a later commit cannot publish first.
-#[derive(Clone)]
-pub struct Hub {
-    sender: broadcast::Sender<Arc<StoredEvent>>,
-    commit_order: Arc<tokio::sync::Mutex<()>>,
-}
-
-impl Hub {
-    /// A hub whose receivers may lag `capacity` events before they are told they missed some (a socket that
-    /// lags is closed and its client resumes from its last seq).
-    pub fn new(capacity: usize) -> Self {
-        Self { sender: broadcast::channel(capacity.max(1)).0, commit_order: Arc::default() }
-    }
-
-    /// Commits a write transaction that appended `events`, then publishes them, in seq order with respect to
-    /// every other write committed through here.
-    pub async fn commit_and_publish(
-        &self,
-        tx: sqlx::Transaction<'_, sqlx::Sqlite>,
-        events: Vec<StoredEvent>,
-    ) -> Result<(), sqlx::Error> {
-        let _in_order = self.commit_order.lock().await;
-        tx.commit().await?;
-        self.publish(events);
-        Ok(())
-    }
-
-    /// Publishes events committed to the database, in seq order.
-    pub fn publish(&self, events: impl IntoIterator<Item = StoredEvent>) {
-        for event in events {
-            // No receiver (nobody connected) is fine: the event is in the database for replay.
-            let _ = self.sender.send(Arc::new(event));
-        }
-    }
-
-    /// A receiver of every event published from now on.
-    pub fn subscribe(&self) -> broadcast::Receiver<Arc<StoredEvent>> {
-        self.sender.subscribe()
-    }
-
-    /// Live receivers (open sockets).
-    pub fn receivers(&self) -> usize {
-        self.sender.receiver_count()
-    }
 }
 
 #[cfg(test)]

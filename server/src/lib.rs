@@ -12,6 +12,7 @@ pub mod db;
 pub mod error;
 pub mod events;
 pub mod headers;
+pub mod hub;
 pub mod metrics;
 pub mod seed;
 pub mod serve;

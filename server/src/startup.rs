@@ -22,7 +22,8 @@ use tower_http::trace::TraceLayer;
 use crate::api::auth::LoginLimiter;
 use crate::auth::Keys;
 use crate::config::Config;
-use crate::events::{self, Hub};
+use crate::events;
+use crate::hub::{Hub, Queues};
 use crate::state::AppState;
 
 /// Largest request body the API takes (413 above).
@@ -61,7 +62,7 @@ impl Application {
             db,
             keys: Arc::new(keys),
             sessions,
-            hub: Hub::new(config.ws_queue),
+            hub: Hub::new(Queues { hub: config.ws_hub_queue, socket: config.ws_socket_queue }),
             config: Arc::new(config),
             login_limiter,
             metrics: Arc::default(),

@@ -6,7 +6,7 @@ use sqlx::SqlitePool;
 
 use crate::auth::Keys;
 use crate::config::Config;
-use crate::events::Hub;
+use crate::hub::Hub;
 
 /// Shared by every request and socket.
 #[derive(Clone)]

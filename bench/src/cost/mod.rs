@@ -13,8 +13,8 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use anyhow::Context;
-use izishopin_live::data::dashboard::{DashboardRole, data_types_of, query_for};
-use protocol::{CheckoutResult, LoginResponse, Page, Product, Topic};
+use izishopin_live::data::dashboard::{DashboardRole, data_types_of, query_for, topics_for};
+use protocol::{CheckoutResult, LoginResponse, Page, Product};
 use reqwest::Method;
 use serde::Serialize;
 use serde_json::json;
@@ -43,10 +43,14 @@ const LATE_AFTER: Duration = Duration::from_secs(1);
 const PARALLEL_HANDSHAKES: usize = 128;
 /// Pause on a fresh server before the "before" reading, so that start-up work is over.
 const SETTLE: Duration = Duration::from_secs(1);
+/// The steady state starts this long after the window does: every first load (spread over one poll interval)
+/// is over by then.
+const STEADY_AFTER: Duration = Duration::from_secs(20);
 /// Pause after the idle sockets are open, before the "after" reading.
 const IDLE_WAIT: Duration = Duration::from_secs(3);
-/// The per-socket read and write buffers the server sets (server/src/ws/mod.rs), KiB each.
-const SOCKET_BUFFER_KIB: f64 = 4.0;
+/// The per-socket read buffer and write threshold the server sets (server/src/ws/mod.rs), KiB.
+const READ_BUFFER_KIB: f64 = 1.0;
+const WRITE_BUFFER_KIB: f64 = 4.0;
 
 const OWNERS: [&str; 3] = ["owner1@izishopin.test", "owner2@izishopin.test", "owner3@izishopin.test"];
 const CUSTOMERS: [&str; 2] = ["customer1@izishopin.test", "customer2@izishopin.test"];
@@ -101,6 +105,51 @@ struct ModeRun {
     /// Push only: sockets that could not be opened, and sockets closed before the end.
     sockets_failed: u64,
     sockets_closed: u64,
+    /// The same figures from `STEADY_AFTER` to the end of the window (`None` when the window is too short).
+    steady: Option<Steady>,
+}
+
+/// A mode's figures over the steady part of its window, after the first loads.
+#[derive(Debug, Serialize)]
+struct Steady {
+    window_secs: f64,
+    server_cpu_secs: f64,
+    generator_cpu_secs: f64,
+    dashboard_requests: u64,
+    dashboard_bytes: u64,
+    all_requests: u64,
+    ws_frames: u64,
+    ws_bytes: u64,
+}
+
+/// What the server and the generator had used at one moment.
+struct Snapshot {
+    at: Instant,
+    server: ProcUsage,
+    own: ProcUsage,
+    metrics: protocol::MetricsSnapshot,
+}
+
+impl Snapshot {
+    async fn take(server: &ServerProc, client: &reqwest::Client, admin_token: &str) -> anyhow::Result<Snapshot> {
+        let metrics = http::metrics(client, &server.base_url, admin_token).await?;
+        Ok(Snapshot { at: Instant::now(), server: server.usage()?, own: ProcUsage::own()?, metrics })
+    }
+
+    /// The growth from `self` to `later`, the dashboards being `owner_ids`' requests.
+    fn steady_until(&self, later: &Snapshot, owner_ids: &[i64]) -> Steady {
+        let (before, after) = (&self.metrics, &later.metrics);
+        Steady {
+            window_secs: later.at.duration_since(self.at).as_secs_f64(),
+            server_cpu_secs: later.server.cpu_secs - self.server.cpu_secs,
+            generator_cpu_secs: later.own.cpu_secs - self.own.cpu_secs,
+            dashboard_requests: by_users(&before.by_user, &after.by_user, owner_ids),
+            dashboard_bytes: by_users(&before.bytes_by_user, &after.bytes_by_user, owner_ids),
+            all_requests: after.requests.saturating_sub(before.requests),
+            ws_frames: after.ws_messages_sent.saturating_sub(before.ws_messages_sent),
+            ws_bytes: after.ws_bytes_sent.saturating_sub(before.ws_bytes_sent),
+        }
+    }
 }
 
 /// Memory of idle sockets on one fresh server.
@@ -137,7 +186,8 @@ pub async fn run(opts: &Opts) -> anyhow::Result<Section> {
         );
         modes.push(run);
     }
-    let sizes: &[usize] = if opts.quick { &[1_000] } else { &[1_000, 10_000] };
+    // 19,000: about what one process holds under the open-files limit of 20,000 (the goal: 0 refused).
+    let sizes: &[usize] = if opts.quick { &[1_000] } else { &[1_000, 10_000, 19_000] };
     let mut idle = Vec::new();
     for &sockets in sizes {
         let run = measure_idle(opts, &accounts, sockets).await.with_context(|| format!("{sockets} idle sockets"))?;
@@ -344,67 +394,25 @@ async fn measure_mode_on(
         end,
     ));
 
+    // The steady state's first snapshot, taken while the dashboards run; none when the window is too short
+    // for a steady part of at least one poll interval.
+    let steady_at = start + STEADY_AFTER;
+    let steady_start = async {
+        if steady_at + POLL_EVERY > end {
+            return None;
+        }
+        tokio::time::sleep_until(steady_at).await;
+        Some(Snapshot::take(server, &client, &admin.token).await)
+    };
     let gate = Arc::new(Semaphore::new(MAX_IN_FLIGHT));
     let stats = Arc::new(Requests::default());
-    let mut tasks = JoinSet::new();
-    let mut fleets = JoinSet::new();
-    // Dashboard `d` starts at `d / dashboards` of the poll interval, so the load is steady.
-    let phase = |d: usize| POLL_EVERY.mul_f64(d as f64 / dashboards as f64);
-    match mode {
-        Mode::Polling => {
-            for round in 0u32.. {
-                let round_start = start + POLL_EVERY * round;
-                if round_start >= end {
-                    break;
-                }
-                for d in 0..dashboards {
-                    let at = round_start + phase(d);
-                    if at >= end {
-                        break;
-                    }
-                    tokio::time::sleep_until(at).await;
-                    let owner = &owners[d % owners.len()];
-                    for url in &owner.urls {
-                        request(&mut tasks, &gate, &stats, &client, url.clone(), owner.login.token.clone(), at).await;
-                    }
-                }
-            }
-        }
-        Mode::Push => {
-            for d in 0..dashboards {
-                let at = start + phase(d);
-                tokio::time::sleep_until(at).await;
-                let owner = &owners[d % owners.len()];
-                for url in &owner.urls {
-                    request(&mut tasks, &gate, &stats, &client, url.clone(), owner.login.token.clone(), at).await;
-                }
-                // The app opens its socket as it loads; one fleet of one per dashboard keeps the spread.
-                let (ws_url, token) = (server.ws_url.clone(), owner.login.token.clone());
-                fleets.spawn(async move { Fleet::open(&ws_url, &[token], 1, &Topic::ALL, 1).await });
-            }
-        }
-    }
-    while tasks.join_next().await.is_some() {}
-    let mut held = Vec::new();
-    let mut sockets_failed = 0;
-    let mut first_socket_error = None;
-    while let Some(opened) = fleets.join_next().await {
-        match opened {
-            Ok(Ok(fleet)) => held.push(fleet),
-            Ok(Err(error)) => {
-                sockets_failed += 1;
-                first_socket_error.get_or_insert_with(|| format!("{error:#}"));
-            }
-            Err(error) => {
-                sockets_failed += 1;
-                first_socket_error.get_or_insert_with(|| error.to_string());
-            }
-        }
-    }
-    if let Some(error) = first_socket_error {
-        eprintln!("    {sockets_failed} sockets failed to open, the first: {error}");
-    }
-    tokio::time::sleep_until(end).await;
+    let dashboards_run = run_dashboards(server, &client, &owners, mode, dashboards, &gate, &stats, start, end);
+    let (steady_start, (held, sockets_failed)) = tokio::join!(steady_start, dashboards_run);
+    let steady_start = steady_start.transpose().context("the steady state's first snapshot")?;
+    let steady_end = match steady_start {
+        Some(_) => Some(Snapshot::take(server, &client, &admin.token).await?),
+        None => None,
+    };
     let (writes_ok, writes_failed) = writer.await.context("the background writer")?;
     let server_after = server.usage()?;
     let own_after = ProcUsage::own()?;
@@ -417,6 +425,8 @@ async fn measure_mode_on(
         eprintln!("    {} dashboard requests failed, the first: {error}", stats.failed.load(Ordering::Relaxed));
     }
     let owner_ids: Vec<i64> = owners.iter().map(|o| o.login.user.id.0).collect();
+    let steady = steady_start.zip(steady_end).map(|(first, last)| first.steady_until(&last, &owner_ids));
+
     let customer_ids: Vec<i64> = customers.iter().map(|c| c.user.id.0).collect();
     let (before, after) = (&metrics_before, &metrics_after);
     let lateness = stats.lateness_ms.lock().await;
@@ -448,7 +458,85 @@ async fn measure_mode_on(
         response_ms: Summary::of(&response),
         sockets_failed,
         sockets_closed,
+        steady,
     })
+}
+
+/// The dashboards of one mode from `start` to `end`: their requests, and for push their sockets, held until
+/// the end (returned, with how many failed to open).
+#[allow(clippy::too_many_arguments)]
+async fn run_dashboards(
+    server: &ServerProc,
+    client: &reqwest::Client,
+    owners: &[Owner],
+    mode: Mode,
+    dashboards: usize,
+    gate: &Arc<Semaphore>,
+    stats: &Arc<Requests>,
+    start: Instant,
+    end: Instant,
+) -> (Vec<Fleet>, u64) {
+    let mut tasks = JoinSet::new();
+    let mut fleets = JoinSet::new();
+    // Dashboard `d` starts at `d / dashboards` of the poll interval, so the load is steady.
+    let phase = |d: usize| POLL_EVERY.mul_f64(d as f64 / dashboards as f64);
+    match mode {
+        Mode::Polling => {
+            for round in 0u32.. {
+                let round_start = start + POLL_EVERY * round;
+                if round_start >= end {
+                    break;
+                }
+                for d in 0..dashboards {
+                    let at = round_start + phase(d);
+                    if at >= end {
+                        break;
+                    }
+                    tokio::time::sleep_until(at).await;
+                    let owner = &owners[d % owners.len()];
+                    for url in &owner.urls {
+                        request(&mut tasks, gate, stats, client, url.clone(), owner.login.token.clone(), at).await;
+                    }
+                }
+            }
+        }
+        Mode::Push => {
+            for d in 0..dashboards {
+                let at = start + phase(d);
+                tokio::time::sleep_until(at).await;
+                let owner = &owners[d % owners.len()];
+                for url in &owner.urls {
+                    request(&mut tasks, gate, stats, client, url.clone(), owner.login.token.clone(), at).await;
+                }
+                // The app opens its socket as it loads; one fleet of one per dashboard keeps the spread.
+                let (ws_url, token) = (server.ws_url.clone(), owner.login.token.clone());
+                let topics = topics_for(DashboardRole::ShopOwner);
+                fleets.spawn(async move { Fleet::open(&ws_url, &[token], 1, topics, 1).await });
+            }
+        }
+    }
+    while tasks.join_next().await.is_some() {}
+    let mut held = Vec::new();
+    let mut sockets_failed = 0;
+    let mut first_socket_error = None;
+    while let Some(opened) = fleets.join_next().await {
+        match opened {
+            Ok(Ok(fleet)) => held.push(fleet),
+            Ok(Err(error)) => {
+                sockets_failed += 1;
+                first_socket_error.get_or_insert_with(|| format!("{error:#}"));
+            }
+            Err(error) => {
+                sockets_failed += 1;
+                first_socket_error.get_or_insert_with(|| error.to_string());
+            }
+        }
+    }
+    if let Some(error) = first_socket_error {
+        eprintln!("    {sockets_failed} sockets failed to open, the first: {error}");
+    }
+    tokio::time::sleep_until(end).await;
+    (held, sockets_failed)
 }
 
 /// The growth of the counters of `users` between two snapshots.
@@ -470,7 +558,7 @@ async fn measure_idle_on(server: &ServerProc, tokens: &[String], sockets: usize)
     let before = server.usage()?;
     let own_before = ProcUsage::own()?;
     let opening = Instant::now();
-    let fleet = Fleet::open(&server.ws_url, tokens, sockets, &Topic::ALL, PARALLEL_HANDSHAKES)
+    let fleet = Fleet::open(&server.ws_url, tokens, sockets, topics_for(DashboardRole::ShopOwner), PARALLEL_HANDSHAKES)
         .await
         .context("opening the idle sockets")?;
     let open_secs = opening.elapsed().as_secs_f64();

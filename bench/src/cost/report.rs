@@ -14,7 +14,7 @@ pub(super) fn markdown(opts: &Opts, modes: &[ModeRun], idle: &[IdleRun]) -> Stri
          each on its own fresh server process, one after the other in the same run. **Polling**: every dashboard \
          GETs its {} data types every {} s, the dashboards' phases spread evenly over the interval, no cache. \
          **Push**: every dashboard GETs the same data types once (spread over the first {} s in the same way) and \
-         then holds one WebSocket subscribed to every topic. Both see the same background writes: one customer \
+         then holds one WebSocket subscribed to the owner dashboard's topics. Both see the same background writes: one customer \
          checkout every {} s over REST (customer1 and customer2 in turn, the three shops in turn). At most {} \
          requests are in flight; a request starting more than {} s behind its schedule counts as late. CPU is \
          user + system time of the server process over the window (from `/proc`), peak memory its `VmHWM`; \
@@ -160,9 +160,13 @@ pub(super) fn markdown(opts: &Opts, modes: &[ModeRun], idle: &[IdleRun]) -> Stri
          push spends nearly all of its HTTP work there and then only sends the events the writes cause.\n\n",
     );
 
+    if let (Some(poll_steady), Some(push_steady)) = (&poll.steady, &push.steady) {
+        md.push_str(&steady_table(poll_steady, push_steady));
+    }
+
     md.push_str(&format!(
         "**Memory per idle socket**: a fresh server per N; after {} s its `VmRSS` is read, N authenticated \
-         sockets subscribed to every topic are opened ({} handshakes at a time, owner tokens in turn), and after \
+         sockets subscribed to the owner dashboard's topics are opened ({} handshakes at a time, owner tokens in turn), and after \
          {} s idle `VmRSS` is read again.\n\n",
         SETTLE.as_secs(),
         PARALLEL_HANDSHAKES,
@@ -186,14 +190,71 @@ pub(super) fn markdown(opts: &Opts, modes: &[ModeRun], idle: &[IdleRun]) -> Stri
     md.push('\n');
     if let Some(largest) = idle.last() {
         md.push_str(&format!(
-            "The server sets {SOCKET_BUFFER_KIB:.0} KiB read and {SOCKET_BUFFER_KIB:.0} KiB write buffers per \
-             socket (tungstenite's default of 128 KiB each would be ~260 KiB); measured, an idle socket costs the \
-             server {:.1} KiB at {} sockets, so 10,000 dashboards hold about {} of server memory.\n",
+            "The server gives each socket a {READ_BUFFER_KIB:.0} KiB read buffer and writes its frames out \
+             once {WRITE_BUFFER_KIB:.0} KiB wait or at the end of a batch (tungstenite's default buffers of 128 \
+             KiB each would be ~260 KiB per socket); measured, an idle socket costs the server {:.1} KiB at {} \
+             sockets, so 10,000 dashboards hold about {} of server memory. The goal is at most 8 KiB.\n",
             largest.server_kib_per_socket,
             thousands(largest.sockets as f64),
             mib((largest.server_kib_per_socket * 10_000.0).max(0.0) as u64),
         ));
     }
+    md
+}
+
+/// The steady part of both windows: what each design costs once every dashboard has loaded.
+fn steady_table(poll: &Steady, push: &Steady) -> String {
+    let mut md = format!(
+        "**Steady state**: the same two runs from {} s after the window starts (every first load is over) to its \
+         end ({:.0} s): what each design costs while the dashboards stay open.\n\n",
+        STEADY_AFTER.as_secs(),
+        push.window_secs,
+    );
+    md.push_str("| Steady state | Polling | Push | Polling ÷ push |\n|---|---:|---:|---:|\n");
+    let ratio = |a: f64, b: f64| if b > 0.0 { format!("{:.1}×", a / b) } else { "—".to_owned() };
+    let rows = [
+        (
+            "Server CPU",
+            format!("{:.2} s", poll.server_cpu_secs),
+            format!("{:.2} s", push.server_cpu_secs),
+            ratio(poll.server_cpu_secs, push.server_cpu_secs),
+        ),
+        (
+            "Server CPU, share of one core",
+            format!("{:.1}%", percent(poll.server_cpu_secs, poll.window_secs)),
+            format!("{:.1}%", percent(push.server_cpu_secs, push.window_secs)),
+            "—".to_owned(),
+        ),
+        (
+            "Dashboards' HTTP requests",
+            thousands(poll.dashboard_requests as f64),
+            thousands(push.dashboard_requests as f64),
+            ratio(poll.dashboard_requests as f64, push.dashboard_requests as f64),
+        ),
+        (
+            "All HTTP requests (the background writer's included)",
+            thousands(poll.all_requests as f64),
+            thousands(push.all_requests as f64),
+            ratio(poll.all_requests as f64, push.all_requests as f64),
+        ),
+        ("WebSocket frames sent", thousands(poll.ws_frames as f64), thousands(push.ws_frames as f64), "—".to_owned()),
+        (
+            "Dashboards' bytes, HTTP + WebSocket",
+            mib_bytes(poll.dashboard_bytes + poll.ws_bytes),
+            mib_bytes(push.dashboard_bytes + push.ws_bytes),
+            ratio((poll.dashboard_bytes + poll.ws_bytes) as f64, (push.dashboard_bytes + push.ws_bytes) as f64),
+        ),
+        (
+            "Load generator's own CPU",
+            format!("{:.2} s", poll.generator_cpu_secs),
+            format!("{:.2} s", push.generator_cpu_secs),
+            "—".to_owned(),
+        ),
+    ];
+    for (name, p, q, r) in rows {
+        md.push_str(&format!("| {name} | {p} | {q} | {r} |\n"));
+    }
+    md.push('\n');
     md
 }
 

@@ -13,7 +13,8 @@ use sqlx::SqliteConnection;
 use time::OffsetDateTime;
 
 use crate::clock;
-use crate::events::{self, Audience, Hub, StoredEvent};
+use crate::events::{self, Audience, StoredEvent};
+use crate::hub::Hub;
 use crate::store;
 
 /// The events appended by one write, to publish after commit.

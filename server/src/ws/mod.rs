@@ -32,7 +32,7 @@ pub const CLOSE_POLICY: u16 = 1008;
 pub const CLOSE_TOO_BIG: u16 = 1009;
 /// The server had an internal failure (the database); reconnect and resume.
 pub const CLOSE_INTERNAL: u16 = 1011;
-/// The socket fell more than `ws_queue` events behind: reconnect and resume from the last applied seq.
+/// The socket fell more than `ws_socket_queue` writes behind: reconnect and resume from the last applied seq.
 pub const CLOSE_LAGGED: u16 = 1013;
 /// No client frame for [`IDLE_TIMEOUT`].
 pub const CLOSE_IDLE: u16 = 4408;
@@ -41,9 +41,13 @@ pub const CLOSE_IDLE: u16 = 4408;
 /// pings every 25 s; 90 s leaves room for a background tab whose timers the browser throttles to one a minute.
 pub const IDLE_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(90);
 
-/// Bytes of the per-socket read buffer and write buffer (tungstenite's default of 128 KiB each would cost
-/// ~260 KiB per idle socket).
-pub const SOCKET_BUFFER_BYTES: usize = 4 * 1024;
+/// Bytes of the per-socket read buffer, allocated (and zeroed) for every socket: client frames are small
+/// (the auth frame with its token is well under 1 KiB; a larger one is read in several calls). tungstenite's
+/// default of 128 KiB would cost that per idle socket.
+pub const READ_BUFFER_BYTES: usize = 1024;
+/// Frames fed to a socket are written out once this many bytes wait (or at the flush that ends a batch); the
+/// buffer only grows while frames are fed.
+pub const WRITE_BUFFER_BYTES: usize = 4 * 1024;
 
 /// `GET /ws`: checks the `Origin`, then upgrades to a WebSocket served by the connection driver.
 ///
@@ -77,7 +81,7 @@ pub async fn handler(
         let _permit = permit;
         match on_upgrade.await {
             Ok(upgraded) => {
-                let socket = upgrade::socket(upgraded, SOCKET_BUFFER_BYTES, state.config.ws_max_frame_bytes).await;
+                let socket = upgrade::socket(upgraded, state.config.ws_max_frame_bytes).await;
                 socket::run(socket, state).await;
             }
             Err(error) => tracing::debug!(%error, "a WebSocket upgrade did not complete"),

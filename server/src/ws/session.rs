@@ -15,12 +15,13 @@ use tokio_tungstenite::tungstenite::Utf8Bytes;
 use super::{CLOSE_POLICY, CLOSE_UNAUTHORIZED};
 use crate::auth::{Claims, Keys, TokenError};
 use crate::events::{Audience, Replay, StoredEvent};
+use crate::hub::TopicSet;
 
 /// Length of the window `ws_max_messages_per_10s` counts frames in.
 pub const RATE_WINDOW: Duration = Duration::from_secs(10);
 
 /// A client that authenticated with a bare token (the older sequence: `auth`, then `subscribe`, then maybe
-/// `resume`) has its live events held back (they wait in the hub receiver, nothing is lost) until it resumes,
+/// `resume`) has its live events held back (they wait in its hub queue, nothing is lost) until it resumes,
 /// or for this long after its first `subscribe`: a `resume` read a moment after the `subscribe` then still
 /// replays in order instead of finding newer events already sent and answering `resync`.
 pub const RESUME_GRACE: Duration = Duration::from_millis(250);
@@ -152,6 +153,21 @@ impl Session {
         self.covered.keys().copied().collect()
     }
 
+    /// The topics subscribed, as the hub's index routes them.
+    pub fn topic_set(&self) -> TopicSet {
+        self.covered.keys().copied().collect()
+    }
+
+    /// The hub routes the `added` topics to this connection from after `routed` on: their coverage cannot
+    /// start before it (the events of them up to `routed` were not sent; a replay sends them).
+    pub fn routed_from(&mut self, added: TopicSet, routed: Seq) {
+        for (topic, covered) in &mut self.covered {
+            if added.contains(*topic) {
+                *covered = (*covered).max(routed);
+            }
+        }
+    }
+
     /// The first `auth_ok`: with the subscribed topics when the auth frame carried some.
     pub fn auth_ok(&self, seq: Seq) -> ServerMsg {
         let topics = self.topics_in_auth.then(|| self.topics());
@@ -163,7 +179,7 @@ impl Session {
         self.hold_until
     }
 
-    /// The hold is over: live events flow from the hub again (in order: they waited in its receiver).
+    /// The hold is over: live events flow from the hub again (in order: they waited in the socket's queue).
     pub fn release(&mut self) {
         self.hold_until = None;
     }

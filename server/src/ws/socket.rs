@@ -1,16 +1,16 @@
 //! The driver of one `/ws` connection: it authenticates the first frame, then reads client frames, forwards
 //! hub events and watches the deadlines, doing the I/O the [`Session`] asks for.
 //!
-//! Invariant: the hub receiver is subscribed before the seq announced in `auth_ok` (and before any replay) is
-//! read from the database, so an event committed later cannot be missed; while the session holds live events
-//! they wait in that receiver; every way out closes with a code.
+//! Invariant: the socket joins the hub (with the auth frame's topics) before the seq announced in `auth_ok`
+//! (and before any replay) is read from the database, so an event committed later cannot be missed; the
+//! topics the hub routes here follow the session's after every frame; while the session holds live events
+//! they wait in the socket's hub queue; every way out closes with a code.
 
 use std::time::Duration;
 
 use futures_util::{SinkExt, StreamExt};
-use protocol::{ClientMsg, ServerMsg};
+use protocol::{ClientMsg, ServerMsg, Topic};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::sync::broadcast::error::RecvError;
 use tokio::time::{Instant, sleep_until, timeout, timeout_at};
 use tokio_tungstenite::tungstenite::protocol::CloseFrame;
 use tokio_tungstenite::tungstenite::{Error as WsError, Message};
@@ -21,6 +21,7 @@ use super::{CLOSE_IDLE, CLOSE_INTERNAL, CLOSE_LAGGED, CLOSE_TOO_BIG, CLOSE_UNAUT
 use crate::auth::{Claims, TokenError};
 use crate::clock;
 use crate::events;
+use crate::hub::{Batch, Ended, Feed, Membership};
 use crate::state::AppState;
 
 /// A send that does not complete in this time means a dead or stuck client: the socket is dropped.
@@ -103,9 +104,15 @@ async fn authenticate(socket: &mut WebSocket, state: &AppState, rate: &mut RateW
 
 /// The authenticated connection: client frames, hub events, token expiry, revocation and idleness.
 async fn serve(socket: &mut WebSocket, state: &AppState, claims: &Claims, start: &Start, mut rate: RateWindow) -> End {
-    // Subscribe first, then read the seq: an event committed after the read is published after the
-    // subscription, so it reaches this receiver; one at or below the seq is skipped by the session.
-    let mut hub = state.hub.subscribe();
+    // Join first, then read the seq: an event committed after the read is routed after the join, so it
+    // reaches this socket's queue; one at or below the seq is skipped by the session.
+    // A bare-token connection (topics to come in `subscribe` frames) is routed every topic while its live
+    // events are held, so that those committed before its `subscribe` wait in its queue too.
+    let topics = match &start.topics {
+        Some(topics) => topics.iter().copied().collect(),
+        None => Topic::ALL.into_iter().collect(),
+    };
+    let (mut membership, mut feed) = state.hub.join(&claims.user(), topics);
     let mut revocations = state.sessions.watch();
     let seq = match events::current_seq(&state.db).await {
         Ok(seq) => seq,
@@ -137,16 +144,13 @@ async fn serve(socket: &mut WebSocket, state: &AppState, claims: &Claims, start:
                     }
                 }
             },
-            event = hub.recv(), if held.is_none() => match event {
-                Ok(event) => match session.on_event(&event) {
-                    Some(json) => send(socket, state, Message::Text(json)).await,
-                    None => Ok(()),
-                },
-                Err(RecvError::Lagged(missed)) => {
-                    tracing::debug!(missed, "a WebSocket fell behind the event stream");
+            batch = feed.recv(), if held.is_none() => match batch {
+                Ok(batch) => forward(socket, state, &mut session, batch, &mut feed).await,
+                Err(Ended::Lagged) => {
+                    tracing::debug!("a WebSocket fell behind the event stream");
                     Err(Close { code: CLOSE_LAGGED, reason: "too slow: reconnect and resume" }.into())
                 }
-                Err(RecvError::Closed) => Err(Close { code: 1001, reason: "the server is stopping" }.into()),
+                Err(Ended::Stopped) => Err(Close { code: 1001, reason: "the server is stopping" }.into()),
             },
             () = sleep_until(held.unwrap_or(last_frame)), if held.is_some() => {
                 session.release();
@@ -163,6 +167,57 @@ async fn serve(socket: &mut WebSocket, state: &AppState, claims: &Claims, start:
         if let Err(end) = step {
             return end;
         }
+        follow(&mut membership, &mut session);
+    }
+}
+
+/// Most batches sent in one write when several wait in the socket's queue (a burst of writes).
+const BATCHES_PER_WRITE: usize = 32;
+
+/// Sends the frames of `batch` (and of the batches queued behind it, up to [`BATCHES_PER_WRITE`]) that the
+/// session wants, then flushes once: one write, not one per frame.
+async fn forward(
+    socket: &mut WebSocket,
+    state: &AppState,
+    session: &mut Session,
+    batch: std::sync::Arc<Batch>,
+    feed: &mut Feed,
+) -> Result<(), End> {
+    let mut frames = 0;
+    let mut next = Some(batch);
+    let mut taken = 0;
+    while let Some(batch) = next.take() {
+        for event in &batch.events {
+            if let Some(json) = session.on_event(event) {
+                feed_frame(socket, state, Message::Text(json)).await?;
+                frames += 1;
+            }
+        }
+        taken += 1;
+        if taken < BATCHES_PER_WRITE {
+            next = feed.try_recv();
+        }
+    }
+    if frames == 0 {
+        return Ok(());
+    }
+    match timeout(SEND_TIMEOUT, socket.flush()).await {
+        Ok(Ok(())) => Ok(()),
+        Ok(Err(_)) | Err(_) => Err(End::Gone),
+    }
+}
+
+/// The hub routes to this socket the session's user and, once no live events are held, its topics.
+fn follow(membership: &mut Membership, session: &mut Session) {
+    membership.set_user(session.user());
+    if session.held_until().is_some() {
+        return;
+    }
+    let topics = session.topic_set();
+    if topics != membership.topics() {
+        let added = topics.without(membership.topics());
+        let routed = membership.set_topics(topics);
+        session.routed_from(added, routed);
     }
 }
 
@@ -221,6 +276,18 @@ fn received(frame: Option<Result<Message, WsError>>) -> Result<Message, End> {
             tracing::debug!(%error, "WebSocket read failed");
             Err(End::Gone)
         }
+    }
+}
+
+/// Queues a text frame in the socket's write buffer (written out when it fills or at the flush), counting it.
+async fn feed_frame(socket: &mut WebSocket, state: &AppState, frame: Message) -> Result<(), End> {
+    let bytes = frame.len();
+    match timeout(SEND_TIMEOUT, socket.feed(frame)).await {
+        Ok(Ok(())) => {
+            state.metrics.count_ws_sent(bytes);
+            Ok(())
+        }
+        Ok(Err(_)) | Err(_) => Err(End::Gone),
     }
 }
 

@@ -57,10 +57,10 @@ fn has_token(headers: &HeaderMap, name: header::HeaderName, token: &str) -> bool
 }
 
 /// The WebSocket over an upgraded connection, with the per-socket buffers and the frame and message limit.
-pub async fn socket(upgraded: hyper::upgrade::Upgraded, buffer_bytes: usize, max_frame_bytes: usize) -> Socket {
+pub async fn socket(upgraded: hyper::upgrade::Upgraded, max_frame_bytes: usize) -> Socket {
     let config = WebSocketConfig::default()
-        .read_buffer_size(buffer_bytes)
-        .write_buffer_size(buffer_bytes)
+        .read_buffer_size(super::READ_BUFFER_BYTES)
+        .write_buffer_size(super::WRITE_BUFFER_BYTES)
         .max_message_size(Some(max_frame_bytes))
         .max_frame_size(Some(max_frame_bytes));
     WebSocketStream::from_raw_socket(TokioIo::new(upgraded), Role::Server, Some(config)).await

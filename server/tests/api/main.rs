@@ -3,6 +3,7 @@
 
 mod catalog;
 mod chaos;
+mod fanout;
 mod hostile;
 mod live;
 mod order_flow;

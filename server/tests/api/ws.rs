@@ -226,7 +226,7 @@ pub async fn emit(server: &TestServer, audience: Audience, build: impl FnOnce(Se
     let stored = events::append(&mut tx, audience, build).await.unwrap();
     tx.commit().await.unwrap();
     let seq = stored.seq;
-    server.state.hub.publish([stored]);
+    server.state.hub.publish(vec![stored]).await;
     seq
 }
 

@@ -124,7 +124,7 @@ async fn resume_replays_missed_events_in_order_exactly_once() {
     let late_seq = late[0].seq;
     send(&mut ws, &ClientMsg::Resume { last_seq: seen }).await;
     assert_eq!(events_through(&mut ws, late_seq).await, [away_1, away_2, late_seq]);
-    server.state.hub.publish(late);
+    server.state.hub.publish(late).await;
     let next = emit(&server, Audience::shop_staff(shop_a), note).await;
     assert_eq!(events_through(&mut ws, next).await, [next]);
     send(&mut ws, &ClientMsg::Ping).await;
@@ -207,13 +207,15 @@ async fn resume_from_before_retention_answers_resync() {
 async fn a_socket_that_falls_behind_is_closed_with_1013() {
     let dist = dist_with_index();
     let (mut config, _data) = test_config(dist.path());
-    config.ws_queue = 4;
+    config.ws_socket_queue = 4;
     let server = spawn_with(config).await;
     let cast = cast(&server).await;
     let mut ws = connect(&server, &cast.customer).await;
-    // Twenty events published at once: the socket's receiver (4 deep) cannot keep up.
+    // Twenty writes published at once: the socket's queue (4 writes deep) cannot keep up.
     let burst = append(&server, (0..20).map(|_| (Audience::everyone(), note as fn(Seq) -> ServerMsg)).collect()).await;
-    server.state.hub.publish(burst);
+    for event in burst {
+        server.state.hub.publish(vec![event]).await;
+    }
     let (code, reason) = closed(&mut ws).await;
     assert_eq!(code, 1013, "{reason}");
 }

@@ -214,3 +214,30 @@ fn the_rate_window_allows_max_frames_per_ten_seconds() {
     assert_eq!(window.count(start + Duration::from_secs(9)).map(|c| c.code), Some(CLOSE_POLICY));
     assert_eq!(window.count(start + Duration::from_secs(10)), None, "a new window");
 }
+
+#[test]
+fn a_topic_the_hub_routes_from_a_later_seq_is_not_claimed_sent_before_it() {
+    // Authenticated with topics (orders only) at seq 10; the hub had routed up to 14 when notifications
+    // were added, so notifications 12 and 13 never reached this socket.
+    let start = Start { topics: Some(vec![Topic::Orders]), last_seq: None };
+    let mut s = Session::new(&claims(), 10, &start, Instant::now());
+    s.on_text(r#"{"type":"subscribe","topics":["notifications"]}"#, &keys(), 1_000, Instant::now());
+    s.routed_from([Topic::Notifications].into_iter().collect(), 14);
+    let mut order = live(16);
+    order.topic = Topic::Orders;
+    assert!(s.on_event(&order).is_some());
+    // A resume from 10 finds 12 and 13 lacking, older than 16 already sent: resync, never a silent gap
+    // (without the routed seq, 12 and 13 would count as sent and be skipped).
+    let actions = s.on_replay(10, replay(&[12, 13], 16));
+    assert_eq!(actions.first(), Some(&Action::Send(ServerMsg::Resync)));
+}
+
+#[test]
+fn routing_a_topic_later_does_not_move_the_coverage_of_topics_already_routed() {
+    let mut s = session(10);
+    assert!(s.on_event(&live(11)).is_some());
+    // Notifications were routed from the start: a later `routed_from` for another topic leaves them alone, so
+    // a replay knows 11 was sent (no resync, nothing forwarded twice).
+    s.routed_from([Topic::Orders].into_iter().collect(), 20);
+    assert_eq!(s.on_replay(10, replay(&[11], 11)), []);
+}
