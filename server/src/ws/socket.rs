@@ -52,23 +52,25 @@ impl From<Close> for End {
 /// Serves one upgraded socket until it closes.
 pub async fn run(mut socket: WebSocket, state: AppState) {
     let mut rate = RateWindow::new(state.config.ws_max_messages_per_10s);
-    let end = match authenticate(&mut socket, &state, &mut rate).await {
+    // The rare and database-bound steps are boxed: the task of an idle socket then holds only the state of
+    // its wait loop (an unboxed replay or close made every socket's task several KiB larger).
+    let end = match Box::pin(authenticate(&mut socket, &state, &mut rate)).await {
         Ok((claims, start)) => serve(&mut socket, &state, &claims, &start, rate).await,
         Err(end) => end,
     };
     match end {
         End::Close(close) => {
             tracing::debug!(code = close.code, reason = close.reason, "closing a WebSocket");
-            close_with(socket, &state, close).await;
+            Box::pin(close_with(socket, &state, close)).await;
         }
         End::TooBig(close) => {
             // The rest of the oversized message is still coming and is not frames: send the close frame, then
             // read and drop raw bytes until the client is done, so the close is not lost to a TCP reset.
             if send(&mut socket, &state, close_frame(close)).await.is_ok() {
-                drain(socket).await;
+                Box::pin(drain(socket)).await;
             }
         }
-        End::Gone => finish(socket).await,
+        End::Gone => Box::pin(finish(socket)).await,
     }
 }
 
@@ -114,7 +116,7 @@ async fn serve(socket: &mut WebSocket, state: &AppState, claims: &Claims, start:
     };
     let (mut membership, mut feed) = state.hub.join(&claims.user(), topics);
     let mut revocations = state.sessions.watch();
-    let seq = match events::current_seq(&state.db).await {
+    let seq = match Box::pin(events::current_seq(&state.db)).await {
         Ok(seq) => seq,
         Err(error) => return internal(error),
     };
@@ -123,7 +125,7 @@ async fn serve(socket: &mut WebSocket, state: &AppState, claims: &Claims, start:
         return end;
     }
     if let Some(after) = start.last_seq
-        && let Err(end) = replay(socket, state, &mut session, after).await
+        && let Err(end) = Box::pin(replay(socket, state, &mut session, after)).await
     {
         return end;
     }
@@ -140,7 +142,7 @@ async fn serve(socket: &mut WebSocket, state: &AppState, claims: &Claims, start:
                     last_frame = Instant::now();
                     match rate.count(last_frame) {
                         Some(close) => Err(close.into()),
-                        None => on_frame(socket, state, &mut session, frame).await,
+                        None => Box::pin(on_frame(socket, state, &mut session, frame)).await,
                     }
                 }
             },
