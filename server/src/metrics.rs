@@ -59,7 +59,13 @@ impl Metrics {
 
     /// Counts one text frame of `bytes` sent over a WebSocket.
     pub fn count_ws_sent(&self, bytes: usize) {
-        self.ws_messages_sent.fetch_add(1, Ordering::Relaxed);
+        self.count_ws_sent_many(1, bytes);
+    }
+
+    /// Counts `frames` text frames of `bytes` in all, sent in one write (one pair of atomic additions per
+    /// write, not per frame: these counters are shared by every socket).
+    pub fn count_ws_sent_many(&self, frames: u64, bytes: usize) {
+        self.ws_messages_sent.fetch_add(frames, Ordering::Relaxed);
         self.ws_bytes_sent.fetch_add(bytes as u64, Ordering::Relaxed);
     }
 

@@ -185,14 +185,18 @@ async fn forward(
     batch: std::sync::Arc<Batch>,
     feed: &mut Feed,
 ) -> Result<(), End> {
-    let mut frames = 0;
+    let (mut frames, mut bytes) = (0, 0);
     let mut next = Some(batch);
     let mut taken = 0;
     while let Some(batch) = next.take() {
         for event in &batch.events {
             if let Some(json) = session.on_event(event) {
-                feed_frame(socket, state, Message::Text(json)).await?;
+                bytes += json.len();
                 frames += 1;
+                match timeout(SEND_TIMEOUT, socket.feed(Message::Text(json))).await {
+                    Ok(Ok(())) => {}
+                    Ok(Err(_)) | Err(_) => return Err(End::Gone),
+                }
             }
         }
         taken += 1;
@@ -203,6 +207,7 @@ async fn forward(
     if frames == 0 {
         return Ok(());
     }
+    state.metrics.count_ws_sent_many(frames, bytes);
     match timeout(SEND_TIMEOUT, socket.flush()).await {
         Ok(Ok(())) => Ok(()),
         Ok(Err(_)) | Err(_) => Err(End::Gone),
@@ -278,18 +283,6 @@ fn received(frame: Option<Result<Message, WsError>>) -> Result<Message, End> {
             tracing::debug!(%error, "WebSocket read failed");
             Err(End::Gone)
         }
-    }
-}
-
-/// Queues a text frame in the socket's write buffer (written out when it fills or at the flush), counting it.
-async fn feed_frame(socket: &mut WebSocket, state: &AppState, frame: Message) -> Result<(), End> {
-    let bytes = frame.len();
-    match timeout(SEND_TIMEOUT, socket.feed(frame)).await {
-        Ok(Ok(())) => {
-            state.metrics.count_ws_sent(bytes);
-            Ok(())
-        }
-        Ok(Err(_)) | Err(_) => Err(End::Gone),
     }
 }
 
