@@ -7,3 +7,4 @@ pub mod backoff;
 pub mod context;
 pub mod driver;
 pub mod machine;
+pub mod tabs;
