@@ -11,6 +11,7 @@ use std::time::Duration;
 use futures_util::{SinkExt, StreamExt};
 use protocol::{ClientMsg, ServerMsg, Topic};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::sync::watch;
 use tokio::time::{Instant, sleep_until, timeout, timeout_at};
 use tokio_tungstenite::tungstenite::protocol::CloseFrame;
 use tokio_tungstenite::tungstenite::{Error as WsError, Message};
@@ -115,7 +116,7 @@ async fn serve(socket: &mut WebSocket, state: &AppState, claims: &Claims, start:
         None => Topic::ALL.into_iter().collect(),
     };
     let (mut membership, mut feed) = state.hub.join(&claims.user(), topics);
-    let mut revocations = state.sessions.watch();
+    let revocations = state.sessions.watch();
     let seq = match Box::pin(events::current_seq(&state.db)).await {
         Ok(seq) => seq,
         Err(error) => return internal(error),
@@ -130,9 +131,24 @@ async fn serve(socket: &mut WebSocket, state: &AppState, claims: &Claims, start:
         return end;
     }
     let mut last_frame = Instant::now();
+    // One timer for every deadline (the hold, the token's expiry, idleness) and one revocation wait, both
+    // kept across iterations: recreating them for every batch cost every socket a timer registration and a
+    // notification each time it was woken.
+    let deadline = sleep_until(last_frame + IDLE_TIMEOUT);
+    tokio::pin!(deadline);
+    let mut armed = None;
+    let mut expiry = (session.token_expires_at(), instant_of(session.token_expires_at()));
+    let mut revocation = Box::pin(next_change(revocations));
     loop {
-        let expires = instant_of(session.token_expires_at());
+        if expiry.0 != session.token_expires_at() {
+            expiry = (session.token_expires_at(), instant_of(session.token_expires_at()));
+        }
         let held = session.held_until();
+        let due = held.unwrap_or(expiry.1).min(expiry.1).min(last_frame + IDLE_TIMEOUT);
+        if armed != Some(due) {
+            deadline.as_mut().reset(due);
+            armed = Some(due);
+        }
         let step = tokio::select! {
             // Client frames first: a resume must not wait behind a burst of events.
             biased;
@@ -154,23 +170,43 @@ async fn serve(socket: &mut WebSocket, state: &AppState, claims: &Claims, start:
                 }
                 Err(Ended::Stopped) => Err(Close { code: 1001, reason: "the server is stopping" }.into()),
             },
-            () = sleep_until(held.unwrap_or(last_frame)), if held.is_some() => {
-                session.release();
-                Ok(())
+            (receiver, open) = &mut revocation => {
+                revocation = Box::pin(next_change(receiver));
+                if !open {
+                    Err(Close { code: 1001, reason: "the server is stopping" }.into())
+                } else if state.sessions.is_revoked(session.sid()) {
+                    Err(session_ended().into())
+                } else {
+                    Ok(())
+                }
             }
-            changed = revocations.changed() => match changed {
-                Ok(()) if state.sessions.is_revoked(session.sid()) => Err(session_ended().into()),
-                Ok(()) => Ok(()),
-                Err(_) => Err(Close { code: 1001, reason: "the server is stopping" }.into()),
-            },
-            () = sleep_until(expires) => Err(unauthorized("the token has expired").into()),
-            () = sleep_until(last_frame + IDLE_TIMEOUT) => Err(Close { code: CLOSE_IDLE, reason: "idle" }.into()),
+            () = &mut deadline => {
+                armed = None;
+                let now = Instant::now();
+                if held.is_some_and(|until| now >= until) {
+                    session.release();
+                    Ok(())
+                } else if now >= expiry.1 {
+                    Err(unauthorized("the token has expired").into())
+                } else if now >= last_frame + IDLE_TIMEOUT {
+                    Err(Close { code: CLOSE_IDLE, reason: "idle" }.into())
+                } else {
+                    Ok(())
+                }
+            }
         };
         if let Err(end) = step {
             return end;
         }
         follow(&mut membership, &mut session);
     }
+}
+
+/// Waits for the next change of the revocation list; gives the receiver back, and whether the list is still
+/// there (the server is not stopping).
+async fn next_change(mut revocations: watch::Receiver<u64>) -> (watch::Receiver<u64>, bool) {
+    let open = revocations.changed().await.is_ok();
+    (revocations, open)
 }
 
 /// Most batches sent in one write when several wait in the socket's queue (a burst of writes).
