@@ -12,6 +12,7 @@ use tokio::sync::{Semaphore, mpsc};
 use tokio::task::JoinSet;
 use tokio::time::Instant;
 use tokio_tungstenite::tungstenite::Message;
+use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
 
 /// The app pings every 25 s; load sockets do the same so the server's idle timeout (90 s) never closes them.
 const PING_EVERY: Duration = Duration::from_secs(25);
@@ -112,7 +113,11 @@ type Stream = tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStre
 
 /// Connects and authenticates with its topics; the stream is ready for events.
 pub async fn handshake(url: &str, token: &str, topics: &[Topic]) -> anyhow::Result<Stream> {
-    let (mut stream, _) = tokio::time::timeout(Duration::from_secs(30), tokio_tungstenite::connect_async(url))
+    // Small buffers, as a browser's socket has: tungstenite's default 128 KiB read buffer is zeroed up to its
+    // capacity on every read, which made the generator spend more CPU in `memset` than the server in total.
+    let config = WebSocketConfig::default().read_buffer_size(8 * 1024).write_buffer_size(0);
+    let connect = tokio_tungstenite::connect_async_with_config(url, Some(config), false);
+    let (mut stream, _) = tokio::time::timeout(Duration::from_secs(30), connect)
         .await
         .context("connect timed out")?
         .context("connect")?;
