@@ -100,7 +100,8 @@ fn auth_frame(token: &str, topics: Vec<Topic>, last_seq: Option<Seq>) -> Action 
     send(ClientMsg::Auth { token: token.into(), topics: Some(topics), last_seq })
 }
 
-fn note(seq: Seq) -> ServerMsg {
+/// A `notification` event with this seq (also the tab rules' test event).
+pub(crate) fn note(seq: Seq) -> ServerMsg {
     ServerMsg::Notification(NotificationEvent {
         notification: Notification {
             id: NotificationId(seq as i64),

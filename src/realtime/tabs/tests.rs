@@ -2,19 +2,7 @@
 //! carries each post to every other open tab, and the server's event log behind whichever tab connects.
 
 use super::*;
-use protocol::{NotificationEvent, NotificationId, NotificationKind};
-
-fn event(seq: Seq) -> ServerMsg {
-    let notification = protocol::Notification {
-        id: NotificationId(seq as i64),
-        kind: NotificationKind::Info,
-        title: "t".into(),
-        message: "m".into(),
-        read: false,
-        created_at: "2026-01-01T00:00:00Z".into(),
-    };
-    ServerMsg::Notification(NotificationEvent { notification, seq })
-}
+use crate::realtime::machine::tests::note as event;
 
 /// One simulated tab: its rules and what reached its live layer.
 struct Tab {
