@@ -115,7 +115,7 @@ impl Drop for Inner {
 }
 
 /// A page-level event listener, removed when dropped.
-struct Listener {
+pub(super) struct Listener {
     target: web_sys::EventTarget,
     kind: &'static str,
     callback: Closure<dyn FnMut(Event)>,
@@ -445,7 +445,11 @@ pub fn load_login_page(login_url: impl FnOnce(&str) -> String) {
     }
 }
 
-fn listen(target: web_sys::EventTarget, kind: &'static str, mut callback: impl FnMut() + 'static) -> Listener {
+pub(super) fn listen(
+    target: web_sys::EventTarget,
+    kind: &'static str,
+    mut callback: impl FnMut() + 'static,
+) -> Listener {
     let callback = Closure::<dyn FnMut(Event)>::new(move |_: Event| callback());
     let _ = target.add_event_listener_with_callback(kind, callback.as_ref().unchecked_ref());
     Listener { target, kind, callback }

@@ -8,3 +8,4 @@ pub mod context;
 pub mod driver;
 pub mod machine;
 pub mod tabs;
+pub mod tabs_driver;

@@ -159,6 +159,11 @@ impl Tabs {
         self.role
     }
 
+    /// This tab's identity.
+    pub fn id(&self) -> TabId {
+        self.me
+    }
+
     /// Tabs sharing the connection, this one included (as the leader counts them).
     pub fn tab_count(&self) -> usize {
         match self.role {
