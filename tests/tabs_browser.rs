@@ -29,6 +29,7 @@ fn host(seen: &Rc<Seen>) -> TabsHost {
         disconnect: Box::new(move || disconnects.disconnects.set(disconnects.disconnects.get() + 1)),
         deliver: Box::new(move |msg| delivered.delivered.borrow_mut().extend(msg.seq())),
         resync: Box::new(|| {}),
+        leader_connected: Box::new(|_| {}),
     }
 }
 

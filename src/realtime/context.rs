@@ -21,7 +21,7 @@
 //! ```
 
 use std::cell::RefCell;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::rc::Rc;
 
 use leptos::prelude::*;
@@ -31,6 +31,8 @@ use protocol::{
 
 use super::driver::{self, Driver, Host};
 use super::machine::{Config, Input, Millis, StateKind, Status, Transport};
+use super::tabs;
+use super::tabs_driver::{TabsDriver, TabsHost};
 use crate::auth::{Auth, Session, use_auth};
 use crate::config::AppConfig;
 use crate::nav::login_url_returning_to;
@@ -65,6 +67,13 @@ struct Shared {
     registry: RefCell<Registry>,
     /// The user and token the driver runs with, to tell a refreshed token from a sign-in of another user.
     running: RefCell<Option<(UserId, String)>>,
+    /// Sharing one connection with the browser's other tabs of the same user (signed in, where Web Locks
+    /// and `BroadcastChannel` exist); `None`: this tab runs its own connection.
+    tabs: RefCell<Option<TabsDriver>>,
+    /// The token the connection starts with when this tab comes to lead.
+    token: RefCell<Option<(String, Option<Millis>)>>,
+    /// Topics the other tabs need, counted as one more subscriber of each on the connection.
+    remote_topics: RefCell<BTreeSet<Topic>>,
 }
 
 #[derive(Default)]
@@ -118,26 +127,43 @@ pub fn provide_websocket(options: UseWebSocketOptions) -> WebSocket {
     // The host reaches the shared state through this slot, filled once the driver exists.
     let slot: Rc<RefCell<Option<WebSocket>>> = Rc::new(RefCell::new(None));
     let host = Host {
+        // With tabs sharing the connection, its events and resyncs go through the tab rules, which deliver
+        // them here and relay them to the other tabs.
         deliver: Box::new({
             let slot = slot.clone();
             move |msg| {
-                last_message.try_set(Some(msg.clone()));
-                if let Some(ws) = *slot.borrow() {
-                    ws.dispatch(&msg);
+                let Some(ws) = *slot.borrow() else { return };
+                match ws.sharing() {
+                    Some(tabs) => tabs.handle(tabs::Input::Delivered(msg)),
+                    None => {
+                        last_message.try_set(Some(msg.clone()));
+                        ws.dispatch(&msg);
+                    }
                 }
             }
         }),
         resync: Box::new({
             let slot = slot.clone();
             move || {
-                if let Some(ws) = *slot.borrow() {
-                    ws.dispatch_resync();
+                let Some(ws) = *slot.borrow() else { return };
+                match ws.sharing() {
+                    Some(tabs) => tabs.handle(tabs::Input::Resynced),
+                    None => ws.dispatch_resync(),
                 }
             }
         }),
-        status: Box::new(move |next| {
-            if status.try_with_untracked(|current| *current != next) == Some(true) {
-                status.try_set(next);
+        status: Box::new({
+            let slot = slot.clone();
+            move |next: Status| {
+                if let Some(tabs) = slot.borrow().and_then(|ws| ws.sharing()) {
+                    tabs.handle(tabs::Input::Connected(next.state == StateKind::Open));
+                    if tabs.role() != tabs::Role::Leader {
+                        return;
+                    }
+                }
+                if status.try_with_untracked(|current| *current != next) == Some(true) {
+                    status.try_set(next);
+                }
             }
         }),
         refreshed: Box::new({
@@ -155,7 +181,14 @@ pub fn provide_websocket(options: UseWebSocketOptions) -> WebSocket {
     };
     let url = options.url.unwrap_or_else(|| AppConfig::from_browser().ws_url);
     let driver = Driver::new(options.config, url, host);
-    let shared = Rc::new(Shared { driver, registry: RefCell::default(), running: RefCell::new(None) });
+    let shared = Rc::new(Shared {
+        driver,
+        registry: RefCell::default(),
+        running: RefCell::new(None),
+        tabs: RefCell::new(None),
+        token: RefCell::new(None),
+        remote_topics: RefCell::default(),
+    });
     let ws = WebSocket {
         is_connected: Signal::derive(move || status.with(|s| s.state == StateKind::Open)),
         status: status.into(),
@@ -164,7 +197,7 @@ pub fn provide_websocket(options: UseWebSocketOptions) -> WebSocket {
     };
     *slot.borrow_mut() = Some(ws);
     provide_context(ws);
-    follow_session(ws, auth);
+    follow_session(ws, auth, status, last_message);
     ws
 }
 
@@ -214,7 +247,51 @@ impl WebSocket {
     pub fn subscribe(&self, topic: Topic, callback: impl Fn(&ServerMsg) + 'static) -> Subscription {
         let subscription = self.add(Callback::Event(topic, Rc::new(callback)));
         self.with_shared(|shared| shared.driver.handle(Input::Subscribe(topic)));
+        self.tell_tabs_the_topics();
         subscription
+    }
+
+    /// Whether this tab leads or follows the connection shared by the browser's tabs, and how many share it;
+    /// `None` when this tab runs its own connection (signed out, or no Web Locks or `BroadcastChannel`).
+    pub fn sharing_status(&self) -> Option<(tabs::Role, usize)> {
+        self.sharing().map(|tabs| (tabs.role(), tabs.tab_count()))
+    }
+
+    /// The tab sharing, cloned out of its cell: calls into it may come back here.
+    fn sharing(&self) -> Option<TabsDriver> {
+        self.with_shared(|shared| shared.tabs.borrow().clone()).flatten()
+    }
+
+    /// The topics this tab's subscribers need, for the tab rules (the leader subscribes every tab's).
+    fn tell_tabs_the_topics(&self) {
+        let Some(tabs) = self.sharing() else { return };
+        let topics: BTreeSet<Topic> = self
+            .with_shared(|shared| {
+                let registry = shared.registry.borrow();
+                registry
+                    .callbacks
+                    .values()
+                    .filter_map(|c| match c {
+                        Callback::Event(topic, _) => Some(*topic),
+                        Callback::Resync(_) => None,
+                    })
+                    .collect()
+            })
+            .unwrap_or_default();
+        tabs.handle(tabs::Input::Topics(topics));
+    }
+
+    /// The connection counts one subscriber of each topic in `topics` for the other tabs.
+    fn set_remote_topics(&self, topics: BTreeSet<Topic>) {
+        self.with_shared(|shared| {
+            let old = std::mem::replace(&mut *shared.remote_topics.borrow_mut(), topics.clone());
+            for topic in topics.difference(&old) {
+                shared.driver.handle(Input::Subscribe(*topic));
+            }
+            for topic in old.difference(&topics) {
+                shared.driver.handle(Input::Unsubscribe(*topic));
+            }
+        });
     }
 
     /// Calls `callback` when events may have been missed (a replay out of reach, a server restarted on other
@@ -258,6 +335,7 @@ impl WebSocket {
                 shared.driver.handle(Input::Unsubscribe(topic));
             }
         });
+        self.tell_tabs_the_topics();
     }
 
     fn dispatch(&self, msg: &ServerMsg) {
@@ -301,18 +379,104 @@ impl WebSocket {
 }
 
 /// Feeds the driver the session's changes: `Start` on sign-in or change of user, `TokenRefreshed` for a new
-/// token of the same user, `Stop` on sign-out.
-fn follow_session(ws: WebSocket, auth: Auth) {
+/// token of the same user, `Stop` on sign-out. Signed in, the tab joins the user's other tabs when it can:
+/// the connection then starts only when this tab comes to lead.
+fn follow_session(ws: WebSocket, auth: Auth, status: RwSignal<Status>, last_message: RwSignal<Option<ServerMsg>>) {
     Effect::new(move |_| {
         let next = auth.session().with(|s| s.as_ref().map(|s| (s.user.id, s.token.clone(), s.expires_at)));
-        ws.with_shared(|shared| {
-            let input = session_input(shared.running.borrow().as_ref(), next.as_ref());
-            *shared.running.borrow_mut() = next.map(|(user, token, _)| (user, token));
-            if let Some(input) = input {
-                shared.driver.handle(input);
+        let input = ws
+            .with_shared(|shared| {
+                let input = session_input(shared.running.borrow().as_ref(), next.as_ref());
+                *shared.running.borrow_mut() = next.as_ref().map(|(user, token, _)| (*user, token.clone()));
+                input
+            })
+            .flatten();
+        match input {
+            Some(Input::Start { token, token_expires_at }) => {
+                let user = next.as_ref().map(|(user, _, _)| *user).expect("a start has a session");
+                ws.stop_sharing();
+                ws.with_shared(|shared| *shared.token.borrow_mut() = token.clone().map(|t| (t, token_expires_at)));
+                let host = tabs_host(ws, status, last_message);
+                match TabsDriver::new(&format!("izi-live-{}", user.0), host) {
+                    Some(tabs) => {
+                        ws.with_shared(|shared| {
+                            shared.driver.handle(Input::Stop);
+                            shared.driver.follow_page_visibility(false);
+                            *shared.tabs.borrow_mut() = Some(tabs);
+                        });
+                        ws.tell_tabs_the_topics();
+                    }
+                    None => {
+                        ws.with_shared(|shared| shared.driver.handle(Input::Start { token, token_expires_at }));
+                    }
+                }
             }
-        });
+            Some(Input::TokenRefreshed { token, expires_at }) => {
+                ws.with_shared(|shared| {
+                    *shared.token.borrow_mut() = Some((token.clone(), expires_at));
+                    shared.driver.handle(Input::TokenRefreshed { token, expires_at });
+                });
+            }
+            Some(other) => {
+                ws.stop_sharing();
+                ws.with_shared(|shared| shared.driver.handle(other));
+            }
+            None => {}
+        }
     });
+}
+
+impl WebSocket {
+    /// Leaves the tabs' sharing (signing out, or another user): its lock goes, its topics are dropped.
+    fn stop_sharing(&self) {
+        let tabs = self.with_shared(|shared| shared.tabs.borrow_mut().take()).flatten();
+        if tabs.is_some() {
+            self.set_remote_topics(BTreeSet::new());
+            self.with_shared(|shared| {
+                shared.driver.handle(Input::Stop);
+                shared.driver.follow_page_visibility(true);
+            });
+        }
+        drop(tabs);
+    }
+}
+
+/// What the tab rules ask of this tab's connection and live layer.
+fn tabs_host(ws: WebSocket, status: RwSignal<Status>, last_message: RwSignal<Option<ServerMsg>>) -> TabsHost {
+    TabsHost {
+        connect: Box::new(move |resume_after, topics| {
+            ws.with_shared(|shared| {
+                let Some((token, expires)) = shared.token.borrow().clone() else { return };
+                shared.driver.follow_page_visibility(false);
+                shared.driver.handle(Input::Start { token: Some(token), token_expires_at: expires });
+                if let Some(seq) = resume_after {
+                    shared.driver.handle(Input::ResumeFrom(seq));
+                }
+            });
+            ws.set_remote_topics(topics);
+        }),
+        subscribe: Box::new(move |topics| ws.set_remote_topics(topics)),
+        any_visible: Box::new(move |visible| {
+            ws.with_shared(|shared| shared.driver.handle(Input::VisibilityChanged { visible }));
+        }),
+        disconnect: Box::new(move || {
+            ws.set_remote_topics(BTreeSet::new());
+            ws.with_shared(|shared| shared.driver.handle(Input::Stop));
+        }),
+        deliver: Box::new(move |msg| {
+            last_message.try_set(Some(msg.clone()));
+            ws.dispatch(&msg);
+        }),
+        resync: Box::new(move || ws.dispatch_resync()),
+        leader_connected: Box::new(move |connected| {
+            status.try_set(follower_status(connected));
+        }),
+    }
+}
+
+/// A following tab's status: events flow when the leader's connection carries them.
+fn follower_status(connected: bool) -> Status {
+    Status { state: if connected { StateKind::Open } else { StateKind::Connecting }, ..idle_status() }
 }
 
 /// What a change of session means for the machine; `running` is the user and token it runs with.

@@ -63,6 +63,9 @@ struct Inner {
     listeners: RefCell<Vec<Listener>>,
     /// The timer's callback: one closure for the driver's life, so re-arming allocates nothing.
     tick: RefCell<Option<Closure<dyn FnMut()>>>,
+    /// Whether this page's visibility pauses the connection (not while tabs share it: then the tab rules
+    /// say whether any of them is visible).
+    follow_page: Cell<bool>,
 }
 
 struct Core {
@@ -150,6 +153,7 @@ impl Driver {
                 pumping: Cell::new(false),
                 listeners: RefCell::new(Vec::new()),
                 tick: RefCell::new(None),
+                follow_page: Cell::new(true),
             }),
         };
         let weak = driver.weak();
@@ -167,6 +171,12 @@ impl Driver {
     /// Feeds one input (start, stop, subscribe…) and carries out what follows.
     pub fn handle(&self, input: Input) {
         self.feed(Feed::Input(input));
+    }
+
+    /// Whether this page's own visibility pauses the connection (`true`, the default) or the caller reports
+    /// visibility itself (tabs sharing the connection).
+    pub fn follow_page_visibility(&self, follow: bool) {
+        self.inner.follow_page.set(follow);
     }
 
     /// The machine's status now.
@@ -419,7 +429,9 @@ impl Driver {
         let weak = self.weak();
         let doc = document.clone();
         listeners.push(listen(document.clone().into(), "visibilitychange", move || {
-            if let Some(driver) = Driver::from_weak(&weak) {
+            if let Some(driver) = Driver::from_weak(&weak)
+                && driver.inner.follow_page.get()
+            {
                 driver.feed(Feed::Input(Input::VisibilityChanged { visible: !doc.hidden() }));
             }
         }));

@@ -129,6 +129,9 @@ pub enum Input {
     Unsubscribe(Topic),
     /// End the session: close the socket, stop every timer.
     Stop,
+    /// Resume after this seq (a tab taking over the connection other tabs shared, after `Start`): the next
+    /// authentication asks for the events after it. Ignored when the machine already applied a newer seq.
+    ResumeFrom(Seq),
 }
 
 /// Something the driver must do.
@@ -338,6 +341,11 @@ impl Connection {
             Input::Stop => {
                 self.close_socket(CLOSE_NORMAL, "stopped");
                 self.enter_stopped();
+            }
+            Input::ResumeFrom(seq) => {
+                if self.last_seq.is_none_or(|last| last < seq) {
+                    self.last_seq = Some(seq);
+                }
             }
         }
         self.run_timers(now);

@@ -40,8 +40,13 @@ pub enum Wire {
     Hello { from: TabId },
     /// A tab is there: the newest seq it applied, whether it is visible, the topics its page needs.
     Here { from: TabId, applied: Option<Seq>, visible: bool, topics: Vec<Topic> },
-    /// The leader holds the connection; `tabs` share it.
-    Leading { from: TabId, tabs: usize },
+    /// The leader holds the connection; `tabs` share it; whether events flow over it now.
+    Leading {
+        from: TabId,
+        tabs: usize,
+        #[serde(default)]
+        connected: bool,
+    },
     /// The leader asks every tab for its newest applied seq (answered with `Here`).
     Handover { from: TabId },
     /// An event, relayed by the leader.
@@ -63,6 +68,8 @@ pub enum Input {
     Delivered(ServerMsg),
     /// This tab's connection asks for a resync.
     Resynced,
+    /// This tab's connection is authenticated and events flow (`true`), or not.
+    Connected(bool),
     /// The topics this tab's page needs now.
     Topics(BTreeSet<Topic>),
     /// This tab became visible or hidden.
@@ -94,6 +101,8 @@ pub enum Action {
     Deliver(ServerMsg),
     /// Refetch everything this tab shows.
     Resync,
+    /// A follower learnt whether the leader's connection carries events now.
+    LeaderConnected(bool),
 }
 
 /// What this tab is.
@@ -127,6 +136,8 @@ pub struct Tabs {
     peers: BTreeMap<TabId, Peer>,
     /// The leader last heard, and how many tabs it said share the connection.
     leader: Option<(TabId, usize)>,
+    /// Whether the connection carries events: this tab's own when it leads, the leader's as last said.
+    connected: bool,
     /// What the connection was last told: its topics and whether any tab is visible.
     subscribed: Option<BTreeSet<Topic>>,
     any_visible: Option<bool>,
@@ -145,6 +156,7 @@ impl Tabs {
             topics: BTreeSet::new(),
             peers: BTreeMap::new(),
             leader: None,
+            connected: false,
             subscribed: None,
             any_visible: None,
             next_heartbeat: now + HEARTBEAT,
@@ -157,6 +169,11 @@ impl Tabs {
 
     pub fn role(&self) -> Role {
         self.role
+    }
+
+    /// Whether events flow: over this tab's connection when it leads, the leader's as it last said.
+    pub fn connected(&self) -> bool {
+        self.connected
     }
 
     /// This tab's identity.
@@ -197,6 +214,7 @@ impl Tabs {
                 if self.role == Role::Follower {
                     self.role = Role::Electing { connect_at: now + HANDOVER_WAIT };
                     self.leader = None;
+                    self.connected = false;
                     // Only the answers to this handover count: a tab that does not answer (closed, or the old
                     // leader) must not hold the resume point with what it said earlier.
                     for peer in self.peers.values_mut() {
@@ -222,6 +240,12 @@ impl Tabs {
                     self.post(Wire::Resync { from: self.me });
                 }
             }
+            Input::Connected(connected) => {
+                if self.role == Role::Leader && connected != self.connected {
+                    self.connected = connected;
+                    self.post_leading();
+                }
+            }
             Input::Topics(topics) => {
                 if topics != self.topics {
                     self.topics = topics;
@@ -239,7 +263,9 @@ impl Tabs {
             Input::Leaving => {
                 if self.role != Role::Follower {
                     self.actions.push_back(Action::Disconnect);
+                    self.actions.push_back(Action::LeaderConnected(false));
                 }
+                self.connected = false;
                 self.role = Role::Follower;
                 self.leader = None;
                 self.actions.push_back(Action::ReleaseLock);
@@ -265,13 +291,13 @@ impl Tabs {
             self.actions.push_back(Action::Connect { resume_after, topics });
             self.any_visible = None;
             self.update_connection();
-            self.post(Wire::Leading { from: self.me, tabs: self.tab_count() });
+            self.post_leading();
         }
         if now >= self.next_heartbeat {
             self.next_heartbeat = now + HEARTBEAT;
             self.forget_silent_peers(now);
             match self.role {
-                Role::Leader => self.post(Wire::Leading { from: self.me, tabs: self.tab_count() }),
+                Role::Leader => self.post_leading(),
                 Role::Follower | Role::Electing { .. } => self.say_here(),
             }
         }
@@ -283,7 +309,7 @@ impl Tabs {
                 self.heard(from, now);
                 self.say_here();
                 if self.role == Role::Leader {
-                    self.post(Wire::Leading { from: self.me, tabs: self.tab_count() });
+                    self.post_leading();
                 }
             }
             Wire::Here { from, applied, visible, topics } => {
@@ -302,18 +328,19 @@ impl Tabs {
                 self.leader = Some((from, self.leader.map_or(0, |(_, tabs)| tabs)));
                 self.say_here();
             }
-            Wire::Leading { from, tabs } => {
+            Wire::Leading { from, tabs, connected } => {
                 self.heard(from, now);
                 if self.role == Role::Leader && from != self.me {
                     // Two leaders: the one with the smaller id keeps the connection.
                     if from < self.me {
                         self.step_down(from);
                     } else {
-                        self.post(Wire::Leading { from: self.me, tabs: self.tab_count() });
+                        self.post_leading();
                         return;
                     }
                 }
                 self.leader = Some((from, tabs));
+                self.leader_connected(connected);
             }
             Wire::Event { from, msg } => {
                 self.heard(from, now);
@@ -331,6 +358,7 @@ impl Tabs {
                 self.peers.remove(&from);
                 if self.leader.is_some_and(|(leader, _)| leader == from) {
                     self.leader = None;
+                    self.leader_connected(false);
                 }
                 self.update_connection();
             }
@@ -380,8 +408,22 @@ impl Tabs {
         }
     }
 
+    /// A follower's view of the leader's connection changed (or not).
+    fn leader_connected(&mut self, connected: bool) {
+        if self.role == Role::Follower && connected != self.connected {
+            self.connected = connected;
+            self.actions.push_back(Action::LeaderConnected(connected));
+        }
+    }
+
+    fn post_leading(&mut self) {
+        self.post(Wire::Leading { from: self.me, tabs: self.tab_count(), connected: self.connected });
+    }
+
     fn step_down(&mut self, leader: TabId) {
         self.role = Role::Follower;
+        self.connected = false;
+        self.actions.push_back(Action::LeaderConnected(false));
         self.subscribed = None;
         self.any_visible = None;
         self.leader = Some((leader, 0));

@@ -41,6 +41,8 @@ pub struct TabsHost {
     pub deliver: Box<dyn Fn(ServerMsg)>,
     /// Events may have been missed: refetch.
     pub resync: Box<dyn Fn()>,
+    /// This tab follows: whether the leader's connection carries events now.
+    pub leader_connected: Box<dyn Fn(bool)>,
 }
 
 /// The driver handle: cheap to clone, single-threaded.
@@ -124,6 +126,11 @@ impl TabsDriver {
 
     pub fn role(&self) -> Role {
         self.inner.tabs.borrow().role()
+    }
+
+    /// Whether events flow: over this tab's connection when it leads, the leader's otherwise.
+    pub fn connected(&self) -> bool {
+        self.inner.tabs.borrow().connected()
     }
 
     /// Tabs sharing the connection, this one included.
@@ -231,6 +238,7 @@ impl TabsDriver {
             Action::Disconnect => (host.disconnect)(),
             Action::Deliver(msg) => (host.deliver)(msg),
             Action::Resync => (host.resync)(),
+            Action::LeaderConnected(connected) => (host.leader_connected)(connected),
             Action::ReleaseLock => self.release_lock(),
             Action::RequestLock => self.request_lock(),
         }

@@ -12,3 +12,4 @@ mod realtime;
 mod shell;
 mod shop;
 mod support;
+mod tabs;

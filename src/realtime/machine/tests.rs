@@ -724,3 +724,18 @@ fn random_inputs_never_open_two_sockets_nor_spin_nor_deliver_backwards() {
         }
     }
 }
+
+#[test]
+fn a_tab_taking_over_a_shared_connection_resumes_after_the_seq_it_is_given() {
+    let mut h = Harness::new();
+    h.feed(Input::Subscribe(Topic::Notifications));
+    assert_eq!(h.start(), [Action::OpenSocket]);
+    assert_eq!(h.feed(Input::ResumeFrom(40)), []);
+    assert_eq!(h.feed(Input::Opened), [auth_frame("t1", vec![Topic::Notifications], Some(40))]);
+    h.msg(&auth_ok_took(45, vec![Topic::Notifications]));
+    assert!(delivered(&h.msg(&note(40))).is_empty(), "at or below the resume point");
+    assert_eq!(delivered(&h.msg(&note(41))), [41]);
+    // An older resume point never moves the applied seq back.
+    h.feed(Input::ResumeFrom(30));
+    assert_eq!(h.conn.status().last_seq, Some(41));
+}

@@ -132,6 +132,7 @@ impl Browser {
             }
             Action::Deliver(msg) => self.tabs[index].delivered.push(msg.seq().unwrap()),
             Action::Resync => self.tabs[index].resyncs += 1,
+            Action::LeaderConnected(_) => {}
         }
     }
 
@@ -290,8 +291,8 @@ fn of_two_leaders_one_steps_down() {
         tabs.handle_timeout(Millis(0) + HANDOVER_WAIT);
         while tabs.poll_action().is_some() {}
     }
-    b.handle(Input::Received(Wire::Leading { from: 7, tabs: 1 }), Millis(500));
-    a.handle(Input::Received(Wire::Leading { from: 9, tabs: 1 }), Millis(500));
+    b.handle(Input::Received(Wire::Leading { from: 7, tabs: 1, connected: true }), Millis(500));
+    a.handle(Input::Received(Wire::Leading { from: 9, tabs: 1, connected: true }), Millis(500));
     assert_eq!((a.role(), b.role()), (Role::Leader, Role::Follower));
     let actions: Vec<Action> = std::iter::from_fn(|| b.poll_action()).collect();
     assert!(actions.contains(&Action::Disconnect) && actions.contains(&Action::RequestLock), "{actions:?}");
@@ -346,4 +347,21 @@ fn the_wire_messages_round_trip_as_json() {
     let text = serde_json::to_string(&wire).unwrap();
     assert_eq!(serde_json::from_str::<Wire>(&text).unwrap(), wire);
     assert!(serde_json::from_str::<Wire>(r#"{"kind":"nonsense"}"#).is_err());
+}
+
+#[test]
+fn followers_know_whether_the_leaders_connection_carries_events() {
+    let mut browser = Browser::new(3);
+    assert!(!browser.tabs[1].tabs.connected());
+    browser.input(0, Input::Connected(true));
+    assert!(browser.tabs.iter().all(|tab| tab.tabs.connected()));
+    browser.input(0, Input::Connected(false));
+    assert!(!browser.tabs[2].tabs.connected());
+    browser.input(0, Input::Connected(true));
+    // The leader goes: nobody's connection carries events until the next leader's does.
+    browser.close(0, true);
+    assert!(!browser.tabs[2].tabs.connected());
+    browser.settle();
+    browser.input(1, Input::Connected(true));
+    assert!(browser.tabs[2].tabs.connected() && browser.tabs[1].tabs.connected());
 }

@@ -1,0 +1,115 @@
+//! The tabs of one browser share one connection: three owner tabs hold one socket, an event shows in each, and
+//! when the leading tab closes another takes the socket over within 2 s without losing or repeating an event.
+
+use std::time::{Duration, Instant};
+
+use fantoccini::Client;
+use fantoccini::wd::WindowHandle;
+use protocol::{Page, Product};
+
+use crate::page::{PASSWORD, WAIT, wait_until};
+use crate::support;
+
+const OWNER: &str = "owner1@izishopin.test";
+const CUSTOMER: &str = "customer1@izishopin.test";
+
+/// The toasts of the page in `tab` that name `order` (one per `order_update` the page applied), and whether
+/// the page is live.
+async fn toasts_of(browser: &Client, tab: &WindowHandle, order: i64) -> (usize, bool) {
+    browser.switch_to_window(tab.clone()).await.unwrap();
+    let script = r#"
+        const wanted = 'New order #' + arguments[0];
+        return [
+            [...document.querySelectorAll('.toast')].filter(t => t.textContent.includes(wanted + ' ')).length,
+            document.querySelector('.connection-badge')?.dataset.state === 'open',
+        ];
+    "#;
+    let value = browser.execute(script, vec![order.into()]).await.unwrap();
+    (value[0].as_u64().unwrap_or(0) as usize, value[1].as_bool().unwrap_or(false))
+}
+
+/// Whether the owner page in `tab` has its products and shows the connection live.
+async fn live_and_loaded(browser: &Client, tab: &WindowHandle) -> bool {
+    browser.switch_to_window(tab.clone()).await.unwrap();
+    let script = r#"
+        return document.querySelectorAll('tr[data-product-id]').length > 0
+            && document.querySelector('.connection-badge')?.dataset.state === 'open';
+    "#;
+    browser.execute(script, vec![]).await.unwrap().as_bool().unwrap_or(false)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn three_owner_tabs_share_one_socket_and_a_handover_loses_and_repeats_nothing() {
+    let server = support::start_server().await;
+    let (base, state) = (server.base_url.clone(), server.state.clone());
+    support::with_browser(move |browser| async move {
+        support::login(&browser, &base, OWNER).await;
+        let mut tabs = vec![browser.window().await.unwrap()];
+        for _ in 0..2 {
+            let tab = browser.new_window(true).await.unwrap().handle;
+            browser.switch_to_window(tab.clone()).await.unwrap();
+            browser.goto(&format!("{base}/owner")).await.unwrap();
+            tabs.push(tab);
+        }
+        for (index, tab) in tabs.iter().enumerate() {
+            wait_until(WAIT, &format!("tab {index} loads and goes live"), || live_and_loaded(&browser, tab), |ok| *ok)
+                .await;
+        }
+        let sockets =
+            wait_until(WAIT, "the three tabs hold one socket", || async { state.hub.members() }, |n| *n == 1).await;
+        assert_eq!(sockets, 1);
+
+        // An order placed elsewhere shows in every tab, once.
+        let customer = support::api_login(&base, CUSTOMER, PASSWORD).await;
+        let shop = support::api_login(&base, OWNER, PASSWORD).await.user.shop_id.unwrap();
+        let (status, body) =
+            support::http_json("GET", &format!("{base}/api/products?shop_id={shop}&q=Almond"), None, None).await;
+        assert_eq!(status, 200, "{body}");
+        let milk: Page<Product> = serde_json::from_value(body).unwrap();
+        let first = support::checkout_over_rest(&base, &customer, milk.items[0].id).await;
+        let first = first.orders.iter().find(|o| o.shop_id == shop).unwrap().id.0;
+        for (index, tab) in tabs.iter().enumerate() {
+            let what = format!("tab {index} shows the first order once");
+            wait_until(Duration::from_secs(10), &what, || toasts_of(&browser, tab, first), |(n, _)| *n == 1).await;
+        }
+
+        // The leading tab (the first, granted the lock first) closes; an order is placed at once, during the
+        // handover.
+        let upgrades = |state: &server::state::AppState| state.metrics.snapshot().by_route.get("GET /ws").copied();
+        let upgrades_before = upgrades(&state).unwrap_or(0);
+        browser.switch_to_window(tabs[0].clone()).await.unwrap();
+        browser.close_window().await.unwrap();
+        let closed = Instant::now();
+        let second = support::checkout_over_rest(&base, &customer, milk.items[0].id).await;
+        let second = second.orders.iter().find(|o| o.shop_id == shop).unwrap().id.0;
+        wait_until(
+            Duration::from_secs(5),
+            "another tab opened the socket",
+            || async { upgrades(&state) },
+            |n| n.unwrap_or(0) > upgrades_before,
+        )
+        .await;
+        let took = closed.elapsed();
+        assert!(took < Duration::from_secs(2), "the handover took {took:?}");
+        let remaining = &tabs[1..];
+        for (index, tab) in remaining.iter().enumerate() {
+            let what = format!("remaining tab {index} shows the order placed during the handover");
+            let (count, _) = wait_until(
+                Duration::from_secs(10),
+                &what,
+                || toasts_of(&browser, tab, second),
+                |(n, live)| *n >= 1 && *live,
+            )
+            .await;
+            assert_eq!(count, 1, "tab {index} applied it once");
+        }
+        // Nothing arrives twice later either, and still one socket.
+        tokio::time::sleep(Duration::from_millis(1_000)).await;
+        for (index, tab) in remaining.iter().enumerate() {
+            assert_eq!(toasts_of(&browser, tab, second).await.0, 1, "tab {index}");
+            assert_eq!(toasts_of(&browser, tab, first).await.0, 1, "tab {index}");
+        }
+        assert_eq!(state.hub.members(), 1);
+    })
+    .await;
+}
