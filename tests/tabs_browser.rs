@@ -30,6 +30,7 @@ fn host(seen: &Rc<Seen>) -> TabsHost {
         deliver: Box::new(move |msg| delivered.delivered.borrow_mut().extend(msg.seq())),
         resync: Box::new(|| {}),
         leader_connected: Box::new(|_| {}),
+        sharing: Box::new(|_, _| {}),
     }
 }
 

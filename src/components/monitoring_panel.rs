@@ -208,6 +208,16 @@ fn since_text(status: &Status) -> String {
     }
 }
 
+/// Whether this tab leads or follows the connection its browser's tabs share, and how many share it.
+fn sharing_text(sharing: Option<(bool, usize)>) -> String {
+    match sharing {
+        None => "this tab only (its own connection)".to_owned(),
+        Some((true, 1)) => "leads (the only tab)".to_owned(),
+        Some((true, tabs)) => format!("leads, shared by {tabs} tabs"),
+        Some((false, tabs)) => format!("follows, shared by {tabs} tabs"),
+    }
+}
+
 #[component]
 fn ConnectionSection() -> impl IntoView {
     let ws = use_websocket();
@@ -231,6 +241,8 @@ fn ConnectionSection() -> impl IntoView {
                     {move || status.with(|s| format!("{} ({})", state_name(s.state), badge_text(s, now())))}
                 </dd>
                 {row("Transport", |s| transport_name(s.transport).to_owned())}
+                <dt>"Tabs"</dt>
+                <dd data-testid="monitor-tabs">{move || ws.sharing.with(|sharing| sharing_text(*sharing))}</dd>
                 {row("Attempts", |s| format!("{} ({} failed in a row)", s.attempt, s.consecutive_failures))}
                 {row("Next retry", |s| s.next_retry_at.map(clock_time).unwrap_or_else(|| "–".to_owned()))}
                 {row("Connected since", since_text)}

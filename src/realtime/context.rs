@@ -59,6 +59,9 @@ pub struct WebSocket {
     pub status: Signal<Status>,
     /// The last event delivered to subscribers (events of topics nobody subscribed are not delivered).
     pub last_message: Signal<Option<ServerMsg>>,
+    /// Whether this tab leads the connection the browser's tabs share, and how many share it; `None` when
+    /// this tab runs its own (signed out, or no Web Locks or `BroadcastChannel`).
+    pub sharing: Signal<Option<(bool, usize)>>,
     shared: StoredValue<Rc<Shared>, LocalStorage>,
 }
 
@@ -124,6 +127,7 @@ pub fn provide_websocket(options: UseWebSocketOptions) -> WebSocket {
     let auth = use_auth();
     let status = RwSignal::new(idle_status());
     let last_message = RwSignal::new(None::<ServerMsg>);
+    let sharing = RwSignal::new(None::<(bool, usize)>);
     // The host reaches the shared state through this slot, filled once the driver exists.
     let slot: Rc<RefCell<Option<WebSocket>>> = Rc::new(RefCell::new(None));
     let host = Host {
@@ -193,11 +197,12 @@ pub fn provide_websocket(options: UseWebSocketOptions) -> WebSocket {
         is_connected: Signal::derive(move || status.with(|s| s.state == StateKind::Open)),
         status: status.into(),
         last_message: last_message.into(),
+        sharing: sharing.into(),
         shared: StoredValue::new_local(shared),
     };
     *slot.borrow_mut() = Some(ws);
     provide_context(ws);
-    follow_session(ws, auth, status, last_message);
+    follow_session(ws, auth, Signals { status, last_message, sharing });
     ws
 }
 
@@ -381,7 +386,7 @@ impl WebSocket {
 /// Feeds the driver the session's changes: `Start` on sign-in or change of user, `TokenRefreshed` for a new
 /// token of the same user, `Stop` on sign-out. Signed in, the tab joins the user's other tabs when it can:
 /// the connection then starts only when this tab comes to lead.
-fn follow_session(ws: WebSocket, auth: Auth, status: RwSignal<Status>, last_message: RwSignal<Option<ServerMsg>>) {
+fn follow_session(ws: WebSocket, auth: Auth, signals: Signals) {
     Effect::new(move |_| {
         let next = auth.session().with(|s| s.as_ref().map(|s| (s.user.id, s.token.clone(), s.expires_at)));
         let input = ws
@@ -394,9 +399,9 @@ fn follow_session(ws: WebSocket, auth: Auth, status: RwSignal<Status>, last_mess
         match input {
             Some(Input::Start { token, token_expires_at }) => {
                 let user = next.as_ref().map(|(user, _, _)| *user).expect("a start has a session");
-                ws.stop_sharing();
+                ws.stop_sharing(signals);
                 ws.with_shared(|shared| *shared.token.borrow_mut() = token.clone().map(|t| (t, token_expires_at)));
-                let host = tabs_host(ws, status, last_message);
+                let host = tabs_host(ws, signals);
                 match TabsDriver::new(&format!("izi-live-{}", user.0), host) {
                     Some(tabs) => {
                         ws.with_shared(|shared| {
@@ -418,7 +423,7 @@ fn follow_session(ws: WebSocket, auth: Auth, status: RwSignal<Status>, last_mess
                 });
             }
             Some(other) => {
-                ws.stop_sharing();
+                ws.stop_sharing(signals);
                 ws.with_shared(|shared| shared.driver.handle(other));
             }
             None => {}
@@ -428,9 +433,10 @@ fn follow_session(ws: WebSocket, auth: Auth, status: RwSignal<Status>, last_mess
 
 impl WebSocket {
     /// Leaves the tabs' sharing (signing out, or another user): its lock goes, its topics are dropped.
-    fn stop_sharing(&self) {
+    fn stop_sharing(&self, signals: Signals) {
         let tabs = self.with_shared(|shared| shared.tabs.borrow_mut().take()).flatten();
         if tabs.is_some() {
+            signals.sharing.try_set(None);
             self.set_remote_topics(BTreeSet::new());
             self.with_shared(|shared| {
                 shared.driver.handle(Input::Stop);
@@ -442,7 +448,8 @@ impl WebSocket {
 }
 
 /// What the tab rules ask of this tab's connection and live layer.
-fn tabs_host(ws: WebSocket, status: RwSignal<Status>, last_message: RwSignal<Option<ServerMsg>>) -> TabsHost {
+fn tabs_host(ws: WebSocket, signals: Signals) -> TabsHost {
+    let Signals { status, last_message, sharing } = signals;
     TabsHost {
         connect: Box::new(move |resume_after, topics| {
             ws.with_shared(|shared| {
@@ -471,7 +478,18 @@ fn tabs_host(ws: WebSocket, status: RwSignal<Status>, last_message: RwSignal<Opt
         leader_connected: Box::new(move |connected| {
             status.try_set(follower_status(connected));
         }),
+        sharing: Box::new(move |leads, tabs| {
+            sharing.try_set(Some((leads, tabs)));
+        }),
     }
+}
+
+/// The signals the session follower and the tab host write.
+#[derive(Clone, Copy)]
+struct Signals {
+    status: RwSignal<Status>,
+    last_message: RwSignal<Option<ServerMsg>>,
+    sharing: RwSignal<Option<(bool, usize)>>,
 }
 
 /// A following tab's status: events flow when the leader's connection carries them.

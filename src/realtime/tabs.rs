@@ -103,6 +103,8 @@ pub enum Action {
     Resync,
     /// A follower learnt whether the leader's connection carries events now.
     LeaderConnected(bool),
+    /// Whether this tab leads (or is taking over), and how many tabs share the connection, when that changed.
+    Sharing { leads: bool, tabs: usize },
 }
 
 /// What this tab is.
@@ -138,6 +140,10 @@ pub struct Tabs {
     leader: Option<(TabId, usize)>,
     /// Whether the connection carries events: this tab's own when it leads, the leader's as last said.
     connected: bool,
+    /// What the app was last told by [`Action::Sharing`].
+    reported: Option<(bool, usize)>,
+    /// The tab said bye (closing or frozen): it answers nothing until it is back.
+    left: bool,
     /// What the connection was last told: its topics and whether any tab is visible.
     subscribed: Option<BTreeSet<Topic>>,
     any_visible: Option<bool>,
@@ -157,6 +163,8 @@ impl Tabs {
             peers: BTreeMap::new(),
             leader: None,
             connected: false,
+            reported: None,
+            left: false,
             subscribed: None,
             any_visible: None,
             next_heartbeat: now + HEARTBEAT,
@@ -209,7 +217,29 @@ impl Tabs {
 
     /// Feeds one input at `now`.
     pub fn handle(&mut self, input: Input, now: Millis) {
+        self.on_input(input, now);
+        self.report();
+    }
+
+    /// The time of [`Tabs::poll_timeout`] came.
+    pub fn handle_timeout(&mut self, now: Millis) {
+        self.on_timeout(now);
+        self.report();
+    }
+
+    /// Tells the app when whether this tab leads, or how many tabs share, changed.
+    fn report(&mut self) {
+        let now = (self.role != Role::Follower, self.tab_count());
+        if self.reported != Some(now) {
+            self.reported = Some(now);
+            self.actions.push_back(Action::Sharing { leads: now.0, tabs: now.1 });
+        }
+    }
+
+    fn on_input(&mut self, input: Input, now: Millis) {
         match input {
+            // Granted just as the tab left (the request was being withdrawn): let it go again.
+            Input::LockGranted if self.left => self.actions.push_back(Action::ReleaseLock),
             Input::LockGranted => {
                 if self.role == Role::Follower {
                     self.role = Role::Electing { connect_at: now + HANDOVER_WAIT };
@@ -223,6 +253,7 @@ impl Tabs {
                     self.post(Wire::Handover { from: self.me });
                 }
             }
+            Input::Received(_) if self.left => {}
             Input::Received(wire) => self.received(wire, now),
             Input::Delivered(msg) => {
                 if self.role == Role::Leader {
@@ -268,10 +299,12 @@ impl Tabs {
                 self.connected = false;
                 self.role = Role::Follower;
                 self.leader = None;
+                self.left = true;
                 self.actions.push_back(Action::ReleaseLock);
                 self.post(Wire::Bye { from: self.me });
             }
             Input::Back => {
+                self.left = false;
                 self.peers.clear();
                 self.post(Wire::Hello { from: self.me });
                 self.actions.push_back(Action::RequestLock);
@@ -279,8 +312,11 @@ impl Tabs {
         }
     }
 
-    /// The time of [`Tabs::poll_timeout`] came.
-    pub fn handle_timeout(&mut self, now: Millis) {
+    fn on_timeout(&mut self, now: Millis) {
+        if self.left {
+            self.next_heartbeat = now + HEARTBEAT;
+            return;
+        }
         if let Role::Electing { connect_at } = self.role
             && now >= connect_at
         {

@@ -43,6 +43,8 @@ pub struct TabsHost {
     pub resync: Box<dyn Fn()>,
     /// This tab follows: whether the leader's connection carries events now.
     pub leader_connected: Box<dyn Fn(bool)>,
+    /// Whether this tab leads, and how many tabs share the connection (when that changes).
+    pub sharing: Box<dyn Fn(bool, usize)>,
 }
 
 /// The driver handle: cheap to clone, single-threaded.
@@ -239,6 +241,7 @@ impl TabsDriver {
             Action::Deliver(msg) => (host.deliver)(msg),
             Action::Resync => (host.resync)(),
             Action::LeaderConnected(connected) => (host.leader_connected)(connected),
+            Action::Sharing { leads, tabs } => (host.sharing)(leads, tabs),
             Action::ReleaseLock => self.release_lock(),
             Action::RequestLock => self.request_lock(),
         }

@@ -3,8 +3,8 @@
 
 use std::time::{Duration, Instant};
 
-use fantoccini::Client;
 use fantoccini::wd::WindowHandle;
+use fantoccini::{Client, Locator};
 use protocol::{Page, Product};
 
 use crate::page::{PASSWORD, WAIT, wait_until};
@@ -58,6 +58,17 @@ async fn three_owner_tabs_share_one_socket_and_a_handover_loses_and_repeats_noth
         let sockets =
             wait_until(WAIT, "the three tabs hold one socket", || async { state.hub.members() }, |n| *n == 1).await;
         assert_eq!(sockets, 1);
+        // The monitoring panel of each tab says whether it leads or follows, and how many tabs share.
+        let expected = ["leads, shared by 3 tabs", "follows, shared by 3 tabs", "follows, shared by 3 tabs"];
+        for (tab, expected) in tabs.iter().zip(expected) {
+            browser.switch_to_window(tab.clone()).await.unwrap();
+            browser.find(Locator::Css("[data-testid=monitor-toggle]")).await.unwrap().click().await.unwrap();
+            let read = || async {
+                let element = browser.find(Locator::Css("[data-testid=monitor-tabs]")).await.unwrap();
+                element.text().await.unwrap()
+            };
+            wait_until(WAIT, "the panel tells how the tab shares", read, |text| text == expected).await;
+        }
 
         // An order placed elsewhere shows in every tab, once.
         let customer = support::api_login(&base, CUSTOMER, PASSWORD).await;

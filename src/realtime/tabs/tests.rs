@@ -13,6 +13,8 @@ struct Tab {
     /// Set while connected: the topics and whether any tab is visible, as last told.
     connected: Option<(BTreeSet<Topic>, bool)>,
     connects: Vec<Option<Seq>>,
+    /// The last `Sharing` report.
+    sharing: Option<(bool, usize)>,
 }
 
 /// Tabs of one browser: the lock, the channel, the time and the server's log.
@@ -56,6 +58,7 @@ impl Browser {
             resyncs: 0,
             connected: None,
             connects: Vec::new(),
+            sharing: None,
         });
         self.run();
         index
@@ -133,6 +136,7 @@ impl Browser {
             Action::Deliver(msg) => self.tabs[index].delivered.push(msg.seq().unwrap()),
             Action::Resync => self.tabs[index].resyncs += 1,
             Action::LeaderConnected(_) => {}
+            Action::Sharing { leads, tabs } => self.tabs[index].sharing = Some((leads, tabs)),
         }
     }
 
@@ -364,4 +368,15 @@ fn followers_know_whether_the_leaders_connection_carries_events() {
     browser.settle();
     browser.input(1, Input::Connected(true));
     assert!(browser.tabs[2].tabs.connected() && browser.tabs[1].tabs.connected());
+}
+
+#[test]
+fn each_tab_reports_whether_it_leads_and_how_many_tabs_share() {
+    let mut browser = Browser::new(3);
+    let reports: Vec<_> = browser.tabs.iter().map(|tab| tab.sharing).collect();
+    assert_eq!(reports, [Some((true, 3)), Some((false, 3)), Some((false, 3))]);
+    browser.close(0, true);
+    browser.settle();
+    let reports: Vec<_> = browser.tabs[1..].iter().map(|tab| tab.sharing).collect();
+    assert_eq!(reports, [Some((true, 2)), Some((false, 2))]);
 }
