@@ -271,18 +271,12 @@ impl WebSocket {
     fn tell_tabs_the_topics(&self) {
         let Some(tabs) = self.sharing() else { return };
         let topics: BTreeSet<Topic> = self
-            .with_shared(|shared| {
-                let registry = shared.registry.borrow();
-                registry
-                    .callbacks
-                    .values()
-                    .filter_map(|c| match c {
-                        Callback::Event(topic, _) => Some(*topic),
-                        Callback::Resync(_) => None,
-                    })
-                    .collect()
+            .callbacks(|c| match c {
+                Callback::Event(topic, _) => Some(*topic),
+                Callback::Resync(_) => None,
             })
-            .unwrap_or_default();
+            .into_iter()
+            .collect();
         tabs.handle(tabs::Input::Topics(topics));
     }
 
@@ -343,40 +337,29 @@ impl WebSocket {
         self.tell_tabs_the_topics();
     }
 
+    /// What `pick` takes from the registered callbacks, cloned out: the callbacks may register or remove
+    /// others while they run.
+    fn callbacks<T>(&self, pick: impl Fn(&Callback) -> Option<T>) -> Vec<T> {
+        self.with_shared(|shared| shared.registry.borrow().callbacks.values().filter_map(&pick).collect())
+            .unwrap_or_default()
+    }
+
     fn dispatch(&self, msg: &ServerMsg) {
         let Some(topic) = msg.topic() else { return };
-        let targets: Vec<EventCallback> = self
-            .with_shared(|shared| {
-                let registry = shared.registry.borrow();
-                registry
-                    .callbacks
-                    .values()
-                    .filter_map(|c| match c {
-                        Callback::Event(t, f) if *t == topic => Some(f.clone()),
-                        _ => None,
-                    })
-                    .collect()
-            })
-            .unwrap_or_default();
+        let targets = self.callbacks(|c| match c {
+            Callback::Event(t, f) if *t == topic => Some(f.clone()),
+            _ => None,
+        });
         for target in targets {
             target(msg);
         }
     }
 
     fn dispatch_resync(&self) {
-        let targets: Vec<Rc<dyn Fn()>> = self
-            .with_shared(|shared| {
-                let registry = shared.registry.borrow();
-                registry
-                    .callbacks
-                    .values()
-                    .filter_map(|c| match c {
-                        Callback::Resync(f) => Some(f.clone()),
-                        Callback::Event(..) => None,
-                    })
-                    .collect()
-            })
-            .unwrap_or_default();
+        let targets = self.callbacks(|c| match c {
+            Callback::Resync(f) => Some(f.clone()),
+            Callback::Event(..) => None,
+        });
         for target in targets {
             target();
         }
