@@ -124,3 +124,34 @@ async fn three_owner_tabs_share_one_socket_and_a_handover_loses_and_repeats_noth
     })
     .await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn logging_out_in_one_tab_takes_every_tab_to_the_login_page_at_once() {
+    let server = support::start_server().await;
+    let (base, state) = (server.base_url.clone(), server.state.clone());
+    support::with_browser(move |browser| async move {
+        support::login(&browser, &base, OWNER).await;
+        let first = browser.window().await.unwrap();
+        let second = browser.new_window(true).await.unwrap().handle;
+        browser.switch_to_window(second.clone()).await.unwrap();
+        browser.goto(&format!("{base}/owner")).await.unwrap();
+        for tab in [&first, &second] {
+            wait_until(WAIT, "the tab loads and goes live", || live_and_loaded(&browser, tab), |ok| *ok).await;
+        }
+
+        // The first tab (the leader) logs out: the second goes to the login page at once, from the session
+        // the tabs share, without taking the connection over first (no new socket).
+        let upgrades = || state.metrics.snapshot().by_route.get("GET /ws").copied().unwrap_or(0);
+        let upgrades_before = upgrades();
+        browser.switch_to_window(first.clone()).await.unwrap();
+        let logout = Locator::XPath("//button[normalize-space()='Log out']");
+        browser.find(logout).await.expect("a log out button").click().await.unwrap();
+        browser.switch_to_window(second.clone()).await.unwrap();
+        let path = || async { browser.current_url().await.unwrap().path().to_owned() };
+        wait_until(WAIT, "the other tab is on the login page", path, |path| path == "/login").await;
+        tokio::time::sleep(Duration::from_millis(500)).await;
+        assert_eq!(upgrades(), upgrades_before, "the other tab opened a socket with the ended session");
+        wait_until(WAIT, "no socket is left", || async { state.hub.members() }, |n| *n == 0).await;
+    })
+    .await;
+}
