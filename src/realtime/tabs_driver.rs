@@ -88,6 +88,19 @@ enum LockState {
     Held(js_sys::Function),
 }
 
+impl LockState {
+    /// Withdraws the request or lets the held lock go.
+    fn let_go(self) {
+        match self {
+            LockState::None => {}
+            LockState::Waiting(controller) => controller.abort(),
+            LockState::Held(resolve) => {
+                let _ = resolve.call0(&JsValue::UNDEFINED);
+            }
+        }
+    }
+}
+
 impl TabsDriver {
     /// A driver sharing the lock and the channel named `name`; `None` where Web Locks or `BroadcastChannel`
     /// are missing (each tab then keeps its own connection).
@@ -276,13 +289,7 @@ impl TabsDriver {
     }
 
     fn release_lock(&self) {
-        match std::mem::take(&mut *self.inner.lock.borrow_mut()) {
-            LockState::None => {}
-            LockState::Waiting(controller) => controller.abort(),
-            LockState::Held(resolve) => {
-                let _ = resolve.call0(&JsValue::UNDEFINED);
-            }
-        }
+        std::mem::take(&mut *self.inner.lock.borrow_mut()).let_go();
     }
 
     fn arm_timer(&self) {
@@ -304,13 +311,7 @@ impl TabsDriver {
 impl Drop for Inner {
     /// The tab's sharing ends: the lock goes, the channel closes, no timer fires into a dropped closure.
     fn drop(&mut self) {
-        match std::mem::take(self.lock.get_mut()) {
-            LockState::None => {}
-            LockState::Waiting(controller) => controller.abort(),
-            LockState::Held(resolve) => {
-                let _ = resolve.call0(&JsValue::UNDEFINED);
-            }
-        }
+        std::mem::take(self.lock.get_mut()).let_go();
         if let (Some(id), Some(window)) = (self.timer.take(), web_sys::window()) {
             window.clear_timeout_with_handle(id);
         }

@@ -38,23 +38,28 @@ async fn live_and_loaded(browser: &Client, tab: &WindowHandle) -> bool {
     browser.execute(script, vec![]).await.unwrap().as_bool().unwrap_or(false)
 }
 
+/// The owner signed in, on `/owner` in `count` tabs of the one browser, each loaded and live; their handles.
+async fn owner_tabs(browser: &Client, base: &str, count: usize) -> Vec<WindowHandle> {
+    support::login(browser, base, OWNER).await;
+    let mut tabs = vec![browser.window().await.unwrap()];
+    for _ in 1..count {
+        let tab = browser.new_window(true).await.unwrap().handle;
+        browser.switch_to_window(tab.clone()).await.unwrap();
+        browser.goto(&format!("{base}/owner")).await.unwrap();
+        tabs.push(tab);
+    }
+    for (index, tab) in tabs.iter().enumerate() {
+        wait_until(WAIT, &format!("tab {index} loads and goes live"), || live_and_loaded(browser, tab), |ok| *ok).await;
+    }
+    tabs
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn three_owner_tabs_share_one_socket_and_a_handover_loses_and_repeats_nothing() {
     let server = support::start_server().await;
     let (base, state) = (server.base_url.clone(), server.state.clone());
     support::with_browser(move |browser| async move {
-        support::login(&browser, &base, OWNER).await;
-        let mut tabs = vec![browser.window().await.unwrap()];
-        for _ in 0..2 {
-            let tab = browser.new_window(true).await.unwrap().handle;
-            browser.switch_to_window(tab.clone()).await.unwrap();
-            browser.goto(&format!("{base}/owner")).await.unwrap();
-            tabs.push(tab);
-        }
-        for (index, tab) in tabs.iter().enumerate() {
-            wait_until(WAIT, &format!("tab {index} loads and goes live"), || live_and_loaded(&browser, tab), |ok| *ok)
-                .await;
-        }
+        let tabs = owner_tabs(&browser, &base, 3).await;
         let sockets =
             wait_until(WAIT, "the three tabs hold one socket", || async { state.hub.members() }, |n| *n == 1).await;
         assert_eq!(sockets, 1);
@@ -130,14 +135,8 @@ async fn logging_out_in_one_tab_takes_every_tab_to_the_login_page_at_once() {
     let server = support::start_server().await;
     let (base, state) = (server.base_url.clone(), server.state.clone());
     support::with_browser(move |browser| async move {
-        support::login(&browser, &base, OWNER).await;
-        let first = browser.window().await.unwrap();
-        let second = browser.new_window(true).await.unwrap().handle;
-        browser.switch_to_window(second.clone()).await.unwrap();
-        browser.goto(&format!("{base}/owner")).await.unwrap();
-        for tab in [&first, &second] {
-            wait_until(WAIT, "the tab loads and goes live", || live_and_loaded(&browser, tab), |ok| *ok).await;
-        }
+        let tabs = owner_tabs(&browser, &base, 2).await;
+        let (first, second) = (tabs[0].clone(), tabs[1].clone());
 
         // The first tab (the leader) logs out: the second goes to the login page at once, from the session
         // the tabs share, without taking the connection over first (no new socket).
