@@ -6,6 +6,7 @@
 pub mod api;
 pub mod app;
 pub mod auth;
+pub mod browser;
 pub mod cache;
 pub mod components;
 pub mod config;

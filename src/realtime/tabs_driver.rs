@@ -2,8 +2,7 @@
 //! one timer and the page's visibility and lifecycle events.
 //!
 //! Invariant: it decides nothing: every event is fed to [`Tabs`] with `now` read once, and the actions are
-//! carried out in order; a dropped driver lets its lock go and closes its channel. `navigator.locks` is bound
-//! here by hand (web-sys has it only behind `--cfg=web_sys_unstable_apis`).
+//! carried out in order; a dropped driver lets its lock go and closes its channel (`crate::browser` binds both).
 
 use std::cell::{Cell, RefCell};
 use std::collections::{BTreeSet, VecDeque};
@@ -12,20 +11,11 @@ use std::rc::{Rc, Weak};
 use protocol::{Seq, ServerMsg, Topic};
 use wasm_bindgen::JsCast;
 use wasm_bindgen::closure::Closure;
-use wasm_bindgen::prelude::*;
-use web_sys::MessageEvent;
 
 use super::driver::{Listener, listen};
 use super::machine::Millis;
 use super::tabs::{Action, Input, Role, TabId, Tabs, Wire};
-
-#[wasm_bindgen]
-extern "C" {
-    /// `navigator.locks`.
-    type LockManager;
-    #[wasm_bindgen(method, js_name = request)]
-    fn request(this: &LockManager, name: &str, options: &JsValue, callback: &js_sys::Function) -> js_sys::Promise;
-}
+use crate::browser::{JsonChannel, LockManager, LockRequest, lock_manager};
 
 /// What the driver hands over to the app.
 pub struct TabsHost {
@@ -58,18 +48,16 @@ struct Inner {
     host: TabsHost,
     tabs: RefCell<Tabs>,
     locks: LockManager,
-    channel: web_sys::BroadcastChannel,
+    /// Opened once the driver exists (its handler feeds the driver).
+    channel: RefCell<Option<JsonChannel<Wire>>>,
     queue: RefCell<VecDeque<Feed>>,
     pumping: Cell<bool>,
-    lock: RefCell<LockState>,
+    /// The request for the lock, waiting or granted.
+    lock: RefCell<Option<LockRequest>>,
     timer: Cell<Option<i32>>,
     tick: RefCell<Option<Closure<dyn FnMut()>>>,
-    on_message: RefCell<Option<MessageHandler>>,
     listeners: RefCell<Vec<Listener>>,
 }
-
-/// The channel's `message` handler.
-type MessageHandler = Closure<dyn FnMut(MessageEvent)>;
 
 /// What the pump feeds the rules (an input is boxed: it may carry a whole event).
 enum Feed {
@@ -77,40 +65,12 @@ enum Feed {
     Timeout,
 }
 
-/// Where this tab stands with the lock.
-#[derive(Default)]
-enum LockState {
-    #[default]
-    None,
-    /// Asked for; aborting the controller withdraws the request.
-    Waiting(web_sys::AbortController),
-    /// Granted: resolving this promise's `resolve` lets the lock go.
-    Held(js_sys::Function),
-}
-
-impl LockState {
-    /// Withdraws the request or lets the held lock go.
-    fn let_go(self) {
-        match self {
-            LockState::None => {}
-            LockState::Waiting(controller) => controller.abort(),
-            LockState::Held(resolve) => {
-                let _ = resolve.call0(&JsValue::UNDEFINED);
-            }
-        }
-    }
-}
-
 impl TabsDriver {
     /// A driver sharing the lock and the channel named `name`; `None` where Web Locks or `BroadcastChannel`
     /// are missing (each tab then keeps its own connection).
     pub fn new(name: &str, host: TabsHost) -> Option<TabsDriver> {
         let window = web_sys::window()?;
-        let locks = js_sys::Reflect::get(&window.navigator(), &JsValue::from_str("locks")).ok()?;
-        if locks.is_undefined() || locks.is_null() {
-            return None;
-        }
-        let channel = web_sys::BroadcastChannel::new(name).ok()?;
+        let locks = lock_manager()?;
         let me = (js_sys::Math::random() * 9_007_199_254_740_992.0) as TabId;
         let visible = !window.document().is_some_and(|document| document.hidden());
         let driver = TabsDriver {
@@ -118,17 +78,23 @@ impl TabsDriver {
                 name: name.to_owned(),
                 host,
                 tabs: RefCell::new(Tabs::new(me, visible, now())),
-                locks: locks.unchecked_into(),
-                channel,
+                locks,
+                channel: RefCell::new(None),
                 queue: RefCell::new(VecDeque::new()),
                 pumping: Cell::new(false),
-                lock: RefCell::new(LockState::None),
+                lock: RefCell::new(None),
                 timer: Cell::new(None),
                 tick: RefCell::new(None),
-                on_message: RefCell::new(None),
                 listeners: RefCell::new(Vec::new()),
             }),
         };
+        let weak = driver.weak();
+        let channel = JsonChannel::open(name, move |wire: Wire| {
+            if let Some(driver) = TabsDriver::from_weak(&weak) {
+                driver.feed(Feed::Input(Box::new(Input::Received(wire))));
+            }
+        })?;
+        *driver.inner.channel.borrow_mut() = Some(channel);
         driver.attach();
         driver.pump();
         Some(driver)
@@ -162,17 +128,6 @@ impl TabsDriver {
     }
 
     fn attach(&self) {
-        let weak = self.weak();
-        let on_message = Closure::<dyn FnMut(MessageEvent)>::new(move |event: MessageEvent| {
-            let Some(driver) = TabsDriver::from_weak(&weak) else { return };
-            // Anything that is not a message of ours (another app on the origin, another version) is dropped.
-            if let Some(wire) = event.data().as_string().and_then(|text| serde_json::from_str::<Wire>(&text).ok()) {
-                driver.feed(Feed::Input(Box::new(Input::Received(wire))));
-            }
-        });
-        self.inner.channel.set_onmessage(Some(on_message.as_ref().unchecked_ref()));
-        *self.inner.on_message.borrow_mut() = Some(on_message);
-
         let weak = self.weak();
         let tick = Closure::<dyn FnMut()>::new(move || {
             if let Some(driver) = TabsDriver::from_weak(&weak) {
@@ -244,8 +199,9 @@ impl TabsDriver {
         let host = &self.inner.host;
         match action {
             Action::Post(wire) => {
-                let text = serde_json::to_string(&wire).expect("tab messages always serialize");
-                let _ = self.inner.channel.post_message(&JsValue::from_str(&text));
+                if let Some(channel) = self.inner.channel.borrow().as_ref() {
+                    channel.post(&wire);
+                }
             }
             Action::Connect { resume_after, topics } => (host.connect)(resume_after, topics),
             Action::Subscribe(topics) => (host.subscribe)(topics),
@@ -261,35 +217,21 @@ impl TabsDriver {
     }
 
     fn request_lock(&self) {
-        if !matches!(*self.inner.lock.borrow(), LockState::None) {
+        if self.inner.lock.borrow().is_some() {
             return;
         }
-        let Ok(controller) = web_sys::AbortController::new() else { return };
-        let options = js_sys::Object::new();
-        let _ = js_sys::Reflect::set(&options, &JsValue::from_str("signal"), &controller.signal());
         let weak = self.weak();
-        let granted = Closure::once_into_js(move |_lock: JsValue| -> js_sys::Promise {
-            // Held until `resolve` is called (or the tab goes away).
-            js_sys::Promise::new(&mut |resolve, _reject| {
-                if let Some(driver) = TabsDriver::from_weak(&weak) {
-                    *driver.inner.lock.borrow_mut() = LockState::Held(resolve);
-                    driver.feed(Feed::Input(Box::new(Input::LockGranted)));
-                } else {
-                    let _ = resolve.call0(&JsValue::UNDEFINED);
-                }
-            })
+        let request = LockRequest::new(&self.inner.locks, &self.inner.name, false, move || {
+            if let Some(driver) = TabsDriver::from_weak(&weak) {
+                driver.feed(Feed::Input(Box::new(Input::LockGranted)));
+            }
         });
-        let request = self.inner.locks.request(&self.inner.name, &options, granted.unchecked_ref());
-        // A withdrawn request rejects (AbortError): expected, not an error to report.
-        // The handler lives as long as the request may settle (one small closure per request: a few per tab).
-        let ignore = Closure::<dyn FnMut(JsValue)>::new(|_: JsValue| {});
-        let _ = request.catch(&ignore);
-        ignore.forget();
-        *self.inner.lock.borrow_mut() = LockState::Waiting(controller);
+        *self.inner.lock.borrow_mut() = request;
     }
 
     fn release_lock(&self) {
-        std::mem::take(&mut *self.inner.lock.borrow_mut()).let_go();
+        // Dropping the request withdraws it or lets the lock go.
+        drop(self.inner.lock.borrow_mut().take());
     }
 
     fn arm_timer(&self) {
@@ -311,15 +253,15 @@ impl TabsDriver {
 impl Drop for Inner {
     /// The tab's sharing ends: the lock goes, the channel closes, no timer fires into a dropped closure.
     fn drop(&mut self) {
-        std::mem::take(self.lock.get_mut()).let_go();
+        drop(self.lock.get_mut().take());
         if let (Some(id), Some(window)) = (self.timer.take(), web_sys::window()) {
             window.clear_timeout_with_handle(id);
         }
-        // Let the other tabs drop this one's topics now rather than after the peer timeout.
-        let bye = serde_json::to_string(&Wire::Bye { from: self.tabs.get_mut().id() }).expect("tab messages serialize");
-        let _ = self.channel.post_message(&JsValue::from_str(&bye));
-        self.channel.set_onmessage(None);
-        self.channel.close();
+        // Let the other tabs drop this one's topics now rather than after the peer timeout; the channel then
+        // closes as it drops.
+        if let Some(channel) = self.channel.get_mut() {
+            channel.post(&Wire::Bye { from: self.tabs.get_mut().id() });
+        }
     }
 }
 
