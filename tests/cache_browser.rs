@@ -394,7 +394,8 @@ async fn a_reload_shows_the_persisted_value_before_its_refetch_and_logout_forget
     let (key, fake) = (dashboard.clone(), reload.clone());
     let mounted = mount(&root, options, move || reader("dash", key, fake));
     assert_eq!(text(&root, ".dash .value"), "saved", "the persisted value, before any answer");
-    assert_eq!(text(&root, ".dash .state"), "Refreshing", "stale after the tiny TTL, so revalidated");
+    // Once the browser said no other tab is there to answer (a few ms), the stale value is revalidated.
+    wait_text(&root, ".dash .state", "Refreshing").await;
     assert_eq!(reload.answered.get(), 0);
     wait_text(&root, ".dash .value", "fresh").await;
     assert_eq!(reload.calls(), 1);
@@ -448,4 +449,48 @@ async fn a_reader_mounted_across_a_sign_in_fetches_again_for_the_new_user() {
     mounted.auth.login(session);
     wait_text(&root, ".shops .value", "mine").await;
     assert_eq!(fake.calls(), 2);
+}
+
+#[wasm_bindgen_test]
+async fn two_tabs_of_one_user_share_one_cache() {
+    let (first_root, second_root) = (fresh_page(), fresh_page());
+    sign_in_before_mount();
+    let key = orders(1);
+    let first_fake = Fake::new(list(&["o1"]), 10);
+    let (k, f) = (key.clone(), first_fake.clone());
+    let first = mount(&first_root, DataCacheOptions::default(), move || reader("orders", k, f));
+    wait_text(&first_root, ".orders .value", "o1").await;
+
+    // A second tab paints what the first holds and asks nothing of its own fetcher.
+    let second_fake = Fake::new(list(&["never"]), 10);
+    let (k, f) = (key.clone(), second_fake.clone());
+    let second = mount(&second_root, DataCacheOptions::default(), move || reader("orders", k, f));
+    wait_text(&second_root, ".orders .value", "o1").await;
+    sleep(100).await;
+    assert_eq!(second_fake.calls(), 0, "the second tab fetched what the first holds");
+
+    // Refreshed by hand in the second tab: it fetches once, and the first tab shows the answer without a
+    // fetch of its own.
+    second_fake.answer(Ok(list(&["o2"])));
+    second_root.query_selector(".orders button").unwrap().unwrap().dyn_into::<web_sys::HtmlElement>().unwrap().click();
+    wait_text(&first_root, ".orders .value", "o2").await;
+    sleep(100).await;
+    assert_eq!((first_fake.calls(), second_fake.calls()), (1, 1));
+
+    // A fetch in one tab fills the other's cache, even for a key the other does not read.
+    let other = Fake::new(list(&["p1"]), 10);
+    assert_eq!(first.cache.fetch(orders(2), other.fetcher()).await, Ok(list(&["p1"])));
+    wait_until("the second tab holds it", || second.cache.get::<Vec<String>>(&orders(2)).is_some()).await;
+
+    // What the live layer does for an event stays in its tab: every tab gets the event itself.
+    second.cache.from_events(Some(9), || second.cache.set(&orders(2), &list(&["patched"])));
+    sleep(100).await;
+    assert_eq!(first.cache.get::<Vec<String>>(&orders(2)), Some(list(&["p1"])));
+
+    // Invalidated by hand in the first tab: the second tab marks it stale too.
+    assert_eq!(first.cache.invalidate(&orders(2)), 1);
+    wait_until("the second tab's entry is stale", || {
+        second.cache.stats().total.entries > 0 && !second.cache.is_fresh(&orders(2))
+    })
+    .await;
 }

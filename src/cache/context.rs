@@ -47,7 +47,7 @@ use std::time::Duration;
 use futures::channel::oneshot;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
-use protocol::{ShopId, UserId};
+use protocol::{Seq, ShopId, UserId};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use serde_json::Value;
@@ -59,6 +59,8 @@ use super::key::{CacheKey, DataKind};
 use super::persist;
 use super::persist_driver;
 use super::policy::CachePolicy;
+use super::share::{Joining, Scope};
+use super::share_driver::ShareDriver;
 use super::stats::CacheStats;
 use super::store::Store;
 use super::time::Millis;
@@ -116,6 +118,16 @@ struct Inner {
     persist: bool,
     save_delay: Duration,
     save_armed: bool,
+    /// The user's other tabs, when they can be reached (see `context/sharing.rs`).
+    share: Option<ShareDriver>,
+    /// A new tab's wait for the other tabs' answers.
+    joining: Joining,
+    /// The fetchers of the reads held while joining.
+    held: HashMap<CacheKey, Fetcher>,
+    /// The newest event seq applied to the values by the live layer.
+    position: Option<Seq>,
+    /// Set while the live layer applies events: every tab does that itself, so nothing is shared.
+    local_only: bool,
 }
 
 /// What the binding keeps for a key read by components.
@@ -157,9 +169,15 @@ pub fn provide_data_cache(options: DataCacheOptions) -> DataCache {
             persist: options.persist,
             save_delay: options.save_delay,
             save_armed: false,
+            share: None,
+            joining: Joining::joined(),
+            held: HashMap::new(),
+            position: None,
+            local_only: false,
         }),
     };
     provide_context(cache);
+    cache.join_tabs(user);
     persist_driver::save_on_page_hide(cache);
     persist_driver::follow_session(cache, auth);
     cache
@@ -311,6 +329,11 @@ impl DataCache {
         decode(value).ok()
     }
 
+    /// Whether `key` holds a value that is fresh now (not reactive).
+    pub fn is_fresh(self, key: &CacheKey) -> bool {
+        self.inner.try_with_value(|inner| inner.store.is_fresh(key, now())).unwrap_or(false)
+    }
+
     /// Writes `value` for `key` as if just fetched (the answer of a mutation); returns whether it was written
     /// (`false` if it does not serialize or the app is unmounted).
     pub fn set<T: Serialize>(self, key: &CacheKey, value: &T) -> bool {
@@ -333,6 +356,7 @@ impl DataCache {
         }
         for (key, _) in &items {
             self.notify(key, Changed::Both);
+            self.share_put(key);
         }
         self.schedule_save();
         items.len()
@@ -357,6 +381,7 @@ impl DataCache {
         let written = self.inner.try_update_value(|inner| inner.store.update(key, |v| *v = value)).unwrap_or(false);
         if written {
             self.notify(key, Changed::Value);
+            self.share_put(key);
             self.schedule_save();
         }
         written
@@ -364,22 +389,22 @@ impl DataCache {
 
     /// Marks `key` stale; refetched now if a component reads it. Returns how many entries matched.
     pub fn invalidate(self, key: &CacheKey) -> usize {
-        self.invalidated(|store| store.invalidate(key))
+        self.invalidated(Scope::Keys { keys: vec![key.clone()] })
     }
 
     /// Marks each of `keys` stale.
     pub fn invalidate_many<'a>(self, keys: impl IntoIterator<Item = &'a CacheKey>) -> usize {
-        self.invalidated(|store| store.invalidate_many(keys))
+        self.invalidated(Scope::Keys { keys: keys.into_iter().cloned().collect() })
     }
 
     /// Marks every entry of `kind` stale.
     pub fn invalidate_kind(self, kind: DataKind) -> usize {
-        self.invalidated(|store| store.invalidate_kind(kind))
+        self.invalidated(Scope::Kind { kind })
     }
 
     /// Marks every entry scoped to `shop` stale.
     pub fn invalidate_shop(self, shop: ShopId) -> usize {
-        self.invalidated(|store| store.invalidate_shop(shop))
+        self.invalidated(Scope::Shop { shop })
     }
 
     /// Drops every value, error and fetch in flight (callers awaiting one get an error), and the persisted
@@ -443,6 +468,12 @@ impl DataCache {
             .inner
             .try_update_value(|inner| {
                 let fetcher = fetcher.or_else(|| inner.readers.get(key).map(|reader| reader.fetcher.clone()))?;
+                if DataCache::hold(inner, key, &fetcher) {
+                    // Joining the other tabs: shown as is, started once they answered.
+                    let value = inner.store.get(key).cloned();
+                    let receiver = (wait && value.is_none()).then(|| inner.waiters.wait(key));
+                    return Some((Begin::InFlight(value), None, receiver));
+                }
                 let begin = inner.store.begin(key, now);
                 let receiver = (wait && begin.value().is_none()).then(|| inner.waiters.wait(key));
                 let run = begin.ticket().cloned().map(|ticket| (ticket, fetcher));
@@ -489,6 +520,7 @@ impl DataCache {
         match settled {
             Settled::Stored { refetch } => {
                 self.notify(&key, Changed::Both);
+                self.share_put(&key);
                 self.schedule_save();
                 if refetch {
                     self.start(&key, Some(fetcher), false);
@@ -515,19 +547,21 @@ impl DataCache {
         }
     }
 
-    /// Runs an invalidation and refetches the read keys it reports.
-    fn invalidated(self, invalidate: impl FnOnce(&mut Store<Value>) -> Invalidated) -> usize {
-        let Some(result) = self.inner.try_update_value(|inner| invalidate(&mut inner.store)) else {
+    /// Runs an invalidation, refetches the read keys it reports and tells the other tabs.
+    fn invalidated(self, scope: Scope) -> usize {
+        let Some(Invalidated { matched, refetch }) = self.inner.try_update_value(|inner| scope.apply(&mut inner.store))
+        else {
             return 0;
         };
-        for key in &result.refetch {
+        for key in &refetch {
             self.start(key, None, false);
         }
-        if result.matched > 0 {
+        if matched > 0 {
             // The snapshot records staleness, so a reload revalidates too.
             self.schedule_save();
+            self.share_invalidation(scope, refetch);
         }
-        result.matched
+        matched
     }
 
     /// Registers one more reader of `key`; returns its value and status triggers.
@@ -618,6 +652,7 @@ impl DataCache {
         let changed = self.inner.try_update_value(|inner| std::mem::replace(&mut inner.user, user) != user);
         if changed == Some(true) {
             let read = self.clear_keeping_readers();
+            self.join_tabs(user);
             if user.is_some() {
                 for key in &read {
                     self.start(key, None, false);
@@ -718,6 +753,8 @@ fn cancelled() -> ApiError {
 fn now() -> Millis {
     Millis::from_f64(js_sys::Date::now())
 }
+
+mod sharing;
 
 #[cfg(test)]
 mod tests {

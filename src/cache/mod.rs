@@ -18,6 +18,8 @@ pub mod key;
 pub mod persist;
 pub mod persist_driver;
 pub mod policy;
+pub mod share;
+pub mod share_driver;
 pub mod stats;
 pub mod store;
 pub mod time;

@@ -82,16 +82,18 @@ impl<V: Clone> Store<V> {
     /// fetched at most `persist_max_age` ago, least recently used first.
     pub fn snapshot_persistable(&self, user_id: UserId, now: Millis) -> Snapshot<V> {
         let max_age = self.policy.persist_max_age;
-        let mut kept: Vec<(&CacheKey, &Entry<V>)> = self
-            .entries
-            .iter()
-            .filter(|(key, entry)| {
-                self.policy.persists(key.kind) && entry.fetched_at.is_some_and(|at| now.saturating_sub(at) <= max_age)
-            })
-            .collect();
+        let entries = self.snapshot_entries(|key, entry| {
+            self.policy.persists(key.kind) && entry.fetched_at.is_some_and(|at| now.saturating_sub(at) <= max_age)
+        });
+        Snapshot { version: CACHE_FORMAT_VERSION, user_id, saved_at: now, entries }
+    }
+
+    /// The entries holding a value that `keep` accepts, least recently used first.
+    pub(super) fn snapshot_entries(&self, keep: impl Fn(&CacheKey, &Entry<V>) -> bool) -> Vec<SnapshotEntry<V>> {
+        let mut kept: Vec<(&CacheKey, &Entry<V>)> =
+            self.entries.iter().filter(|(key, entry)| keep(key, entry)).collect();
         kept.sort_by(|(ka, a), (kb, b)| a.last_used.cmp(&b.last_used).then_with(|| ka.cmp(kb)));
-        let entries = kept
-            .into_iter()
+        kept.into_iter()
             .filter_map(|(key, entry)| {
                 Some(SnapshotEntry {
                     key: key.clone(),
@@ -101,8 +103,7 @@ impl<V: Clone> Store<V> {
                     stale: entry.invalidated,
                 })
             })
-            .collect();
-        Snapshot { version: CACHE_FORMAT_VERSION, user_id, saved_at: now, entries }
+            .collect()
     }
 }
 
@@ -127,11 +128,7 @@ impl<V> Store<V> {
             if !self.policy.persists(item.key.kind) || too_old || self.get(&item.key).is_some() {
                 continue;
             }
-            let tick = self.next_tick();
-            let entry = self.entries.entry(item.key).or_insert_with(|| Entry::new(tick));
-            entry.put(item.value, item.size_bytes, item.fetched_at);
-            entry.invalidated = true;
-            entry.last_used = tick;
+            self.put_entry(item.key, item.value, item.size_bytes, item.fetched_at, true);
             restored += 1;
         }
         self.enforce_bounds(None);

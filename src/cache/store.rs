@@ -143,11 +143,23 @@ impl<V> Store<V> {
     /// Writes a complete value for `key` as of `now` (for example the answer of a mutation), creating the entry
     /// if needed; clears the error and any staleness mark. A fetch in flight keeps running.
     pub fn set(&mut self, key: &CacheKey, value: V, size_bytes: u64, now: Millis) {
-        let tick = self.next_tick();
-        let entry = self.entries.entry(key.clone()).or_insert_with(|| Entry::new(tick));
-        entry.put(value, size_bytes, now);
-        entry.last_used = tick;
+        self.put_shared(key, value, size_bytes, now, false);
+    }
+
+    /// Writes a value fetched at `fetched_at` (now for a write here; earlier for one another tab holds, see
+    /// `Store::adopt`), stale or not; the bounds are enforced, sparing `key`.
+    pub(super) fn put_shared(&mut self, key: &CacheKey, value: V, size_bytes: u64, fetched_at: Millis, stale: bool) {
+        self.put_entry(key.clone(), value, size_bytes, fetched_at, stale);
         self.enforce_bounds(Some(key));
+    }
+
+    /// Writes a value with its `fetched_at` and staleness, as most recently used; the caller enforces the bounds.
+    pub(super) fn put_entry(&mut self, key: CacheKey, value: V, size_bytes: u64, fetched_at: Millis, stale: bool) {
+        let tick = self.next_tick();
+        let entry = self.entries.entry(key).or_insert_with(|| Entry::new(tick));
+        entry.put(value, size_bytes, fetched_at);
+        entry.invalidated = stale;
+        entry.last_used = tick;
     }
 
     /// [`Store::set`] for each `(key, value, size_bytes)`.

@@ -34,9 +34,9 @@ pub fn provide_live_updates() {
     Effect::new(move |_| {
         cache.set_live(status.with(|s| is_live(s.state)));
     });
+    // Every tab gets the resync and refetches what it shows: nothing to tell the others.
     ws.on_resync(move || {
-        let keys = cache.keys();
-        cache.invalidate_many(keys.iter());
+        cache.from_events(None, || cache.invalidate_many(cache.keys().iter()));
     })
     .keep();
 }
@@ -48,8 +48,13 @@ pub fn is_live(state: StateKind) -> bool {
 }
 
 /// Applies `event` to every cached query it concerns; returns how many values changed. Values the reducers
-/// cannot patch exactly are invalidated (refetched if on screen).
+/// cannot patch exactly are invalidated (refetched if on screen). Every tab applies the events it gets, so
+/// none of this is put in the other tabs' caches.
 pub fn apply_event(cache: DataCache, event: &ServerMsg) -> usize {
+    cache.from_events(event.seq(), || apply_here(cache, event))
+}
+
+fn apply_here(cache: DataCache, event: &ServerMsg) -> usize {
     let mut changed = 0;
     for key in cache.keys() {
         let Some(query) = Query::from_key(&key) else { continue };
