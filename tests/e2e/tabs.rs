@@ -154,3 +154,93 @@ async fn logging_out_in_one_tab_takes_every_tab_to_the_login_page_at_once() {
     })
     .await;
 }
+
+/// API reads the server answered so far (every `GET /api/...`).
+fn api_reads(state: &server::state::AppState) -> u64 {
+    state.metrics.snapshot().by_route.iter().filter(|(route, _)| route.starts_with("GET /api/")).map(|(_, n)| n).sum()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_fourth_tab_paints_from_the_others_and_asks_the_server_nothing() {
+    let server = support::start_server().await;
+    let (base, state) = (server.base_url.clone(), server.state.clone());
+    support::with_browser(move |browser| async move {
+        let tabs = owner_tabs(&browser, &base, 3).await;
+        // What the three tabs hold is fresh; let their last reads settle.
+        tokio::time::sleep(Duration::from_millis(500)).await;
+        let reads_before = api_reads(&state);
+
+        let fourth = browser.new_window(true).await.unwrap().handle;
+        browser.switch_to_window(fourth.clone()).await.unwrap();
+        browser.goto(&format!("{base}/owner")).await.unwrap();
+        wait_until(WAIT, "the fourth tab paints and goes live", || live_and_loaded(&browser, &fourth), |ok| *ok).await;
+        tokio::time::sleep(Duration::from_millis(1_000)).await;
+        assert_eq!(api_reads(&state) - reads_before, 0, "the fourth tab asked the server for what the others hold");
+        assert_eq!(state.hub.members(), 1, "and still one socket");
+
+        // A product added in the fourth tab's page (a write over REST) reaches all four through the one socket,
+        // and the other tabs' caches: the first tab shows it with no read of its own either.
+        let owner = support::api_login(&base, OWNER, PASSWORD).await;
+        let body = serde_json::json!({
+            "name": "Shared Tab Loaf", "description": "Baked once, seen in every tab", "price_cents": 450, "stock": 8
+        });
+        let (status, created) =
+            support::http_json("POST", &format!("{base}/api/products"), Some(&owner.token), Some(body)).await;
+        assert_eq!(status, 200, "{created}");
+        for (index, tab) in tabs.iter().chain([&fourth]).enumerate() {
+            browser.switch_to_window(tab.clone()).await.unwrap();
+            let shows = || async {
+                let script = "return document.body.innerText.includes('Shared Tab Loaf');";
+                browser.execute(script, vec![]).await.unwrap().as_bool().unwrap_or(false)
+            };
+            wait_until(WAIT, &format!("tab {index} shows the new product"), shows, |yes| *yes).await;
+        }
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_cart_change_in_one_storefront_tab_shows_in_the_other() {
+    let server = support::start_server().await;
+    let base = server.base_url.clone();
+    let (status, body) = support::http_json("GET", &format!("{base}/api/products?q=Sourdough"), None, None).await;
+    assert_eq!(status, 200, "{body}");
+    let bread = serde_json::from_value::<Page<Product>>(body).unwrap().items.remove(0);
+    support::with_browser(move |browser| async move {
+        support::login(&browser, &base, CUSTOMER).await;
+        let page = format!("{base}/shop/products/{}", bread.id);
+        browser.goto(&page).await.unwrap();
+        let first = browser.window().await.unwrap();
+        let second = browser.new_window(true).await.unwrap().handle;
+        browser.switch_to_window(second.clone()).await.unwrap();
+        browser.goto(&format!("{base}/shop")).await.unwrap();
+        let count = || async {
+            let text = crate::page::text_of(&browser, "[data-testid=cart-count]").await;
+            text.and_then(|text| text.parse::<u64>().ok())
+        };
+        let before = wait_until(WAIT, "the second tab counts the cart", count, Option::is_some).await.unwrap();
+        crate::page::mark_page(&browser).await;
+
+        // Added in the first tab: the second tab's header counts it, with no reload.
+        browser.switch_to_window(first.clone()).await.unwrap();
+        crate::page::click(&browser, &format!("button[aria-label='Add {} to cart']", bread.name)).await;
+        wait_until(WAIT, "the first tab counts it", count, |n| *n == Some(before + 1)).await;
+        browser.switch_to_window(second.clone()).await.unwrap();
+        wait_until(WAIT, "the second tab counts it too", count, |n| *n == Some(before + 1)).await;
+        crate::page::assert_not_reloaded(&browser).await;
+
+        // Signed out, a visitor's cart (in localStorage) is the same in both tabs too.
+        let logout = Locator::XPath("//button[normalize-space()='Log out']");
+        browser.find(logout).await.expect("a log out button").click().await.unwrap();
+        browser.goto(&format!("{base}/shop")).await.unwrap();
+        wait_until(WAIT, "the visitor's cart is empty", count, |n| *n == Some(0)).await;
+        crate::page::mark_page(&browser).await;
+        browser.switch_to_window(first.clone()).await.unwrap();
+        browser.goto(&format!("{base}/shop/products/{}", bread.id)).await.unwrap();
+        crate::page::click(&browser, &format!("button[aria-label='Add {} to cart']", bread.name)).await;
+        browser.switch_to_window(second.clone()).await.unwrap();
+        wait_until(WAIT, "the second tab counts the visitor's unit", count, |n| *n == Some(1)).await;
+        crate::page::assert_not_reloaded(&browser).await;
+    })
+    .await;
+}

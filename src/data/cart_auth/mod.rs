@@ -19,6 +19,7 @@ use protocol::{
 
 use crate::api::{self, ApiError};
 use crate::auth::{Auth, use_auth};
+use crate::browser::JsonChannel;
 use crate::components::toast::{ToastKind, Toasts, use_toasts};
 use crate::data::guest_cart::{GuestCart, PendingAction, PendingKind};
 use crate::data::reducers::{Applied, Reduce};
@@ -29,7 +30,7 @@ mod rules;
 mod storage;
 
 use rules::search_part;
-pub use rules::{Replay, STAFF_MESSAGE, action_error, login_target, replay_of};
+pub use rules::{CartShare, Replay, STAFF_MESSAGE, action_error, login_target, replay_of};
 
 /// The handle to the cart context: `Copy`, provided once in `App`, read with [`use_cart`].
 #[derive(Debug, Clone, Copy)]
@@ -48,6 +49,8 @@ pub struct CartStore {
     loaded_for: StoredValue<Option<UserId>>,
     /// Whether this tab's checkout is waiting for its answer, which sets the cart itself.
     checking_out: StoredValue<bool>,
+    /// The customer's other tabs (`izi-cart-{user id}`): every write's answer made here is shown there too.
+    tabs: StoredValue<Option<JsonChannel<CartShare>>, LocalStorage>,
     auth: Auth,
     toasts: Toasts,
 }
@@ -64,10 +67,13 @@ pub fn provide_cart() -> CartStore {
         busy: RwSignal::new(0),
         loaded_for: StoredValue::new(None),
         checking_out: StoredValue::new(false),
+        tabs: StoredValue::new_local(None),
         auth: use_auth(),
         toasts: use_toasts(),
     };
     provide_context(store);
+    // A visitor's cart changed in another tab of this browser.
+    storage::follow_guest(move |guest| drop(store.guest.try_set(guest)));
 
     Effect::new(move |_| {
         let who = store.auth.session().with(|s| s.as_ref().map(|s| (s.user.id, s.user.role)));
@@ -75,10 +81,13 @@ pub fn provide_cart() -> CartStore {
             Some((id, Role::Customer)) => {
                 if store.loaded_for.get_value() != Some(id) {
                     store.loaded_for.set_value(Some(id));
+                    let tabs = JsonChannel::open(&format!("izi-cart-{}", id.0), move |share| store.take_shared(share));
+                    store.tabs.set_value(tabs);
                     store.refresh();
                 }
             }
             _ => {
+                store.tabs.set_value(None);
                 store.loaded_for.set_value(None);
                 store.account.set(None);
                 store.wishlist.set(None);
@@ -183,6 +192,32 @@ impl CartStore {
         });
     }
 
+    /// Shows the cart a write answered, here and in the customer's other tabs.
+    fn answered_cart(&self, cart: Cart) {
+        self.share(CartShare { cart: Some(cart.clone()), wishlist: None });
+        self.account.try_set(Some(cart));
+    }
+
+    /// Shows the wishlist a write answered, here and in the customer's other tabs.
+    fn answered_wishlist(&self, list: Wishlist) {
+        self.share(CartShare { cart: None, wishlist: Some(list.clone()) });
+        self.wishlist.try_set(Some(list));
+    }
+
+    fn share(&self, share: CartShare) {
+        self.tabs.try_with_value(|tabs| tabs.as_ref().map(|channel| channel.post(&share)));
+    }
+
+    /// Another tab of this customer wrote: show what its server answer said.
+    fn take_shared(&self, share: CartShare) {
+        if let Some(cart) = share.cart {
+            self.account.try_set(Some(cart));
+        }
+        if let Some(list) = share.wishlist {
+            self.wishlist.try_set(Some(list));
+        }
+    }
+
     fn set_guest(&self, change: impl FnOnce(&mut GuestCart)) {
         self.guest.update(change);
         self.guest.with_untracked(storage::save_guest);
@@ -207,7 +242,7 @@ impl CartStore {
         self.checking_out.try_set_value(false);
         match &result {
             Ok(_) => {
-                self.account.try_set(Some(Cart { items: Vec::new(), count: 0, total_cents: Default::default() }));
+                self.answered_cart(Cart { items: Vec::new(), count: 0, total_cents: Default::default() });
             }
             Err(_) => self.refresh(),
         }
@@ -436,7 +471,7 @@ pub fn use_cart_auth_with_options(options: UseCartAuthOptions) -> UseCartAuthRet
                 let token = store.auth.token();
                 match store.write(api::post_json::<_, Cart>("/cart/items", &input, token.as_deref())).await {
                     Ok(cart) => {
-                        store.account.try_set(Some(cart));
+                        store.answered_cart(cart);
                         notify(ToastKind::Success, "Added to your cart", format!("Added {} to your cart.", item.name));
                     }
                     Err(e) => notify(ToastKind::Error, "Not added to your cart", action_error(&e, Some(&item.name))),
@@ -455,7 +490,7 @@ pub fn use_cart_auth_with_options(options: UseCartAuthOptions) -> UseCartAuthRet
             let body = QuantityInput { quantity: i64::from(quantity) };
             let token = store.auth.token();
             match store.write(api::patch_json::<_, Cart>(&path, &body, token.as_deref())).await {
-                Ok(cart) => drop(store.account.try_set(Some(cart))),
+                Ok(cart) => store.answered_cart(cart),
                 Err(e) => notify(ToastKind::Error, "Quantity not changed", action_error(&e, None)),
             }
         }),
@@ -470,7 +505,7 @@ pub fn use_cart_auth_with_options(options: UseCartAuthOptions) -> UseCartAuthRet
             let token = store.auth.token();
             let path = format!("/cart/items/{product_id}");
             match store.write(api::delete_json::<Cart>(&path, token.as_deref())).await {
-                Ok(cart) => drop(store.account.try_set(Some(cart))),
+                Ok(cart) => store.answered_cart(cart),
                 Err(e) => notify(ToastKind::Error, "Not removed", action_error(&e, None)),
             }
         }),
@@ -493,7 +528,7 @@ pub fn use_cart_auth_with_options(options: UseCartAuthOptions) -> UseCartAuthRet
                 let body = WishlistInput { product_id: item.product_id };
                 match store.write(api::post_json::<_, Wishlist>("/wishlist", &body, token.as_deref())).await {
                     Ok(list) => {
-                        store.wishlist.try_set(Some(list));
+                        store.answered_wishlist(list);
                         notify(
                             ToastKind::Success,
                             "Added to your wishlist",
@@ -517,7 +552,7 @@ pub fn use_cart_auth_with_options(options: UseCartAuthOptions) -> UseCartAuthRet
             let token = store.auth.token();
             let path = format!("/wishlist/{product_id}");
             match store.write(api::delete_json::<Wishlist>(&path, token.as_deref())).await {
-                Ok(list) => drop(store.wishlist.try_set(Some(list))),
+                Ok(list) => store.answered_wishlist(list),
                 Err(e) => notify(ToastKind::Error, "Not removed", action_error(&e, None)),
             }
         })
@@ -532,10 +567,10 @@ pub fn use_cart_auth_with_options(options: UseCartAuthOptions) -> UseCartAuthRet
             let input = CartItemInput { product_id: product.id, quantity: 1 };
             match store.write(api::post_json::<_, Cart>("/cart/items", &input, token.as_deref())).await {
                 Ok(cart) => {
-                    store.account.try_set(Some(cart));
+                    store.answered_cart(cart);
                     let path = format!("/wishlist/{}", product.id);
                     if let Ok(list) = store.write(api::delete_json::<Wishlist>(&path, token.as_deref())).await {
-                        store.wishlist.try_set(Some(list));
+                        store.answered_wishlist(list);
                     }
                     notify(ToastKind::Success, "Moved to your cart", format!("Added {} to your cart.", product.name));
                 }

@@ -1,11 +1,21 @@
 //! The pure decisions of the cart flow: what a pending action still needs after the merge, where a login
-//! leads, and how a failed write reads. Tested natively.
+//! leads, how a failed write reads, and what a write tells the customer's other tabs. Tested natively.
 
-use protocol::{ProductId, Role};
+use protocol::{Cart, ProductId, Role, Wishlist};
+use serde::{Deserialize, Serialize};
 
 use crate::api::ApiError;
 use crate::data::guest_cart::{GuestCart, PendingKind};
 use crate::nav::{home_of, safe_return_path};
+
+/// What a tab tells the customer's other tabs after a write: the cart or the wishlist its answer holds.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CartShare {
+    /// The whole cart, when the write answered one.
+    pub cart: Option<Cart>,
+    /// The whole wishlist, when the write answered one.
+    pub wishlist: Option<Wishlist>,
+}
 
 /// What the header and toasts tell staff who try to shop.
 pub const STAFF_MESSAGE: &str =
