@@ -195,4 +195,7 @@ pub struct MetricsSnapshot {
     /// Payload bytes of those frames.
     #[serde(default)]
     pub ws_bytes_sent: u64,
+    /// Authenticated WebSocket connections open now (0 in the in-process counters, filled by the endpoint).
+    #[serde(default)]
+    pub ws_open: u64,
 }

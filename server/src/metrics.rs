@@ -54,6 +54,7 @@ impl Metrics {
             bytes_by_route: self.bytes_by_route.lock().map(|m| m.clone()).unwrap_or_default(),
             ws_messages_sent: self.ws_messages_sent.load(Ordering::Relaxed),
             ws_bytes_sent: self.ws_bytes_sent.load(Ordering::Relaxed),
+            ws_open: 0,
         }
     }
 
@@ -153,5 +154,7 @@ pub async fn show(State(state): State<AppState>, AuthUser(user): AuthUser) -> Re
     if user.role != protocol::Role::Admin {
         return Err(AppError::NotFound("no API route at /api/metrics".into()));
     }
-    Ok(Json(state.metrics.snapshot()))
+    let mut snapshot = state.metrics.snapshot();
+    snapshot.ws_open = state.hub.members() as u64;
+    Ok(Json(snapshot))
 }

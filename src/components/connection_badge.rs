@@ -37,11 +37,22 @@ pub fn ConnectionBadge() -> impl IntoView {
                 data-transport=move || status.with(|s| transport_name(s.transport))
                 data-last-seq=move || status.with(seq_text)
                 data-events=move || status.with(|s| s.counters.events_delivered.to_string())
+                data-tab-role=move || ws.sharing.with(|sharing| tab_role(*sharing))
             >
                 <span class="connection-dot" aria-hidden="true"></span>
                 {text}
             </span>
         </Show>
+    }
+}
+
+/// The `data-tab-role` value: whether this tab holds the browser's shared connection (`leads`), relays it
+/// (`follows`), or keeps its own (`own`: the browser cannot share).
+pub fn tab_role(sharing: Option<(bool, usize)>) -> &'static str {
+    match sharing {
+        Some((true, _)) => "leads",
+        Some((false, _)) => "follows",
+        None => "own",
     }
 }
 

@@ -267,6 +267,11 @@ async fn requests_are_counted_per_user_and_route_and_shown_to_admins_only() {
     assert!(owner_bytes >= dashboard_bytes, "the owner's bytes include their dashboards: {owner_bytes}");
     let again: protocol::MetricsSnapshot = admin.get_ok("/api/metrics").await;
     assert_eq!(again.requests, shown.requests, "reading the metrics is not counted");
+    assert_eq!(again.ws_open, 0, "no socket is open");
+    let mut socket = crate::ws::open(&server).await;
+    crate::ws::auth(&mut socket, &owner.token, &owner.user).await;
+    let open: protocol::MetricsSnapshot = admin.get_ok("/api/metrics").await;
+    assert_eq!(open.ws_open, 1, "the owner's socket is counted while open");
     error(owner.get("/api/metrics").await, 404).await;
 }
 
