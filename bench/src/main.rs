@@ -22,6 +22,7 @@ mod server;
 mod size;
 mod start;
 mod stats;
+mod tabs;
 mod ws;
 
 use std::path::PathBuf;
@@ -48,10 +49,10 @@ pub struct Section {
 }
 
 /// The parts, in report order.
-pub const PARTS: [&str; 5] = ["requests", "latency", "fanout", "cost", "start"];
+pub const PARTS: [&str; 6] = ["requests", "latency", "fanout", "cost", "start", "tabs"];
 
 const USAGE: &str = "usage: bench [--quick] [--out FILE] [--dist DIR] [--server BIN] [PART ... | report]
-  PART: requests latency fanout cost start (default: all of them, in this order);
+  PART: requests latency fanout cost start tabs (default: all of them, in this order);
   report: only assemble FILE from the sections already in target/bench
   Writes target/bench/<part>.{json,md} and assembles FILE (default BENCHMARKS.md) from every section present.";
 
@@ -103,6 +104,7 @@ async fn main() -> anyhow::Result<()> {
             "fanout" => fanout::run(&opts).await,
             "cost" => cost::run(&opts).await,
             "start" => start::run(&opts).await,
+            "tabs" => tabs::run(&opts).await,
             _ => unreachable!("parts are checked above"),
         }
         .with_context(|| format!("bench {part}"))?;

@@ -111,6 +111,7 @@ mod tests {
             bytes_by_user: users.iter().map(|u| (u.0, u.2)).collect(),
             ws_messages_sent: ws.0,
             ws_bytes_sent: ws.1,
+            ws_open: 0,
         }
     }
 

@@ -5,7 +5,7 @@
 //! Time is compressed `SPEED` times: an hour passes in three minutes. In (b) a script injected before the app
 //! speeds up the page's clock and timers (the app is unchanged); (a) schedules its polls on the same clock.
 
-mod count;
+pub mod count;
 mod plan;
 mod poll;
 mod push;
