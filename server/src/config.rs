@@ -21,7 +21,8 @@ pub struct Config {
     pub port: u16,
     /// Folder holding the built app (`dist_dir`), `dist` by default.
     pub dist_dir: PathBuf,
-    /// SQLite database (`database_url`), `sqlite://data/izishopin.db` by default; created and seeded if new.
+    /// The database (`database_url`): SQLite, `sqlite://data/izishopin.db` by default, created if missing; or
+    /// PostgreSQL (`postgres://user:password@host:5432/name`, the database existing). Migrated and seeded if new.
     pub database_url: String,
     /// HS256 secret for tokens (`jwt_secret`); `None`: a random secret per start (tokens die with the process).
     pub jwt_secret: Option<String>,

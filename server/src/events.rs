@@ -8,7 +8,7 @@
 use std::time::Duration;
 
 use protocol::{Role, Seq, ServerMsg, ShopId, Topic, User, UserId};
-use sqlx::{SqliteConnection, SqlitePool};
+use sqlx::{AnyConnection, AnyPool};
 use tokio_tungstenite::tungstenite::Utf8Bytes;
 
 use crate::clock;
@@ -98,27 +98,27 @@ fn topic_name(topic: Topic) -> &'static str {
 /// Appends an event inside the caller's transaction. `build` receives the event's seq and returns the message
 /// (which must be an event type: one with a topic).
 pub async fn append(
-    conn: &mut SqliteConnection,
+    conn: &mut AnyConnection,
     audience: Audience,
     build: impl FnOnce(Seq) -> ServerMsg,
 ) -> Result<StoredEvent, sqlx::Error> {
     let seq: i64 = sqlx::query_scalar(
         "INSERT INTO events (created_at_ms, topic, for_admin, shop_id, user_id, public, except_staff, payload)
-         VALUES (?, 'dashboard', ?, ?, ?, ?, ?, '') RETURNING seq",
+         VALUES ($1, 'dashboard', $2, $3, $4, $5, $6, '') RETURNING seq",
     )
     .bind(clock::now_ms())
-    .bind(audience.for_admin)
+    .bind(i64::from(audience.for_admin))
     .bind(audience.shop_id.map(|s| s.0))
     .bind(audience.user_id.map(|u| u.0))
-    .bind(audience.public)
-    .bind(audience.except_staff)
+    .bind(i64::from(audience.public))
+    .bind(i64::from(audience.except_staff))
     .fetch_one(&mut *conn)
     .await?;
     let seq = seq as Seq;
     let message = build(seq);
     let topic = message.topic().expect("only event messages are appended");
     let json = serde_json::to_string(&message).expect("protocol messages always serialize");
-    sqlx::query("UPDATE events SET topic = ?, payload = ? WHERE seq = ?")
+    sqlx::query("UPDATE events SET topic = $1, payload = $2 WHERE seq = $3")
         .bind(topic_name(topic))
         .bind(&json)
         .bind(seq as i64)
@@ -127,11 +127,15 @@ pub async fn append(
     Ok(StoredEvent { seq, topic, audience, json: json.into() })
 }
 
+/// The newest seq ever appended: the highest kept, or the highest pruned when retention emptied the stream
+/// (the same on SQLite and PostgreSQL, whose sequences are read differently).
+const CURRENT_SEQ: &str = "SELECT CASE WHEN COALESCE((SELECT MAX(seq) FROM events), 0) > pruned_through
+                                THEN (SELECT MAX(seq) FROM events) ELSE pruned_through END
+                           FROM event_retention WHERE id = 1";
+
 /// The newest seq in the stream (0 when empty).
-pub async fn current_seq(db: &SqlitePool) -> Result<Seq, sqlx::Error> {
-    let seq: i64 = sqlx::query_scalar("SELECT COALESCE((SELECT seq FROM sqlite_sequence WHERE name = 'events'), 0)")
-        .fetch_one(db)
-        .await?;
+pub async fn current_seq(db: &AnyPool) -> Result<Seq, sqlx::Error> {
+    let seq: i64 = sqlx::query_scalar(CURRENT_SEQ).fetch_one(db).await?;
     Ok(seq as Seq)
 }
 
@@ -145,24 +149,22 @@ pub enum Replay {
 }
 
 /// The events after `after` that `user` may see, or `Resync` when `after` is older than what is retained.
-pub async fn replay_after(db: &SqlitePool, user: &User, after: Seq) -> Result<Replay, sqlx::Error> {
-    let mut tx = db.begin().await?;
-    let last_seq: i64 =
-        sqlx::query_scalar("SELECT COALESCE((SELECT seq FROM sqlite_sequence WHERE name = 'events'), 0)")
-            .fetch_one(&mut *tx)
-            .await?;
+pub async fn replay_after(db: &AnyPool, user: &User, after: Seq) -> Result<Replay, sqlx::Error> {
+    // One snapshot: the last seq and the events are read as of the same moment.
+    let mut tx = crate::store::begin_read(db).await?;
+    let last_seq: i64 = sqlx::query_scalar(CURRENT_SEQ).fetch_one(&mut *tx).await?;
     let pruned_through: i64 =
         sqlx::query_scalar("SELECT pruned_through FROM event_retention WHERE id = 1").fetch_one(&mut *tx).await?;
     let after = after as i64;
     if after < pruned_through || after > last_seq {
         return Ok(Replay::Resync { last_seq: last_seq as Seq });
     }
-    // The SQL form of `Audience::can_see`: ?2 the user, ?3 the role, ?4 the owner's shop.
+    // The SQL form of `Audience::can_see`: $2 the user, $3 the role, $4 the owner's shop.
     let rows: Vec<(i64, String)> = sqlx::query_as(
         "SELECT seq, payload FROM events
-         WHERE seq > ?1 AND CASE
-             WHEN public = 1 THEN NOT (except_staff = 1 AND (?3 = 'admin' OR (?3 = 'owner' AND shop_id = ?4)))
-             ELSE user_id = ?2 OR (for_admin = 1 AND ?3 = 'admin') OR (?3 = 'owner' AND shop_id = ?4)
+         WHERE seq > $1 AND CASE
+             WHEN public = 1 THEN NOT (except_staff = 1 AND ($3 = 'admin' OR ($3 = 'owner' AND shop_id = $4)))
+             ELSE user_id = $2 OR (for_admin = 1 AND $3 = 'admin') OR ($3 = 'owner' AND shop_id = $4)
          END
          ORDER BY seq",
     )
@@ -181,21 +183,24 @@ pub async fn replay_after(db: &SqlitePool, user: &User, after: Seq) -> Result<Re
 
 /// Deletes events older than `max_age` or beyond the newest `max_count`, remembering the highest seq deleted
 /// so that a resume from before it answers `resync`. Returns how many were deleted.
-pub async fn prune(db: &SqlitePool, max_age: Duration, max_count: u64) -> Result<u64, sqlx::Error> {
+pub async fn prune(db: &AnyPool, max_age: Duration, max_count: u64) -> Result<u64, sqlx::Error> {
     let mut tx = db.begin().await?;
     let oldest_kept_ms = clock::now_ms() - max_age.as_millis() as i64;
     let deleted: Vec<i64> = sqlx::query_scalar(
-        "DELETE FROM events WHERE created_at_ms < ? OR seq <= (SELECT MAX(seq) FROM events) - ? RETURNING seq",
+        "DELETE FROM events WHERE created_at_ms < $1 OR seq <= (SELECT MAX(seq) FROM events) - $2 RETURNING seq",
     )
     .bind(oldest_kept_ms)
     .bind(max_count as i64)
     .fetch_all(&mut *tx)
     .await?;
     if let Some(highest) = deleted.iter().max() {
-        sqlx::query("UPDATE event_retention SET pruned_through = MAX(pruned_through, ?) WHERE id = 1")
-            .bind(highest)
-            .execute(&mut *tx)
-            .await?;
+        sqlx::query(
+            "UPDATE event_retention SET pruned_through = CASE WHEN pruned_through > $1 THEN pruned_through ELSE $1 END
+             WHERE id = 1",
+        )
+        .bind(highest)
+        .execute(&mut *tx)
+        .await?;
     }
     tx.commit().await?;
     Ok(deleted.len() as u64)

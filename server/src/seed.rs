@@ -7,7 +7,7 @@
 
 use anyhow::Context;
 use protocol::{Cents, NotificationKind, OrderStatus};
-use sqlx::{SqliteConnection, SqlitePool};
+use sqlx::{AnyConnection, AnyPool};
 use time::{Duration, OffsetDateTime};
 
 use crate::auth::hash_password;
@@ -123,11 +123,10 @@ impl Rng {
 }
 
 /// Seeds the demo data if the database has no users yet; does nothing otherwise.
-pub async fn ensure_seeded(db: &SqlitePool) -> anyhow::Result<()> {
+pub async fn ensure_seeded(db: &AnyPool) -> anyhow::Result<()> {
     let mut tx = store::begin_write(db).await.context("cannot start the seed transaction")?;
-    let has_users: bool =
-        sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM users)").fetch_one(&mut *tx).await.context("users")?;
-    if has_users {
+    let users: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM users").fetch_one(&mut *tx).await.context("users")?;
+    if users > 0 {
         return Ok(());
     }
     seed(&mut tx, OffsetDateTime::now_utc()).await.context("cannot write the demo data")?;
@@ -152,10 +151,10 @@ struct SeedOrder {
     units: i64,
 }
 
-async fn seed(conn: &mut SqliteConnection, now: OffsetDateTime) -> Result<(), sqlx::Error> {
+async fn seed(conn: &mut AnyConnection, now: OffsetDateTime) -> Result<(), sqlx::Error> {
     let hash = hash_password(DEMO_PASSWORD);
     let joined = clock::rfc3339(now - Duration::days(HISTORY_DAYS + 10));
-    let insert_user = "INSERT INTO users (email, name, role, password_hash, created_at) VALUES (?, ?, ?, ?, ?) \
+    let insert_user = "INSERT INTO users (email, name, role, password_hash, created_at) VALUES ($1, $2, $3, $4, $5) \
                        RETURNING id";
     let admin: i64 = sqlx::query_scalar(insert_user)
         .bind("admin@izishopin.test")
@@ -179,7 +178,7 @@ async fn seed(conn: &mut SqliteConnection, now: OffsetDateTime) -> Result<(), sq
             .fetch_one(&mut *conn)
             .await?;
         let shop_id: i64 =
-            sqlx::query_scalar("INSERT INTO shops (name, owner_id, created_at) VALUES (?, ?, ?) RETURNING id")
+            sqlx::query_scalar("INSERT INTO shops (name, owner_id, created_at) VALUES ($1, $2, $3) RETURNING id")
                 .bind(shop.name)
                 .bind(owner)
                 .bind(&joined)
@@ -189,7 +188,7 @@ async fn seed(conn: &mut SqliteConnection, now: OffsetDateTime) -> Result<(), sq
         for (name, description, price, stock) in shop.products {
             let id: i64 = sqlx::query_scalar(
                 "INSERT INTO products (shop_id, name, description, price_cents, stock, created_at, updated_at)
-                 VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id",
+                 VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id",
             )
             .bind(shop_id)
             .bind(name)
@@ -242,7 +241,7 @@ async fn seed(conn: &mut SqliteConnection, now: OffsetDateTime) -> Result<(), sq
             let total = Cents(lines.iter().map(|(p, q)| p.price * q).sum());
             let id: i64 = sqlx::query_scalar(
                 "INSERT INTO orders (shop_id, customer_id, status, total_cents, created_at, updated_at)
-                 VALUES (?, ?, ?, ?, ?, ?) RETURNING id",
+                 VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
             )
             .bind(shops[shop])
             .bind(customers[customer])
@@ -255,7 +254,7 @@ async fn seed(conn: &mut SqliteConnection, now: OffsetDateTime) -> Result<(), sq
             for (product, quantity) in &lines {
                 sqlx::query(
                     "INSERT INTO order_items (order_id, product_id, product_name, quantity, unit_price_cents)
-                     VALUES (?, ?, ?, ?, ?)",
+                     VALUES ($1, $2, $3, $4, $5)",
                 )
                 .bind(id)
                 .bind(product.id)
@@ -311,13 +310,13 @@ async fn seed(conn: &mut SqliteConnection, now: OffsetDateTime) -> Result<(), sq
     notes.sort_by_key(|note| note.5);
     for (user, kind, title, message, read, created) in notes {
         sqlx::query(
-            "INSERT INTO notifications (user_id, kind, title, message, read, created_at) VALUES (?, ?, ?, ?, ?, ?)",
+            "INSERT INTO notifications (user_id, kind, title, message, read, created_at) VALUES ($1, $2, $3, $4, $5, $6)",
         )
         .bind(user)
         .bind(kind_name(kind))
         .bind(title)
         .bind(message)
-        .bind(read)
+        .bind(i64::from(read))
         .bind(clock::rfc3339(created))
         .execute(&mut *conn)
         .await?;
@@ -326,7 +325,7 @@ async fn seed(conn: &mut SqliteConnection, now: OffsetDateTime) -> Result<(), sq
     // A started cart and wishlist for the first customer, so their dashboard is not empty.
     let added = clock::rfc3339(now - Duration::hours(3));
     for (product, quantity) in [(&products[0][1], 2), (&products[2][7], 1)] {
-        sqlx::query("INSERT INTO cart_items (user_id, product_id, quantity, added_at) VALUES (?, ?, ?, ?)")
+        sqlx::query("INSERT INTO cart_items (user_id, product_id, quantity, added_at) VALUES ($1, $2, $3, $4)")
             .bind(customers[0])
             .bind(product.id)
             .bind(quantity)
@@ -335,7 +334,7 @@ async fn seed(conn: &mut SqliteConnection, now: OffsetDateTime) -> Result<(), sq
             .await?;
     }
     for product in [&products[1][2], &products[2][5]] {
-        sqlx::query("INSERT INTO wishlist_items (user_id, product_id, added_at) VALUES (?, ?, ?)")
+        sqlx::query("INSERT INTO wishlist_items (user_id, product_id, added_at) VALUES ($1, $2, $3)")
             .bind(customers[0])
             .bind(product.id)
             .bind(&added)

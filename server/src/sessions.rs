@@ -10,7 +10,7 @@ use std::sync::Mutex;
 
 use protocol::UserId;
 use rand::Rng;
-use sqlx::SqlitePool;
+use sqlx::AnyPool;
 use tokio::sync::watch;
 
 use crate::clock;
@@ -26,9 +26,9 @@ pub struct Sessions {
 
 impl Sessions {
     /// The revocation list as the database has it (revoked sessions whose tokens could still be used).
-    pub async fn load(db: &SqlitePool) -> Result<Self, sqlx::Error> {
+    pub async fn load(db: &AnyPool) -> Result<Self, sqlx::Error> {
         let rows: Vec<(i64, i64)> =
-            sqlx::query_as("SELECT id, expires_at FROM sessions WHERE revoked_at_ms IS NOT NULL AND expires_at > ?")
+            sqlx::query_as("SELECT id, expires_at FROM sessions WHERE revoked_at_ms IS NOT NULL AND expires_at > $1")
                 .bind(clock::now_secs())
                 .fetch_all(db)
                 .await?;
@@ -41,10 +41,10 @@ impl Sessions {
     }
 
     /// Opens a session for `user` whose tokens may be used until `expires_at`; returns its id.
-    pub async fn open(&self, db: &SqlitePool, user: UserId, expires_at: i64) -> Result<i64, sqlx::Error> {
+    pub async fn open(&self, db: &AnyPool, user: UserId, expires_at: i64) -> Result<i64, sqlx::Error> {
         // Random rather than sequential: ids never repeat across a reset database with the same secret.
         let id = rand::thread_rng().gen_range(1..i64::MAX);
-        sqlx::query("INSERT INTO sessions (id, user_id, created_at_ms, expires_at) VALUES (?, ?, ?, ?)")
+        sqlx::query("INSERT INTO sessions (id, user_id, created_at_ms, expires_at) VALUES ($1, $2, $3, $4)")
             .bind(id)
             .bind(user.0)
             .bind(clock::now_ms())
@@ -55,19 +55,21 @@ impl Sessions {
     }
 
     /// A token of the session was refreshed: its tokens may now be used until `expires_at`.
-    pub async fn extend(&self, db: &SqlitePool, id: i64, expires_at: i64) -> Result<(), sqlx::Error> {
-        sqlx::query("UPDATE sessions SET expires_at = MAX(expires_at, ?) WHERE id = ?")
-            .bind(expires_at)
-            .bind(id)
-            .execute(db)
-            .await?;
+    pub async fn extend(&self, db: &AnyPool, id: i64, expires_at: i64) -> Result<(), sqlx::Error> {
+        sqlx::query(
+            "UPDATE sessions SET expires_at = CASE WHEN expires_at > $1 THEN expires_at ELSE $1 END WHERE id = $2",
+        )
+        .bind(expires_at)
+        .bind(id)
+        .execute(db)
+        .await?;
         Ok(())
     }
 
     /// Revokes session `id`; `latest_expiry` bounds its tokens' life when the database has no row for it.
-    pub async fn revoke(&self, db: &SqlitePool, id: i64, latest_expiry: i64) -> Result<(), sqlx::Error> {
+    pub async fn revoke(&self, db: &AnyPool, id: i64, latest_expiry: i64) -> Result<(), sqlx::Error> {
         let expires_at: Option<i64> =
-            sqlx::query_scalar("UPDATE sessions SET revoked_at_ms = ? WHERE id = ? RETURNING expires_at")
+            sqlx::query_scalar("UPDATE sessions SET revoked_at_ms = $1 WHERE id = $2 RETURNING expires_at")
                 .bind(clock::now_ms())
                 .bind(id)
                 .fetch_optional(db)
@@ -88,9 +90,9 @@ impl Sessions {
     }
 
     /// Forgets revocations no token can outlive any more, and deletes sessions past their expiry.
-    pub async fn prune(&self, db: &SqlitePool, now_secs: i64) -> Result<(), sqlx::Error> {
+    pub async fn prune(&self, db: &AnyPool, now_secs: i64) -> Result<(), sqlx::Error> {
         self.table().retain(|_, expires_at| *expires_at > now_secs);
-        sqlx::query("DELETE FROM sessions WHERE expires_at <= ?").bind(now_secs).execute(db).await?;
+        sqlx::query("DELETE FROM sessions WHERE expires_at <= $1").bind(now_secs).execute(db).await?;
         Ok(())
     }
 }

@@ -2,7 +2,7 @@
 
 use std::sync::Arc;
 
-use sqlx::SqlitePool;
+use sqlx::AnyPool;
 
 use crate::auth::Keys;
 use crate::config::Config;
@@ -11,7 +11,7 @@ use crate::hub::Hub;
 /// Shared by every request and socket.
 #[derive(Clone)]
 pub struct AppState {
-    pub db: SqlitePool,
+    pub db: AnyPool,
     pub keys: Arc<Keys>,
     /// Revoked sessions (logouts).
     pub sessions: Arc<crate::sessions::Sessions>,

@@ -31,7 +31,8 @@ pub fn router() -> Router<AppState> {
 
 async fn dashboard(State(state): State<AppState>, AuthUser(user): AuthUser) -> Result<Json<Dashboard>, AppError> {
     let now = OffsetDateTime::now_utc();
-    let mut tx = state.db.begin().await?;
+    // One snapshot: every figure of the dashboard is as of the same moment.
+    let mut tx = store::begin_read(&state.db).await?;
     let scope = scope_of(&user, None);
     let dashboard = match user.role {
         Role::Owner => {

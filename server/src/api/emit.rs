@@ -9,7 +9,7 @@ use protocol::{
     CatalogUpdate, DashboardUpdate, Notification, NotificationEvent, Order, OrderAction, OrderUpdate, Product,
     ProductAction, ProductUpdate, ServerMsg, ShopId, UserId,
 };
-use sqlx::SqliteConnection;
+use sqlx::AnyConnection;
 use time::OffsetDateTime;
 
 use crate::clock;
@@ -30,7 +30,7 @@ impl Outbox {
     }
 
     /// Commits the write and publishes its events, in seq order with every other write.
-    pub async fn commit(self, tx: sqlx::Transaction<'_, sqlx::Sqlite>, hub: &Hub) -> Result<(), sqlx::Error> {
+    pub async fn commit(self, tx: sqlx::Transaction<'_, sqlx::Any>, hub: &Hub) -> Result<(), sqlx::Error> {
         hub.commit_and_publish(tx, self.events).await
     }
 
@@ -38,7 +38,7 @@ impl Outbox {
     /// `catalog_update` for everybody else, with the product alone: each user gets the change once.
     pub async fn product(
         &mut self,
-        conn: &mut SqliteConnection,
+        conn: &mut AnyConnection,
         action: ProductAction,
         product: Product,
     ) -> Result<(), sqlx::Error> {
@@ -61,7 +61,7 @@ impl Outbox {
     /// notifications are the owner's: when there are some, admins get their own copy without them.
     pub async fn dashboard(
         &mut self,
-        conn: &mut SqliteConnection,
+        conn: &mut AnyConnection,
         shop: ShopId,
         notifications: Vec<Notification>,
         now: OffsetDateTime,
@@ -89,7 +89,7 @@ impl Outbox {
     /// Two `order_update`s: one for the shop's staff with the shop's figures, one for the customer with theirs.
     pub async fn order(
         &mut self,
-        conn: &mut SqliteConnection,
+        conn: &mut AnyConnection,
         action: OrderAction,
         order: &Order,
         now: OffsetDateTime,
@@ -124,7 +124,7 @@ impl Outbox {
     /// `notification` for its recipient.
     pub async fn notification(
         &mut self,
-        conn: &mut SqliteConnection,
+        conn: &mut AnyConnection,
         user: UserId,
         notification: Notification,
     ) -> Result<(), sqlx::Error> {

@@ -83,7 +83,7 @@ async fn stats(
 }
 
 /// The live product `id` if the caller manages its shop; 404 otherwise.
-async fn managed_product(conn: &mut sqlx::SqliteConnection, staff: Staff, id: ProductId) -> Result<Product, AppError> {
+async fn managed_product(conn: &mut sqlx::AnyConnection, staff: Staff, id: ProductId) -> Result<Product, AppError> {
     match store::products::get(conn, id).await? {
         Some(product) if staff.manages(product.shop_id) => Ok(product),
         _ => Err(AppError::not_found("product")),

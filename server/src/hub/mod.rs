@@ -60,7 +60,7 @@ impl Hub {
     /// every other write committed through here.
     pub async fn commit_and_publish(
         &self,
-        tx: sqlx::Transaction<'_, sqlx::Sqlite>,
+        tx: sqlx::Transaction<'_, sqlx::Any>,
         events: Vec<StoredEvent>,
     ) -> Result<(), sqlx::Error> {
         let _in_order = self.commit_order.lock().await;

@@ -4,7 +4,7 @@
 //! are removed with it (see `products::soft_delete`) and never shown.
 
 use protocol::{Cart, CartLine, Cents, Product, ProductId, UserId, Wishlist};
-use sqlx::SqliteConnection;
+use sqlx::AnyConnection;
 
 use super::{count, units};
 
@@ -31,11 +31,11 @@ fn into_line((id, shop_id, shop_name, name, description, price, stock, updated_a
 }
 
 /// The lines of a customer's cart (oldest first) with their products as they are now.
-pub async fn lines(conn: &mut SqliteConnection, user: UserId) -> Result<Vec<CartLine>, sqlx::Error> {
+pub async fn lines(conn: &mut AnyConnection, user: UserId) -> Result<Vec<CartLine>, sqlx::Error> {
     let rows: Vec<Row> = sqlx::query_as(&format!(
         "SELECT {PRODUCT_COLUMNS}, c.quantity FROM cart_items c
          JOIN products p ON p.id = c.product_id JOIN shops s ON s.id = p.shop_id
-         WHERE c.user_id = ? AND p.deleted = 0 ORDER BY c.added_at, c.rowid"
+         WHERE c.user_id = $1 AND p.deleted = 0 ORDER BY c.added_at, c.rowid"
     ))
     .bind(user.0)
     .fetch_all(&mut *conn)
@@ -44,7 +44,7 @@ pub async fn lines(conn: &mut SqliteConnection, user: UserId) -> Result<Vec<Cart
 }
 
 /// A customer's cart with its totals.
-pub async fn get(conn: &mut SqliteConnection, user: UserId) -> Result<Cart, sqlx::Error> {
+pub async fn get(conn: &mut AnyConnection, user: UserId) -> Result<Cart, sqlx::Error> {
     let items = lines(conn, user).await?;
     let count = items.iter().map(|l| u64::from(l.quantity)).sum();
     let total_cents = items.iter().map(|l| l.line_total_cents).sum();
@@ -52,9 +52,9 @@ pub async fn get(conn: &mut SqliteConnection, user: UserId) -> Result<Cart, sqlx
 }
 
 /// Units of `product` in the cart (0 when absent).
-pub async fn quantity(conn: &mut SqliteConnection, user: UserId, product: ProductId) -> Result<u32, sqlx::Error> {
+pub async fn quantity(conn: &mut AnyConnection, user: UserId, product: ProductId) -> Result<u32, sqlx::Error> {
     let quantity: Option<i64> =
-        sqlx::query_scalar("SELECT quantity FROM cart_items WHERE user_id = ? AND product_id = ?")
+        sqlx::query_scalar("SELECT quantity FROM cart_items WHERE user_id = $1 AND product_id = $2")
             .bind(user.0)
             .bind(product.0)
             .fetch_optional(&mut *conn)
@@ -64,7 +64,7 @@ pub async fn quantity(conn: &mut SqliteConnection, user: UserId, product: Produc
 
 /// Sets the units of `product` in the cart; 0 removes the line. A new line is added last.
 pub async fn set_quantity(
-    conn: &mut SqliteConnection,
+    conn: &mut AnyConnection,
     user: UserId,
     product: ProductId,
     quantity: u32,
@@ -74,7 +74,7 @@ pub async fn set_quantity(
         return remove(conn, user, product).await;
     }
     sqlx::query(
-        "INSERT INTO cart_items (user_id, product_id, quantity, added_at) VALUES (?, ?, ?, ?)
+        "INSERT INTO cart_items (user_id, product_id, quantity, added_at) VALUES ($1, $2, $3, $4)
          ON CONFLICT (user_id, product_id) DO UPDATE SET quantity = excluded.quantity",
     )
     .bind(user.0)
@@ -87,8 +87,8 @@ pub async fn set_quantity(
 }
 
 /// Removes `product` from the cart (nothing when absent).
-pub async fn remove(conn: &mut SqliteConnection, user: UserId, product: ProductId) -> Result<(), sqlx::Error> {
-    sqlx::query("DELETE FROM cart_items WHERE user_id = ? AND product_id = ?")
+pub async fn remove(conn: &mut AnyConnection, user: UserId, product: ProductId) -> Result<(), sqlx::Error> {
+    sqlx::query("DELETE FROM cart_items WHERE user_id = $1 AND product_id = $2")
         .bind(user.0)
         .bind(product.0)
         .execute(&mut *conn)
@@ -97,16 +97,16 @@ pub async fn remove(conn: &mut SqliteConnection, user: UserId, product: ProductI
 }
 
 /// Empties the cart.
-pub async fn clear(conn: &mut SqliteConnection, user: UserId) -> Result<(), sqlx::Error> {
-    sqlx::query("DELETE FROM cart_items WHERE user_id = ?").bind(user.0).execute(&mut *conn).await?;
+pub async fn clear(conn: &mut AnyConnection, user: UserId) -> Result<(), sqlx::Error> {
+    sqlx::query("DELETE FROM cart_items WHERE user_id = $1").bind(user.0).execute(&mut *conn).await?;
     Ok(())
 }
 
 /// Units in the cart (live products only).
-pub async fn units_in_cart(conn: &mut SqliteConnection, user: UserId) -> Result<u64, sqlx::Error> {
+pub async fn units_in_cart(conn: &mut AnyConnection, user: UserId) -> Result<u64, sqlx::Error> {
     let n: i64 = sqlx::query_scalar(
-        "SELECT COALESCE(SUM(c.quantity), 0) FROM cart_items c JOIN products p ON p.id = c.product_id
-         WHERE c.user_id = ? AND p.deleted = 0",
+        "SELECT CAST(COALESCE(SUM(c.quantity), 0) AS BIGINT) FROM cart_items c JOIN products p ON p.id = c.product_id
+         WHERE c.user_id = $1 AND p.deleted = 0",
     )
     .bind(user.0)
     .fetch_one(&mut *conn)
@@ -115,11 +115,11 @@ pub async fn units_in_cart(conn: &mut SqliteConnection, user: UserId) -> Result<
 }
 
 /// A customer's wishlist, oldest first.
-pub async fn wishlist(conn: &mut SqliteConnection, user: UserId) -> Result<Wishlist, sqlx::Error> {
+pub async fn wishlist(conn: &mut AnyConnection, user: UserId) -> Result<Wishlist, sqlx::Error> {
     let rows: Vec<Row> = sqlx::query_as(&format!(
         "SELECT {PRODUCT_COLUMNS}, 1 FROM wishlist_items w
          JOIN products p ON p.id = w.product_id JOIN shops s ON s.id = p.shop_id
-         WHERE w.user_id = ? AND p.deleted = 0 ORDER BY w.added_at, w.rowid"
+         WHERE w.user_id = $1 AND p.deleted = 0 ORDER BY w.added_at, w.rowid"
     ))
     .bind(user.0)
     .fetch_all(&mut *conn)
@@ -128,19 +128,21 @@ pub async fn wishlist(conn: &mut SqliteConnection, user: UserId) -> Result<Wishl
 }
 
 /// Adds `product` to the wishlist (nothing when already there).
-pub async fn wish(conn: &mut SqliteConnection, user: UserId, product: ProductId, now: &str) -> Result<(), sqlx::Error> {
-    sqlx::query("INSERT OR IGNORE INTO wishlist_items (user_id, product_id, added_at) VALUES (?, ?, ?)")
-        .bind(user.0)
-        .bind(product.0)
-        .bind(now)
-        .execute(&mut *conn)
-        .await?;
+pub async fn wish(conn: &mut AnyConnection, user: UserId, product: ProductId, now: &str) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "INSERT INTO wishlist_items (user_id, product_id, added_at) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING",
+    )
+    .bind(user.0)
+    .bind(product.0)
+    .bind(now)
+    .execute(&mut *conn)
+    .await?;
     Ok(())
 }
 
 /// Removes `product` from the wishlist (nothing when absent).
-pub async fn unwish(conn: &mut SqliteConnection, user: UserId, product: ProductId) -> Result<(), sqlx::Error> {
-    sqlx::query("DELETE FROM wishlist_items WHERE user_id = ? AND product_id = ?")
+pub async fn unwish(conn: &mut AnyConnection, user: UserId, product: ProductId) -> Result<(), sqlx::Error> {
+    sqlx::query("DELETE FROM wishlist_items WHERE user_id = $1 AND product_id = $2")
         .bind(user.0)
         .bind(product.0)
         .execute(&mut *conn)
@@ -149,10 +151,10 @@ pub async fn unwish(conn: &mut SqliteConnection, user: UserId, product: ProductI
 }
 
 /// Products on the wishlist (live ones only).
-pub async fn wishlist_count(conn: &mut SqliteConnection, user: UserId) -> Result<u64, sqlx::Error> {
+pub async fn wishlist_count(conn: &mut AnyConnection, user: UserId) -> Result<u64, sqlx::Error> {
     let n: i64 = sqlx::query_scalar(
         "SELECT COUNT(*) FROM wishlist_items w JOIN products p ON p.id = w.product_id
-         WHERE w.user_id = ? AND p.deleted = 0",
+         WHERE w.user_id = $1 AND p.deleted = 0",
     )
     .bind(user.0)
     .fetch_one(&mut *conn)

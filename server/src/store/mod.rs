@@ -1,11 +1,11 @@
-//! The SQL of the marketplace: one file per area, each function taking a `&mut SqliteConnection` (a pooled
-//! connection or an open transaction) and returning `protocol` types.
+//! The SQL of the marketplace: one file per area, each function taking a `&mut AnyConnection` (a pooled
+//! connection or an open transaction, on SQLite or PostgreSQL) and returning `protocol` types.
 //!
 //! Invariant: nothing here decides who may do what (that is `api/`); nothing here appends events; writes that
 //! must be atomic run in a transaction opened with [`begin_write`] by the caller.
 
 use protocol::Page;
-use sqlx::{Sqlite, SqlitePool, Transaction};
+use sqlx::{Any, AnyPool, Transaction};
 
 pub mod carts;
 pub mod notifications;
@@ -15,10 +15,36 @@ pub mod shops;
 pub mod stats;
 pub mod users;
 
-/// Opens a write transaction that takes SQLite's write lock at once (`BEGIN IMMEDIATE`), so that two writers
-/// queue on the busy timeout instead of one failing when it upgrades from reading to writing.
-pub async fn begin_write(db: &SqlitePool) -> Result<Transaction<'static, Sqlite>, sqlx::Error> {
-    db.begin_with("BEGIN IMMEDIATE").await
+/// The advisory lock every write transaction takes on PostgreSQL.
+const WRITE_LOCK: i64 = 0x1205_4f50;
+
+/// Opens a write transaction that holds the database's write lock from its start, so writers run one at a
+/// time in every instance: on SQLite `BEGIN IMMEDIATE` (two writers queue on the busy timeout instead of one
+/// failing when it upgrades from reading to writing), on PostgreSQL one transaction-scoped advisory lock.
+/// Event seqs are drawn inside these transactions, so they commit in seq order, whichever instance writes.
+pub async fn begin_write(db: &AnyPool) -> Result<Transaction<'static, Any>, sqlx::Error> {
+    match crate::db::Backend::of(db) {
+        crate::db::Backend::Sqlite => db.begin_with("BEGIN IMMEDIATE").await,
+        crate::db::Backend::Postgres => {
+            let mut tx = db.begin().await?;
+            // Selected through a count: the lock function returns `void`, which the `Any` driver cannot read.
+            sqlx::query("SELECT COUNT(*) FROM (SELECT pg_advisory_xact_lock($1)) AS held")
+                .bind(WRITE_LOCK)
+                .execute(&mut *tx)
+                .await?;
+            Ok(tx)
+        }
+    }
+}
+
+/// Opens a read transaction that sees one snapshot throughout: SQLite's read transactions do; PostgreSQL's
+/// default (read committed) takes a new snapshot per statement, so a replay would read its last seq and its
+/// events at two different moments.
+pub async fn begin_read(db: &AnyPool) -> Result<Transaction<'static, Any>, sqlx::Error> {
+    match crate::db::Backend::of(db) {
+        crate::db::Backend::Sqlite => db.begin().await,
+        crate::db::Backend::Postgres => db.begin_with("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY").await,
+    }
 }
 
 /// A valid page request: `page` ≥ 1, `per_page` in 1..=[`Paging::MAX_PER_PAGE`].

@@ -3,13 +3,14 @@
 //! Invariant: a user only ever reads or marks their own notifications (every query is keyed by `user_id`).
 
 use protocol::{Notification, NotificationId, NotificationKind, Page, UserId};
-use sqlx::SqliteConnection;
+use sqlx::AnyConnection;
 
 use super::{Paging, corrupt, count};
 
 const SELECT: &str = "SELECT id, kind, title, message, read, created_at FROM notifications";
 
-type Row = (i64, String, String, String, bool, String);
+/// `read` is stored as 0 or 1 (the same schema on SQLite and PostgreSQL).
+type Row = (i64, String, String, String, i64, String);
 
 /// The snake_case name of a kind, as stored.
 pub fn kind_name(kind: NotificationKind) -> &'static str {
@@ -28,12 +29,12 @@ fn parse_kind(text: &str) -> Option<NotificationKind> {
 
 fn into_notification((id, kind, title, message, read, created_at): Row) -> Result<Notification, sqlx::Error> {
     let kind = parse_kind(&kind).ok_or_else(|| corrupt("notification kind", &kind))?;
-    Ok(Notification { id: NotificationId(id), kind, title, message, read, created_at })
+    Ok(Notification { id: NotificationId(id), kind, title, message, read: read != 0, created_at })
 }
 
 /// Stores a new, unread notification for `user`.
 pub async fn create(
-    conn: &mut SqliteConnection,
+    conn: &mut AnyConnection,
     user: UserId,
     kind: NotificationKind,
     title: &str,
@@ -41,7 +42,7 @@ pub async fn create(
     now: &str,
 ) -> Result<Notification, sqlx::Error> {
     let id: i64 = sqlx::query_scalar(
-        "INSERT INTO notifications (user_id, kind, title, message, read, created_at) VALUES (?, ?, ?, ?, 0, ?)
+        "INSERT INTO notifications (user_id, kind, title, message, read, created_at) VALUES ($1, $2, $3, $4, 0, $5)
          RETURNING id",
     )
     .bind(user.0)
@@ -62,16 +63,12 @@ pub async fn create(
 }
 
 /// One page of `user`'s notifications, newest first.
-pub async fn list(
-    conn: &mut SqliteConnection,
-    user: UserId,
-    paging: Paging,
-) -> Result<Page<Notification>, sqlx::Error> {
-    let total: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM notifications WHERE user_id = ?")
+pub async fn list(conn: &mut AnyConnection, user: UserId, paging: Paging) -> Result<Page<Notification>, sqlx::Error> {
+    let total: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM notifications WHERE user_id = $1")
         .bind(user.0)
         .fetch_one(&mut *conn)
         .await?;
-    let rows: Vec<Row> = sqlx::query_as(&format!("{SELECT} WHERE user_id = ? ORDER BY id DESC LIMIT ? OFFSET ?"))
+    let rows: Vec<Row> = sqlx::query_as(&format!("{SELECT} WHERE user_id = $1 ORDER BY id DESC LIMIT $2 OFFSET $3"))
         .bind(user.0)
         .bind(paging.limit())
         .bind(paging.offset())
@@ -82,8 +79,8 @@ pub async fn list(
 }
 
 /// `user`'s unread notifications.
-pub async fn unread(conn: &mut SqliteConnection, user: UserId) -> Result<u64, sqlx::Error> {
-    let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM notifications WHERE user_id = ? AND read = 0")
+pub async fn unread(conn: &mut AnyConnection, user: UserId) -> Result<u64, sqlx::Error> {
+    let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM notifications WHERE user_id = $1 AND read = 0")
         .bind(user.0)
         .fetch_one(&mut *conn)
         .await?;
@@ -92,12 +89,12 @@ pub async fn unread(conn: &mut SqliteConnection, user: UserId) -> Result<u64, sq
 
 /// Marks one of `user`'s notifications read; `None` when it is not theirs or does not exist.
 pub async fn mark_read(
-    conn: &mut SqliteConnection,
+    conn: &mut AnyConnection,
     user: UserId,
     id: NotificationId,
 ) -> Result<Option<Notification>, sqlx::Error> {
     let row: Option<Row> = sqlx::query_as(
-        "UPDATE notifications SET read = 1 WHERE id = ? AND user_id = ?
+        "UPDATE notifications SET read = 1 WHERE id = $1 AND user_id = $2
          RETURNING id, kind, title, message, read, created_at",
     )
     .bind(id.0)

@@ -6,7 +6,7 @@
 use std::collections::HashMap;
 
 use protocol::{Cents, Order, OrderId, OrderItem, OrderStatus, Page, Product, ProductId, ShopId, UserId};
-use sqlx::{QueryBuilder, Sqlite, SqliteConnection};
+use sqlx::AnyConnection;
 
 use super::{Paging, corrupt, count, units};
 
@@ -15,7 +15,7 @@ const SELECT: &str = "SELECT o.id, o.shop_id, s.name, o.customer_id, u.name, o.s
                       FROM orders o JOIN shops s ON s.id = o.shop_id JOIN users u ON u.id = o.customer_id";
 
 const SCOPE_FILTER: &str =
-    "WHERE (? IS NULL OR o.shop_id = ?) AND (? IS NULL OR o.customer_id = ?) AND (? IS NULL OR o.status = ?)";
+    "WHERE ($1 IS NULL OR o.shop_id = $1) AND ($2 IS NULL OR o.customer_id = $2) AND ($3 IS NULL OR o.status = $3)";
 
 type Row = (i64, i64, String, i64, String, String, i64, String, String);
 
@@ -27,19 +27,21 @@ pub struct OrderScope {
 }
 
 /// Reads the orders of `rows` with their items, keeping the rows' order.
-async fn with_items(conn: &mut SqliteConnection, rows: Vec<Row>) -> Result<Vec<Order>, sqlx::Error> {
+async fn with_items(conn: &mut AnyConnection, rows: Vec<Row>) -> Result<Vec<Order>, sqlx::Error> {
     if rows.is_empty() {
         return Ok(Vec::new());
     }
-    let mut query: QueryBuilder<Sqlite> = QueryBuilder::new(
-        "SELECT order_id, product_id, product_name, quantity, unit_price_cents FROM order_items WHERE order_id IN (",
+    let placeholders: Vec<String> = (1..=rows.len()).map(|n| format!("${n}")).collect();
+    let sql = format!(
+        "SELECT order_id, product_id, product_name, quantity, unit_price_cents FROM order_items
+         WHERE order_id IN ({}) ORDER BY order_id, product_name, product_id",
+        placeholders.join(", ")
     );
-    let mut ids = query.separated(", ");
+    let mut query = sqlx::query_as::<_, (i64, i64, String, i64, i64)>(&sql);
     for row in &rows {
-        ids.push_bind(row.0);
+        query = query.bind(row.0);
     }
-    query.push(") ORDER BY order_id, product_name, product_id");
-    let items: Vec<(i64, i64, String, i64, i64)> = query.build_query_as().fetch_all(&mut *conn).await?;
+    let items = query.fetch_all(&mut *conn).await?;
     let mut by_order: HashMap<i64, Vec<OrderItem>> = HashMap::new();
     for (order_id, product_id, product_name, quantity, unit_price) in items {
         by_order.entry(order_id).or_default().push(OrderItem {
@@ -68,14 +70,14 @@ async fn with_items(conn: &mut SqliteConnection, rows: Vec<Row>) -> Result<Vec<O
 }
 
 /// One order, whoever it belongs to (the caller checks the scope).
-pub async fn get(conn: &mut SqliteConnection, id: OrderId) -> Result<Option<Order>, sqlx::Error> {
-    let rows: Vec<Row> = sqlx::query_as(&format!("{SELECT} WHERE o.id = ?")).bind(id.0).fetch_all(&mut *conn).await?;
+pub async fn get(conn: &mut AnyConnection, id: OrderId) -> Result<Option<Order>, sqlx::Error> {
+    let rows: Vec<Row> = sqlx::query_as(&format!("{SELECT} WHERE o.id = $1")).bind(id.0).fetch_all(&mut *conn).await?;
     Ok(with_items(conn, rows).await?.pop())
 }
 
 /// One page of the orders in `scope` (optionally of one status), newest first.
 pub async fn list(
-    conn: &mut SqliteConnection,
+    conn: &mut AnyConnection,
     scope: OrderScope,
     status: Option<OrderStatus>,
     paging: Paging,
@@ -83,20 +85,14 @@ pub async fn list(
     let (shop, customer, status) = (scope.shop.map(|s| s.0), scope.customer.map(|c| c.0), status.map(|s| s.as_str()));
     let total: i64 = sqlx::query_scalar(&format!("SELECT COUNT(*) FROM orders o {SCOPE_FILTER}"))
         .bind(shop)
-        .bind(shop)
         .bind(customer)
-        .bind(customer)
-        .bind(status)
         .bind(status)
         .fetch_one(&mut *conn)
         .await?;
     let rows: Vec<Row> =
-        sqlx::query_as(&format!("{SELECT} {SCOPE_FILTER} ORDER BY o.created_at DESC, o.id DESC LIMIT ? OFFSET ?"))
-            .bind(shop)
+        sqlx::query_as(&format!("{SELECT} {SCOPE_FILTER} ORDER BY o.created_at DESC, o.id DESC LIMIT $4 OFFSET $5"))
             .bind(shop)
             .bind(customer)
-            .bind(customer)
-            .bind(status)
             .bind(status)
             .bind(paging.limit())
             .bind(paging.offset())
@@ -106,13 +102,13 @@ pub async fn list(
 }
 
 /// The newest `limit` orders in `scope`.
-pub async fn recent(conn: &mut SqliteConnection, scope: OrderScope, limit: u32) -> Result<Vec<Order>, sqlx::Error> {
+pub async fn recent(conn: &mut AnyConnection, scope: OrderScope, limit: u32) -> Result<Vec<Order>, sqlx::Error> {
     Ok(list(conn, scope, None, Paging::first(limit)).await?.items)
 }
 
 /// Creates a `pending` order of `customer` with `shop` for `lines` (product as priced now, quantity).
 pub async fn create(
-    conn: &mut SqliteConnection,
+    conn: &mut AnyConnection,
     shop: ShopId,
     customer: UserId,
     lines: &[(Product, u32)],
@@ -121,7 +117,7 @@ pub async fn create(
     let total: Cents = lines.iter().map(|(product, quantity)| product.price_cents.times(*quantity)).sum();
     let id: i64 = sqlx::query_scalar(
         "INSERT INTO orders (shop_id, customer_id, status, total_cents, created_at, updated_at)
-         VALUES (?, ?, 'pending', ?, ?, ?) RETURNING id",
+         VALUES ($1, $2, 'pending', $3, $4, $5) RETURNING id",
     )
     .bind(shop.0)
     .bind(customer.0)
@@ -133,7 +129,7 @@ pub async fn create(
     for (product, quantity) in lines {
         sqlx::query(
             "INSERT INTO order_items (order_id, product_id, product_name, quantity, unit_price_cents)
-             VALUES (?, ?, ?, ?, ?)",
+             VALUES ($1, $2, $3, $4, $5)",
         )
         .bind(id)
         .bind(product.id.0)
@@ -148,13 +144,13 @@ pub async fn create(
 
 /// Moves an order from `from` to `to`; `false` when it was no longer in `from` (a concurrent change).
 pub async fn set_status(
-    conn: &mut SqliteConnection,
+    conn: &mut AnyConnection,
     id: OrderId,
     from: OrderStatus,
     to: OrderStatus,
     now: &str,
 ) -> Result<bool, sqlx::Error> {
-    let done = sqlx::query("UPDATE orders SET status = ?, updated_at = ? WHERE id = ? AND status = ?")
+    let done = sqlx::query("UPDATE orders SET status = $1, updated_at = $2 WHERE id = $3 AND status = $4")
         .bind(to.as_str())
         .bind(now)
         .bind(id.0)
@@ -166,13 +162,13 @@ pub async fn set_status(
 
 /// A customer's own figures: orders ever placed, and spending since `month_start` (cancelled excluded).
 pub async fn customer_figures(
-    conn: &mut SqliteConnection,
+    conn: &mut AnyConnection,
     customer: UserId,
     month_start: &str,
 ) -> Result<(u64, Cents), sqlx::Error> {
     let (orders, spent): (i64, i64) = sqlx::query_as(
-        "SELECT COUNT(*), COALESCE(SUM(CASE WHEN status <> 'cancelled' AND created_at >= ? THEN total_cents END), 0)
-         FROM orders WHERE customer_id = ?",
+        "SELECT COUNT(*), CAST(COALESCE(SUM(CASE WHEN status <> 'cancelled' AND created_at >= $1 THEN total_cents END), 0) AS BIGINT)
+         FROM orders WHERE customer_id = $2",
     )
     .bind(month_start)
     .bind(customer.0)

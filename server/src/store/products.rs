@@ -4,7 +4,7 @@
 //! goes down through [`take_stock`], whose conditional UPDATE cannot make it negative.
 
 use protocol::{Cents, NewProduct, Page, Product, ProductId, ProductPatch, ProductStats, ShopId};
-use sqlx::SqliteConnection;
+use sqlx::AnyConnection;
 
 use super::{Paging, count, units};
 use crate::error::AppError;
@@ -109,8 +109,8 @@ impl ProductChanges {
 }
 
 /// A live (not deleted) product.
-pub async fn get(conn: &mut SqliteConnection, id: ProductId) -> Result<Option<Product>, sqlx::Error> {
-    let row: Option<Row> = sqlx::query_as(&format!("{SELECT} WHERE p.id = ? AND p.deleted = 0"))
+pub async fn get(conn: &mut AnyConnection, id: ProductId) -> Result<Option<Product>, sqlx::Error> {
+    let row: Option<Row> = sqlx::query_as(&format!("{SELECT} WHERE p.id = $1 AND p.deleted = 0"))
         .bind(id.0)
         .fetch_optional(&mut *conn)
         .await?;
@@ -118,53 +118,47 @@ pub async fn get(conn: &mut SqliteConnection, id: ProductId) -> Result<Option<Pr
 }
 
 /// A product even when deleted (for the events about it).
-pub async fn get_any(conn: &mut SqliteConnection, id: ProductId) -> Result<Option<Product>, sqlx::Error> {
+pub async fn get_any(conn: &mut AnyConnection, id: ProductId) -> Result<Option<Product>, sqlx::Error> {
     let row: Option<Row> =
-        sqlx::query_as(&format!("{SELECT} WHERE p.id = ?")).bind(id.0).fetch_optional(&mut *conn).await?;
+        sqlx::query_as(&format!("{SELECT} WHERE p.id = $1")).bind(id.0).fetch_optional(&mut *conn).await?;
     Ok(row.map(into_product))
 }
 
 /// One page of the live catalog, optionally of one shop and matching `query` (case-insensitive substring of
 /// the name), ordered by name then id.
 pub async fn list(
-    conn: &mut SqliteConnection,
+    conn: &mut AnyConnection,
     shop: Option<ShopId>,
     query: Option<&str>,
     paging: Paging,
 ) -> Result<Page<Product>, sqlx::Error> {
-    const FILTER: &str =
-        "WHERE p.deleted = 0 AND (? IS NULL OR p.shop_id = ?) AND (? IS NULL OR instr(lower(p.name), lower(?)) > 0)";
+    const FILTER: &str = "WHERE p.deleted = 0 AND ($1 IS NULL OR p.shop_id = $1) AND ($2 IS NULL OR instr(lower(p.name), lower($2)) > 0)";
     let shop = shop.map(|s| s.0);
     let total: i64 = sqlx::query_scalar(&format!("SELECT COUNT(*) FROM products p {FILTER}"))
         .bind(shop)
-        .bind(shop)
-        .bind(query)
         .bind(query)
         .fetch_one(&mut *conn)
         .await?;
-    let rows: Vec<Row> =
-        sqlx::query_as(&format!("{SELECT} {FILTER} ORDER BY p.name COLLATE NOCASE, p.id LIMIT ? OFFSET ?"))
-            .bind(shop)
-            .bind(shop)
-            .bind(query)
-            .bind(query)
-            .bind(paging.limit())
-            .bind(paging.offset())
-            .fetch_all(&mut *conn)
-            .await?;
+    let rows: Vec<Row> = sqlx::query_as(&format!("{SELECT} {FILTER} ORDER BY lower(p.name), p.id LIMIT $3 OFFSET $4"))
+        .bind(shop)
+        .bind(query)
+        .bind(paging.limit())
+        .bind(paging.offset())
+        .fetch_all(&mut *conn)
+        .await?;
     Ok(paging.page(rows.into_iter().map(into_product).collect(), total))
 }
 
 /// Adds a product to `shop`.
 pub async fn insert(
-    conn: &mut SqliteConnection,
+    conn: &mut AnyConnection,
     shop: ShopId,
     fields: &ProductFields,
     now: &str,
 ) -> Result<Product, sqlx::Error> {
     let id: i64 = sqlx::query_scalar(
         "INSERT INTO products (shop_id, name, description, price_cents, stock, created_at, updated_at)
-         VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id",
+         VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id",
     )
     .bind(shop.0)
     .bind(&fields.name)
@@ -180,15 +174,15 @@ pub async fn insert(
 
 /// Applies `changes` to a live product; `None` when there is no such live product.
 pub async fn update(
-    conn: &mut SqliteConnection,
+    conn: &mut AnyConnection,
     id: ProductId,
     changes: &ProductChanges,
     now: &str,
 ) -> Result<Option<Product>, sqlx::Error> {
     let done = sqlx::query(
-        "UPDATE products SET name = COALESCE(?, name), description = COALESCE(?, description),
-             price_cents = COALESCE(?, price_cents), stock = COALESCE(?, stock), updated_at = ?
-         WHERE id = ? AND deleted = 0",
+        "UPDATE products SET name = COALESCE($1, name), description = COALESCE($2, description),
+             price_cents = COALESCE($3, price_cents), stock = COALESCE($4, stock), updated_at = $5
+         WHERE id = $6 AND deleted = 0",
     )
     .bind(changes.name.as_deref())
     .bind(changes.description.as_deref())
@@ -205,8 +199,8 @@ pub async fn update(
 }
 
 /// Marks a product deleted and takes it out of every cart and wishlist; `false` when it was not live.
-pub async fn soft_delete(conn: &mut SqliteConnection, id: ProductId, now: &str) -> Result<bool, sqlx::Error> {
-    let done = sqlx::query("UPDATE products SET deleted = 1, updated_at = ? WHERE id = ? AND deleted = 0")
+pub async fn soft_delete(conn: &mut AnyConnection, id: ProductId, now: &str) -> Result<bool, sqlx::Error> {
+    let done = sqlx::query("UPDATE products SET deleted = 1, updated_at = $1 WHERE id = $2 AND deleted = 0")
         .bind(now)
         .bind(id.0)
         .execute(&mut *conn)
@@ -214,21 +208,21 @@ pub async fn soft_delete(conn: &mut SqliteConnection, id: ProductId, now: &str) 
     if done.rows_affected() == 0 {
         return Ok(false);
     }
-    sqlx::query("DELETE FROM cart_items WHERE product_id = ?").bind(id.0).execute(&mut *conn).await?;
-    sqlx::query("DELETE FROM wishlist_items WHERE product_id = ?").bind(id.0).execute(&mut *conn).await?;
+    sqlx::query("DELETE FROM cart_items WHERE product_id = $1").bind(id.0).execute(&mut *conn).await?;
+    sqlx::query("DELETE FROM wishlist_items WHERE product_id = $1").bind(id.0).execute(&mut *conn).await?;
     Ok(true)
 }
 
 /// Takes `quantity` units of a live product if that many are in stock; `false` (and no change) otherwise.
 pub async fn take_stock(
-    conn: &mut SqliteConnection,
+    conn: &mut AnyConnection,
     id: ProductId,
     quantity: u32,
     now: &str,
 ) -> Result<bool, sqlx::Error> {
     let quantity = i64::from(quantity);
     let done = sqlx::query(
-        "UPDATE products SET stock = stock - ?, updated_at = ? WHERE id = ? AND deleted = 0 AND stock >= ?",
+        "UPDATE products SET stock = stock - $1, updated_at = $2 WHERE id = $3 AND deleted = 0 AND stock >= $4",
     )
     .bind(quantity)
     .bind(now)
@@ -241,27 +235,31 @@ pub async fn take_stock(
 
 /// Puts `quantity` units back (a cancelled order), capped at [`MAX_STOCK`].
 pub async fn restore_stock(
-    conn: &mut SqliteConnection,
+    conn: &mut AnyConnection,
     id: ProductId,
     quantity: u32,
     now: &str,
 ) -> Result<(), sqlx::Error> {
-    sqlx::query("UPDATE products SET stock = MIN(stock + ?, ?), updated_at = ? WHERE id = ?")
-        .bind(i64::from(quantity))
-        .bind(MAX_STOCK)
-        .bind(now)
-        .bind(id.0)
-        .execute(&mut *conn)
-        .await?;
+    sqlx::query(
+        "UPDATE products SET stock = CASE WHEN stock + $1 < $2 THEN stock + $1 ELSE $2 END, updated_at = $3
+         WHERE id = $4",
+    )
+    .bind(i64::from(quantity))
+    .bind(MAX_STOCK)
+    .bind(now)
+    .bind(id.0)
+    .execute(&mut *conn)
+    .await?;
     Ok(())
 }
 
 /// Figures of the live products of `shop`, or of the whole platform.
-pub async fn stats(conn: &mut SqliteConnection, shop: Option<ShopId>) -> Result<ProductStats, sqlx::Error> {
+pub async fn stats(conn: &mut AnyConnection, shop: Option<ShopId>) -> Result<ProductStats, sqlx::Error> {
     let (total, low, out, value): (i64, i64, i64, i64) = sqlx::query_as(
-        "SELECT COUNT(*), COALESCE(SUM(stock <= ?), 0), COALESCE(SUM(stock = 0), 0),
-                COALESCE(SUM(price_cents * stock), 0)
-         FROM products WHERE deleted = 0 AND (? IS NULL OR shop_id = ?)",
+        "SELECT COUNT(*), CAST(COALESCE(SUM(CASE WHEN stock <= $1 THEN 1 ELSE 0 END), 0) AS BIGINT),
+                CAST(COALESCE(SUM(CASE WHEN stock = 0 THEN 1 ELSE 0 END), 0) AS BIGINT),
+                CAST(COALESCE(SUM(price_cents * stock), 0) AS BIGINT)
+         FROM products WHERE deleted = 0 AND ($2 IS NULL OR shop_id = $3)",
     )
     .bind(i64::from(protocol::LOW_STOCK_THRESHOLD))
     .bind(shop.map(|s| s.0))

@@ -5,7 +5,7 @@
 //! orders never count as revenue; deleted products never count.
 
 use protocol::{Cents, DayRevenue, LOW_STOCK_THRESHOLD, PlatformTotals, ShopId, ShopStats};
-use sqlx::SqliteConnection;
+use sqlx::AnyConnection;
 use time::{Duration, OffsetDateTime};
 
 use super::count;
@@ -14,10 +14,10 @@ use crate::clock;
 const SELECT: &str = "SELECT s.id, s.name,
         (SELECT COUNT(*) FROM orders o WHERE o.shop_id = s.id),
         (SELECT COUNT(*) FROM orders o WHERE o.shop_id = s.id AND o.status IN ('pending', 'paid')),
-        (SELECT COALESCE(SUM(o.total_cents), 0) FROM orders o
-            WHERE o.shop_id = s.id AND o.status <> 'cancelled' AND o.created_at >= ?),
+        (SELECT CAST(COALESCE(SUM(o.total_cents), 0) AS BIGINT) FROM orders o
+            WHERE o.shop_id = s.id AND o.status <> 'cancelled' AND o.created_at >= $1),
         (SELECT COUNT(*) FROM products p WHERE p.shop_id = s.id AND p.deleted = 0),
-        (SELECT COUNT(*) FROM products p WHERE p.shop_id = s.id AND p.deleted = 0 AND p.stock <= ?)
+        (SELECT COUNT(*) FROM products p WHERE p.shop_id = s.id AND p.deleted = 0 AND p.stock <= $2)
     FROM shops s";
 
 type Row = (i64, String, i64, i64, i64, i64, i64);
@@ -36,11 +36,11 @@ fn into_stats((id, name, total, open, revenue, products, low): Row) -> ShopStats
 
 /// The figures of one shop at `now`.
 pub async fn shop_stats(
-    conn: &mut SqliteConnection,
+    conn: &mut AnyConnection,
     shop: ShopId,
     now: OffsetDateTime,
 ) -> Result<Option<ShopStats>, sqlx::Error> {
-    let row: Option<Row> = sqlx::query_as(&format!("{SELECT} WHERE s.id = ?"))
+    let row: Option<Row> = sqlx::query_as(&format!("{SELECT} WHERE s.id = $3"))
         .bind(clock::month_start_rfc3339(now))
         .bind(i64::from(LOW_STOCK_THRESHOLD))
         .bind(shop.0)
@@ -50,7 +50,7 @@ pub async fn shop_stats(
 }
 
 /// The figures of every shop at `now`, by shop id.
-pub async fn all_shop_stats(conn: &mut SqliteConnection, now: OffsetDateTime) -> Result<Vec<ShopStats>, sqlx::Error> {
+pub async fn all_shop_stats(conn: &mut AnyConnection, now: OffsetDateTime) -> Result<Vec<ShopStats>, sqlx::Error> {
     let rows: Vec<Row> = sqlx::query_as(&format!("{SELECT} ORDER BY s.id"))
         .bind(clock::month_start_rfc3339(now))
         .bind(i64::from(LOW_STOCK_THRESHOLD))
@@ -60,13 +60,13 @@ pub async fn all_shop_stats(conn: &mut SqliteConnection, now: OffsetDateTime) ->
 }
 
 /// The platform's totals at `now`.
-pub async fn platform_totals(conn: &mut SqliteConnection, now: OffsetDateTime) -> Result<PlatformTotals, sqlx::Error> {
+pub async fn platform_totals(conn: &mut AnyConnection, now: OffsetDateTime) -> Result<PlatformTotals, sqlx::Error> {
     let (shops, products, customers, orders, revenue): (i64, i64, i64, i64, i64) = sqlx::query_as(
         "SELECT (SELECT COUNT(*) FROM shops),
                 (SELECT COUNT(*) FROM products WHERE deleted = 0),
                 (SELECT COUNT(*) FROM users WHERE role = 'customer'),
                 (SELECT COUNT(*) FROM orders),
-                (SELECT COALESCE(SUM(total_cents), 0) FROM orders WHERE status <> 'cancelled' AND created_at >= ?)",
+                (SELECT CAST(COALESCE(SUM(total_cents), 0) AS BIGINT) FROM orders WHERE status <> 'cancelled' AND created_at >= $1)",
     )
     .bind(clock::month_start_rfc3339(now))
     .fetch_one(&mut *conn)
@@ -83,7 +83,7 @@ pub async fn platform_totals(conn: &mut SqliteConnection, now: OffsetDateTime) -
 /// Revenue and order count (cancelled excluded) of `shop` for each of the `days` UTC days ending today,
 /// oldest first, days without orders included as zeros.
 pub async fn revenue_by_day(
-    conn: &mut SqliteConnection,
+    conn: &mut AnyConnection,
     shop: ShopId,
     now: OffsetDateTime,
     days: u16,
@@ -92,8 +92,8 @@ pub async fn revenue_by_day(
     let first = today - Duration::days(i64::from(days.max(1)) - 1);
     let from = clock::rfc3339(first.midnight().assume_utc());
     let rows: Vec<(String, i64, i64)> = sqlx::query_as(
-        "SELECT substr(created_at, 1, 10) AS day, SUM(total_cents), COUNT(*) FROM orders
-         WHERE shop_id = ? AND status <> 'cancelled' AND created_at >= ? GROUP BY day",
+        "SELECT substr(created_at, 1, 10) AS day, CAST(SUM(total_cents) AS BIGINT), COUNT(*) FROM orders
+         WHERE shop_id = $1 AND status <> 'cancelled' AND created_at >= $2 GROUP BY day",
     )
     .bind(shop.0)
     .bind(from)

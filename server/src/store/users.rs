@@ -4,7 +4,7 @@
 //! to the login check.
 
 use protocol::{Role, ShopId, User, UserId};
-use sqlx::SqliteConnection;
+use sqlx::AnyConnection;
 
 use super::corrupt;
 
@@ -24,8 +24,8 @@ pub fn normalise_email(email: &str) -> String {
 }
 
 /// The user with this email and their password hash, for the login check.
-pub async fn find_login(conn: &mut SqliteConnection, email: &str) -> Result<Option<(User, String)>, sqlx::Error> {
-    let row: Option<Row> = sqlx::query_as(&format!("{SELECT} WHERE u.email = ?"))
+pub async fn find_login(conn: &mut AnyConnection, email: &str) -> Result<Option<(User, String)>, sqlx::Error> {
+    let row: Option<Row> = sqlx::query_as(&format!("{SELECT} WHERE u.email = $1"))
         .bind(normalise_email(email))
         .fetch_optional(&mut *conn)
         .await?;
@@ -39,8 +39,8 @@ pub async fn find_login(conn: &mut SqliteConnection, email: &str) -> Result<Opti
 }
 
 /// The user with this id, if they still exist.
-pub async fn find(conn: &mut SqliteConnection, id: UserId) -> Result<Option<User>, sqlx::Error> {
+pub async fn find(conn: &mut AnyConnection, id: UserId) -> Result<Option<User>, sqlx::Error> {
     let row: Option<Row> =
-        sqlx::query_as(&format!("{SELECT} WHERE u.id = ?")).bind(id.0).fetch_optional(&mut *conn).await?;
+        sqlx::query_as(&format!("{SELECT} WHERE u.id = $1")).bind(id.0).fetch_optional(&mut *conn).await?;
     row.map(into_user).transpose()
 }
