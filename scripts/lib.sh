@@ -78,6 +78,12 @@ ensure_tools() {
     apt_install chromium chromium-driver
   fi
 
+  # The server's tests also run on PostgreSQL: they start a throwaway cluster of their own (initdb in a temp
+  # folder, a free port), so only the programs are needed.
+  if ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then
+    apt_install postgresql
+  fi
+
   # trunk runs cargo offline: bring every crate the lock file names (all targets) first.
   cargo fetch --locked --quiet
 }

@@ -112,7 +112,10 @@ async fn follow(ws_url: String, token: String, seen: Arc<Mutex<(Option<Seq>, Vec
 async fn kill_9_restarts_under_writes_lose_nothing_and_duplicate_nothing() {
     let dist = dist_with_index();
     let data = tempfile::tempdir().unwrap();
-    let database_url = format!("sqlite://{}", data.path().join("chaos.db").display());
+    let database_url = match crate::pg::enabled() {
+        true => crate::pg::fresh_database_url(),
+        false => format!("sqlite://{}", data.path().join("chaos.db").display()),
+    };
     let port = free_port();
     let base = format!("http://127.0.0.1:{port}");
     let args: Vec<String> = [
@@ -187,7 +190,7 @@ async fn kill_9_restarts_under_writes_lose_nothing_and_duplicate_nothing() {
         writer.await.unwrap();
     }
     // Let every socket catch up with the log, then stop them.
-    let pool = sqlx::SqlitePool::connect(&database_url).await.unwrap();
+    let pool = sqlx::AnyPool::connect(&database_url).await.unwrap();
     let newest = events::current_seq(&pool).await.unwrap();
     let deadline = Instant::now() + Duration::from_secs(10);
     for (seen, _) in &sockets {

@@ -7,6 +7,7 @@ mod fanout;
 mod hostile;
 mod live;
 mod order_flow;
+mod pg;
 mod reconnect;
 mod rest;
 mod sessions;

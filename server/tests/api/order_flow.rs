@@ -228,7 +228,7 @@ async fn a_checkout_appends_events_for_the_right_audiences() {
     assert_eq!(updates[0].total_orders, own_orders.total);
     let month_start = server::clock::month_start_rfc3339(time::OffsetDateTime::now_utc());
     let spent: i64 = sqlx::query_scalar(
-        "SELECT SUM(total_cents) FROM orders WHERE customer_id = ? AND status <> 'cancelled' AND created_at >= ?",
+        "SELECT CAST(SUM(total_cents) AS BIGINT) FROM orders WHERE customer_id = $1 AND status <> 'cancelled' AND created_at >= $2",
     )
     .bind(customer.user.id.0)
     .bind(month_start)

@@ -134,7 +134,7 @@ async fn fifty_clients_reconnecting_under_writes_miss_nothing() {
         tokio::spawn(async move {
             let mut last = 0;
             for _ in 0..60 {
-                let mut tx = server_state.db.begin().await.unwrap();
+                let mut tx = server::store::begin_write(&server_state.db).await.unwrap();
                 let stored = server::events::append(&mut tx, mine, note).await.unwrap();
                 server_state.hub.commit_and_publish(tx, vec![stored.clone()]).await.unwrap();
                 last = stored.seq;

@@ -55,7 +55,7 @@ async fn seeding_twice_changes_nothing() {
 async fn every_first_start_seeds_the_same_data() {
     let dist = dist_with_index();
     let (one, two) = (spawn(dist.path()).await, spawn(dist.path()).await);
-    let shape = |db: sqlx::SqlitePool| async move {
+    let shape = |db: sqlx::AnyPool| async move {
         let orders: Vec<(i64, i64, i64, String, i64)> =
             sqlx::query_as("SELECT id, shop_id, customer_id, status, total_cents FROM orders ORDER BY id")
                 .fetch_all(&db)

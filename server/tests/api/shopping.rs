@@ -200,7 +200,7 @@ async fn two_customers_racing_for_the_last_unit_one_wins() {
     let body = error(if statuses[0] == 409 { a } else { b }, 409).await;
     assert!(body.message.contains("Last Console"), "{}", body.message);
     assert_eq!(stock_of(&owner, last.id).await, 0);
-    let stock: i64 = sqlx::query_scalar("SELECT stock FROM products WHERE id = ?")
+    let stock: i64 = sqlx::query_scalar("SELECT stock FROM products WHERE id = $1")
         .bind(last.id.0)
         .fetch_one(&server.state.db)
         .await

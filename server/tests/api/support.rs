@@ -1,5 +1,5 @@
-//! Shared by the server's integration tests: the real server on `127.0.0.1:0` with a fresh SQLite file,
-//! stopped when the handle is dropped.
+//! Shared by the server's integration tests: the real server on `127.0.0.1:0` with a fresh database (a SQLite
+//! file, or a PostgreSQL database with `IZI_TEST_DATABASE=postgres`), stopped when the handle is dropped.
 
 use std::path::Path;
 
@@ -22,10 +22,14 @@ pub struct TestServer {
     _data: Option<tempfile::TempDir>,
 }
 
-/// A configuration for tests: port 0, a fresh database in a temp folder, a fixed JWT secret.
+/// A configuration for tests: port 0, a fresh database (a SQLite file in a temp folder, or with
+/// `IZI_TEST_DATABASE=postgres` a new database on the throwaway PostgreSQL), a fixed JWT secret.
 pub fn test_config(dist_dir: &Path) -> (Config, tempfile::TempDir) {
     let data = tempfile::tempdir().unwrap();
-    let database_url = format!("sqlite://{}", data.path().join("test.db").display());
+    let database_url = match crate::pg::enabled() {
+        true => crate::pg::fresh_database_url(),
+        false => format!("sqlite://{}", data.path().join("test.db").display()),
+    };
     let config = Config {
         port: 0,
         dist_dir: dist_dir.to_owned(),

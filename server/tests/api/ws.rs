@@ -139,7 +139,7 @@ pub struct Cast {
 async fn insert_user(server: &TestServer, name: &str, role: Role) -> User {
     let email = format!("{}@izishopin.test", name.to_lowercase().replace(' ', "."));
     let id: i64 = sqlx::query_scalar(
-        "INSERT INTO users (email, name, role, password_hash, created_at) VALUES (?, ?, ?, 'x', ?) RETURNING id",
+        "INSERT INTO users (email, name, role, password_hash, created_at) VALUES ($1, $2, $3, 'x', $4) RETURNING id",
     )
     .bind(&email)
     .bind(name)
@@ -150,7 +150,7 @@ async fn insert_user(server: &TestServer, name: &str, role: Role) -> User {
     .unwrap();
     let shop_id = if role == Role::Owner {
         let shop: i64 =
-            sqlx::query_scalar("INSERT INTO shops (name, owner_id, created_at) VALUES (?, ?, ?) RETURNING id")
+            sqlx::query_scalar("INSERT INTO shops (name, owner_id, created_at) VALUES ($1, $2, $3) RETURNING id")
                 .bind(format!("Shop of {name}"))
                 .bind(id)
                 .bind(clock::now_rfc3339())
@@ -211,7 +211,7 @@ pub type Planned = (Audience, fn(Seq) -> ServerMsg);
 
 /// Appends events in one committed transaction without publishing them.
 pub async fn append(server: &TestServer, events: Vec<Planned>) -> Vec<StoredEvent> {
-    let mut tx = server.state.db.begin().await.unwrap();
+    let mut tx = server::store::begin_write(&server.state.db).await.unwrap();
     let mut stored = Vec::new();
     for (audience, build) in events {
         stored.push(events::append(&mut tx, audience, build).await.unwrap());
@@ -222,7 +222,7 @@ pub async fn append(server: &TestServer, events: Vec<Planned>) -> Vec<StoredEven
 
 /// Appends one event, commits and publishes it, as a write of the API would; its seq.
 pub async fn emit(server: &TestServer, audience: Audience, build: impl FnOnce(Seq) -> ServerMsg) -> Seq {
-    let mut tx = server.state.db.begin().await.unwrap();
+    let mut tx = server::store::begin_write(&server.state.db).await.unwrap();
     let stored = events::append(&mut tx, audience, build).await.unwrap();
     tx.commit().await.unwrap();
     let seq = stored.seq;

@@ -90,7 +90,7 @@ async fn a_live_event_is_the_stored_json_byte_for_byte() {
     let cast = cast(&server).await;
     let mut ws = connect(&server, &cast.customer).await;
     let seq = emit(&server, Audience::everyone(), note).await;
-    let stored: String = sqlx::query_scalar("SELECT payload FROM events WHERE seq = ?")
+    let stored: String = sqlx::query_scalar("SELECT payload FROM events WHERE seq = $1")
         .bind(seq as i64)
         .fetch_one(&server.state.db)
         .await
