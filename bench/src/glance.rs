@@ -16,6 +16,7 @@ pub fn section(results: &[(&str, Value)]) -> String {
             "fanout" => fanout(data),
             "cost" => cost(data),
             "start" => start(data),
+            "tabs" => tabs(data),
             _ => None,
         };
         rows.extend(found.unwrap_or_else(|| vec![[part.to_string(), "no figures readable".into(), String::new()]]));
@@ -169,6 +170,27 @@ fn start(data: &Value) -> Option<Rows> {
             format!("cold {}, from the persisted cache {}", fmt_ms(median("cold")?), fmt_ms(median("persisted")?)),
             "the cold load of the same page".into(),
         ],
+    ])
+}
+
+fn tabs(data: &Value) -> Option<Rows> {
+    let mode = |name: &str, path: &str| num(data.get(name)?, path);
+    let minutes = mode("five_tabs", "window_s")? / 60.0;
+    let p99 = num(data, "handovers.summary.p99")?;
+    let closes = data.get("handovers")?.get("ms")?.as_array()?.len();
+    Some(vec![
+        [
+            format!("One owner, 5 tabs against 1, scripted {minutes:.0} minutes"),
+            format!(
+                "sockets held {} (1 tab: {}); API reads {} (1 tab: {})",
+                mode("five_tabs", "sockets.max")?,
+                mode("one_tab", "sockets.max")?,
+                mode("five_tabs", "counts.api_reads")?,
+                mode("one_tab", "counts.api_reads")?
+            ),
+            "goal: one socket and the first loads of one tab".into(),
+        ],
+        [format!("Handover to another tab, p99 over {closes} leader closes"), fmt_ms(p99), "goal: ≤ 2 s".into()],
     ])
 }
 
