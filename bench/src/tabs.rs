@@ -258,8 +258,6 @@ async fn people(base: &str) -> anyhow::Result<People> {
 }
 
 fn markdown(one: &Mode, five: &Mode, handovers: Option<&Handovers>, write_every: Duration) -> String {
-    let sockets = |m: &Mode| m.sockets.map_or("—".into(), |s| format!("{:.0} (max {:.0})", s.mean, s.max));
-    let row = |name: &str, a: String, b: String| format!("| {name} | {a} | {b} |\n");
     let mut text = format!(
         "## Tabs: one connection and one cache for a browser's tabs\n\n\
          One owner's browser on `/owner` for {:.0} s, once with 1 tab and once with 5 tabs of the same \
@@ -271,28 +269,21 @@ fn markdown(one: &Mode, five: &Mode, handovers: Option<&Handovers>, write_every:
         one.window_s,
         write_every.as_secs()
     );
-    text += &row("Sockets held (mean)", sockets(one), sockets(five));
-    text += &row("WebSocket upgrades", one.counts.ws_upgrades.to_string(), five.counts.ws_upgrades.to_string());
-    text += &row("API reads", one.counts.api_reads.to_string(), five.counts.api_reads.to_string());
-    text += &row(
-        "API read bytes",
-        fmt::thousands(one.counts.api_read_bytes as f64),
-        fmt::thousands(five.counts.api_read_bytes as f64),
-    );
-    text += &row("API writes (owner)", one.counts.api_writes.to_string(), five.counts.api_writes.to_string());
-    text += &row("App file requests", one.counts.app_files.to_string(), five.counts.app_files.to_string());
-    text += &row("WebSocket frames sent", one.counts.ws_frames.to_string(), five.counts.ws_frames.to_string());
-    text += &row(
-        "WebSocket bytes sent",
-        fmt::thousands(one.counts.ws_bytes as f64),
-        fmt::thousands(five.counts.ws_bytes as f64),
-    );
-    text += &row(
-        "Tabs showing the last order",
-        format!("{} of {}", one.showed_last, one.tabs),
-        format!("{} of {}", five.showed_last, five.tabs),
-    );
-    text += &row("Orders placed", one.orders.to_string(), five.orders.to_string());
+    let cells: [Cell; 10] = [
+        ("Sockets held (mean)", |m| m.sockets.map_or("—".into(), |s| format!("{:.0} (max {:.0})", s.mean, s.max))),
+        ("WebSocket upgrades", |m| m.counts.ws_upgrades.to_string()),
+        ("API reads", |m| m.counts.api_reads.to_string()),
+        ("API read bytes", |m| fmt::thousands(m.counts.api_read_bytes as f64)),
+        ("API writes (owner)", |m| m.counts.api_writes.to_string()),
+        ("App file requests", |m| m.counts.app_files.to_string()),
+        ("WebSocket frames sent", |m| m.counts.ws_frames.to_string()),
+        ("WebSocket bytes sent", |m| fmt::thousands(m.counts.ws_bytes as f64)),
+        ("Tabs showing the last order", |m| format!("{} of {}", m.showed_last, m.tabs)),
+        ("Orders placed", |m| m.orders.to_string()),
+    ];
+    for (name, cell) in cells {
+        text += &format!("| {name} | {} | {} |\n", cell(one), cell(five));
+    }
     if let Some(h) = handovers {
         text += &format!(
             "\n**Handover** ({} tabs, {} closes of the leading tab, an order placed at once after each close, then a \
@@ -322,6 +313,9 @@ fn markdown(one: &Mode, five: &Mode, handovers: Option<&Handovers>, write_every:
     );
     text
 }
+
+/// One row of the tabs table: its name and how a mode's cell reads.
+type Cell = (&'static str, fn(&Mode) -> String);
 
 fn met(ok: bool) -> &'static str {
     if ok { "met" } else { "missed" }
