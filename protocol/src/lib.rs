@@ -36,6 +36,15 @@ impl ErrorBody {
     }
 }
 
+/// Answer of `GET /api/ready` when this instance can serve (its database answers).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Ready {
+    /// `"ready"`.
+    pub status: String,
+    /// `"sqlite"` or `"postgres"`.
+    pub database: String,
+}
+
 /// Answer of `GET /api/health`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Health {

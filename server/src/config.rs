@@ -53,6 +53,9 @@ pub struct Config {
     /// Writes (batches of events) queued for one socket before a slow reader is dropped with 1013
     /// (`ws_socket_queue`, or its former name `ws_queue`), 512 by default.
     pub ws_socket_queue: usize,
+    /// Proxies (a load balancer) whose `X-Forwarded-For` names the client (`trusted_proxies`, comma-separated
+    /// IP addresses). Empty by default: the client is always the connection's peer, whatever a header says.
+    pub trusted_proxies: Vec<std::net::IpAddr>,
     /// Failed logins per client address within `login_window_secs` before 429 (`login_max_failures`).
     pub login_max_failures: u32,
     pub login_window: Duration,
@@ -79,6 +82,7 @@ impl Default for Config {
             token_ttl: Duration::from_secs(3600),
             refresh_grace: Duration::from_secs(24 * 3600),
             allowed_origins: Vec::new(),
+            trusted_proxies: Vec::new(),
             event_retention: Duration::from_secs(600),
             event_retention_count: 10_000,
             tls_cert: None,
@@ -108,6 +112,7 @@ pub const SETTINGS: &[&str] = &[
     "token_ttl_secs",
     "refresh_grace_secs",
     "allowed_origins",
+    "trusted_proxies",
     "event_retention_secs",
     "event_retention_count",
     "tls_cert",
@@ -182,6 +187,14 @@ impl Config {
             "allowed_origins" => {
                 self.allowed_origins =
                     value.split(',').map(str::trim).filter(|o| !o.is_empty()).map(str::to_owned).collect()
+            }
+            "trusted_proxies" => {
+                self.trusted_proxies = value
+                    .split(',')
+                    .map(str::trim)
+                    .filter(|p| !p.is_empty())
+                    .map(|p| p.parse().with_context(|| format!("`{p}` in trusted_proxies is not an IP address")))
+                    .collect::<anyhow::Result<_>>()?
             }
             "event_retention_secs" => self.event_retention = Duration::from_secs(parse_number(value)?),
             "event_retention_count" => self.event_retention_count = parse_number(value)?,
@@ -313,6 +326,17 @@ mod tests {
         assert_eq!(config.token_ttl, Duration::from_secs(120), "environment beats the file");
         assert_eq!(config.allowed_origins, vec!["https://shop.test".to_owned()]);
         std::fs::remove_dir_all(dir).unwrap();
+    }
+
+    #[test]
+    fn trusted_proxies_are_ip_addresses() {
+        let config = Config::load(env_of(&[("IZI_TRUSTED_PROXIES", "10.0.0.1, ::1")]), args(&[])).unwrap();
+        assert_eq!(
+            config.trusted_proxies,
+            vec!["10.0.0.1".parse::<std::net::IpAddr>().unwrap(), "::1".parse().unwrap()]
+        );
+        let err = Config::load(env_of(&[("IZI_TRUSTED_PROXIES", "10.0.0.0/8")]), args(&[])).unwrap_err();
+        assert!(format!("{err:#}").contains("not an IP address"), "{err:#}");
     }
 
     #[test]

@@ -51,6 +51,9 @@ pub enum AppError {
     /// Too many attempts; retry after the given seconds (429).
     #[error("too many attempts, retry in {retry_after_secs} s")]
     TooManyRequests { retry_after_secs: u64 },
+    /// The database cannot be reached now (restarting, or the pool is exhausted): 503, worth a retry.
+    #[error("{0}")]
+    Unavailable(String),
     /// Anything else: logged, answered as an opaque 500.
     #[error(transparent)]
     Internal(#[from] anyhow::Error),
@@ -70,7 +73,13 @@ impl AppError {
 
 impl From<sqlx::Error> for AppError {
     fn from(error: sqlx::Error) -> Self {
-        AppError::Internal(anyhow::Error::new(error).context("database"))
+        match error {
+            sqlx::Error::Io(_) | sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed | sqlx::Error::Tls(_) => {
+                tracing::warn!(error = %error, "database unreachable");
+                AppError::Unavailable("the database cannot be reached right now; try again in a moment".into())
+            }
+            error => AppError::Internal(anyhow::Error::new(error).context("database")),
+        }
     }
 }
 
@@ -101,6 +110,7 @@ impl IntoResponse for AppError {
             AppError::TooManyRequests { .. } => {
                 (StatusCode::TOO_MANY_REQUESTS, ErrorBody::new("too_many_requests", message))
             }
+            AppError::Unavailable(_) => (StatusCode::SERVICE_UNAVAILABLE, ErrorBody::new("unavailable", message)),
             AppError::Internal(error) => {
                 tracing::error!(error = format!("{error:#}"), "internal error");
                 (StatusCode::INTERNAL_SERVER_ERROR, ErrorBody::new("internal", "something went wrong on the server"))

@@ -85,17 +85,38 @@ impl LoginLimiter {
     }
 }
 
-/// The client's address (unspecified when the server runs without connect info, as in router-only tests).
+/// The client's address: the connection's peer, or behind a trusted proxy the address it forwarded
+/// (unspecified when the server runs without connect info, as in router-only tests).
 #[derive(Debug, Clone, Copy)]
 pub struct ClientIp(pub IpAddr);
 
-impl<S: Send + Sync> FromRequestParts<S> for ClientIp {
+impl FromRequestParts<AppState> for ClientIp {
     type Rejection = std::convert::Infallible;
 
-    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
-        let ip = parts.extensions.get::<ConnectInfo<SocketAddr>>().map(|info| info.0.ip());
-        Ok(ClientIp(ip.unwrap_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED))))
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+        let peer = parts.extensions.get::<ConnectInfo<SocketAddr>>().map(|info| info.0.ip());
+        let peer = peer.unwrap_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED));
+        let forwarded = parts.headers.get_all("x-forwarded-for").iter().filter_map(|v| v.to_str().ok());
+        Ok(ClientIp(client_ip(peer, forwarded, &state.config.trusted_proxies)))
     }
+}
+
+/// Who the client is: `peer`, unless `peer` is a trusted proxy; then the nearest address in
+/// `X-Forwarded-For` (read from the right, the hops the proxies appended) that is not itself a trusted
+/// proxy. A header from an untrusted peer, or one that does not parse, is ignored: anybody can send one.
+pub fn client_ip<'a>(peer: IpAddr, forwarded: impl Iterator<Item = &'a str>, trusted: &[IpAddr]) -> IpAddr {
+    if !trusted.contains(&peer) {
+        return peer;
+    }
+    let hops: Vec<&str> = forwarded.flat_map(|value| value.split(',')).map(str::trim).collect();
+    for hop in hops.into_iter().rev() {
+        match hop.parse::<IpAddr>() {
+            Ok(ip) if trusted.contains(&ip) => continue,
+            Ok(ip) => return ip,
+            Err(_) => return peer,
+        }
+    }
+    peer
 }
 
 /// The routes of this area.
@@ -200,6 +221,23 @@ async fn me(AuthUser(user): AuthUser) -> Json<User> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn behind_a_trusted_proxy_the_client_is_the_nearest_forwarded_address() {
+        let ip = |text: &str| text.parse::<IpAddr>().unwrap();
+        let balancer = ip("10.0.0.9");
+        let trusted = [balancer, ip("10.0.0.8")];
+        let client = |peer: IpAddr, headers: &[&str]| client_ip(peer, headers.iter().copied(), &trusted);
+        assert_eq!(client(balancer, &["203.0.113.7"]), ip("203.0.113.7"));
+        assert_eq!(client(balancer, &["198.51.100.1, 203.0.113.7"]), ip("203.0.113.7"), "the hop the proxy added");
+        assert_eq!(client(balancer, &["198.51.100.1", "203.0.113.7, 10.0.0.8"]), ip("203.0.113.7"), "two proxies");
+        assert_eq!(client(balancer, &[]), balancer, "no header: the proxy itself");
+        assert_eq!(client(balancer, &["not an address"]), balancer, "unreadable: not believed");
+        assert_eq!(client(balancer, &["10.0.0.8"]), balancer, "only proxies");
+        let stranger = ip("192.0.2.50");
+        assert_eq!(client(stranger, &["203.0.113.7"]), stranger, "anybody can send the header");
+        assert_eq!(client_ip(balancer, ["203.0.113.7"].into_iter(), &[]), balancer, "nothing trusted by default");
+    }
 
     #[test]
     fn the_limiter_blocks_after_the_allowed_failures_until_the_window_ends() {

@@ -2,7 +2,7 @@
 //!
 //! Invariant: every answer under `/api` is JSON, errors included; the app's `index.html` is never served here.
 
-use axum::extract::OriginalUri;
+use axum::extract::{OriginalUri, State};
 use axum::routing::get;
 use axum::{Json, Router};
 use protocol::Health;
@@ -29,6 +29,7 @@ mod wishlist;
 pub fn router() -> Router<AppState> {
     Router::new()
         .route("/health", get(health))
+        .route("/ready", get(ready))
         .route("/metrics", get(crate::metrics::show))
         .merge(auth::router())
         .merge(dashboard::router())
@@ -45,6 +46,29 @@ pub fn router() -> Router<AppState> {
 
 async fn health() -> Json<Health> {
     Json(Health { status: "ok".into(), version: env!("CARGO_PKG_VERSION").into() })
+}
+
+/// How long the readiness check waits for the database.
+const READY_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(1);
+
+/// `GET /api/ready`, what a load balancer asks before sending traffic: 200 once the database answers within
+/// [`READY_TIMEOUT`], else 503 `unavailable` (the process is alive, `/api/health` says so, but cannot serve).
+async fn ready(State(state): State<AppState>) -> Result<Json<protocol::Ready>, AppError> {
+    let probe = sqlx::query_scalar::<_, i64>("SELECT 1").fetch_one(&state.db);
+    match tokio::time::timeout(READY_TIMEOUT, probe).await {
+        Ok(Ok(_)) => {
+            let database = match crate::db::Backend::of(&state.db) {
+                crate::db::Backend::Sqlite => "sqlite",
+                crate::db::Backend::Postgres => "postgres",
+            };
+            Ok(Json(protocol::Ready { status: "ready".into(), database: database.into() }))
+        }
+        Ok(Err(error)) => {
+            tracing::warn!(error = %error, "not ready: the database does not answer");
+            Err(AppError::Unavailable("the database does not answer".into()))
+        }
+        Err(_) => Err(AppError::Unavailable(format!("the database did not answer within {READY_TIMEOUT:?}"))),
+    }
 }
 
 async fn unknown_route(OriginalUri(uri): OriginalUri) -> AppError {

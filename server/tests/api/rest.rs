@@ -292,3 +292,50 @@ async fn the_api_delay_holds_api_answers_back() {
     assert_eq!(reqwest::get(format!("{}/api/health", server.base)).await.unwrap().status(), 200);
     assert_eq!(reqwest::get(format!("{}/app.js", server.base)).await.unwrap().status(), 200);
 }
+
+/// Fails `count` logins claiming to come from `forwarded`; the status of one more attempt.
+async fn failures_then_status(server: &crate::support::TestServer, forwarded: &str, count: u32) -> u16 {
+    let http = reqwest::Client::new();
+    let url = format!("{}/api/auth/login", server.base);
+    let attempt =
+        || http.post(&url).header("x-forwarded-for", forwarded).json(&login_body("admin@izishopin.test", "nope"));
+    for _ in 0..count {
+        assert_eq!(attempt().send().await.unwrap().status(), 401);
+    }
+    attempt().send().await.unwrap().status().as_u16()
+}
+
+#[tokio::test]
+async fn behind_a_trusted_proxy_the_login_limit_is_per_forwarded_client() {
+    let (server, _dist, _data) = crate::ws::spawn_config(|c| {
+        c.trusted_proxies = vec!["127.0.0.1".parse().unwrap()];
+        c.login_max_failures = 2;
+    })
+    .await;
+    assert_eq!(failures_then_status(&server, "203.0.113.7", 2).await, 429, "this client reached its limit");
+    assert_eq!(failures_then_status(&server, "198.51.100.1, 203.0.113.8", 0).await, 401, "another client did not");
+
+    // Without a trusted proxy the header is anybody's to send: every attempt counts against the peer.
+    let (server, _dist, _data) = crate::ws::spawn_config(|c| c.login_max_failures = 2).await;
+    assert_eq!(failures_then_status(&server, "203.0.113.7", 2).await, 429);
+    assert_eq!(failures_then_status(&server, "203.0.113.8", 0).await, 429, "a forged header changes nothing");
+}
+
+#[tokio::test]
+async fn ready_says_whether_the_database_answers_and_a_lost_database_is_a_503() {
+    let dist = dist_with_index();
+    let server = spawn(dist.path()).await;
+    let ready = reqwest::get(format!("{}/api/ready", server.base)).await.unwrap();
+    let ready: protocol::Ready = ok(ready).await;
+    let expected = if crate::pg::enabled() { "postgres" } else { "sqlite" };
+    assert_eq!((ready.status.as_str(), ready.database.as_str()), ("ready", expected));
+
+    server.state.db.close().await;
+    let ready = reqwest::get(format!("{}/api/ready", server.base)).await.unwrap();
+    assert_eq!(error(ready, 503).await.code, "unavailable");
+    let products = reqwest::get(format!("{}/api/products", server.base)).await.unwrap();
+    let body = error(products, 503).await;
+    assert_eq!(body.code, "unavailable", "a clean JSON error, not a 500: {}", body.message);
+    let health = reqwest::get(format!("{}/api/health", server.base)).await.unwrap();
+    assert_eq!(health.status(), 200, "the process itself is alive");
+}
