@@ -6,6 +6,7 @@
 //! `events.rs` and `sessions.rs` is one text for both (`$1` parameters, no dialect of either).
 
 use std::str::FromStr;
+use std::time::Duration;
 
 use anyhow::{Context, bail};
 use sqlx::any::AnyPoolOptions;
@@ -48,6 +49,12 @@ const SQLITE_PRAGMAS: &str =
 pub async fn connect(url: &str) -> anyhow::Result<AnyPool> {
     sqlx::any::install_default_drivers();
     let backend = Backend::of_url(url)?;
+    // A request waits at most this long for a connection: long for SQLite, whose writers queue on its lock;
+    // short for PostgreSQL, so that while the server is unreachable requests get a 503 at once, not after 30 s.
+    let acquire_timeout = match backend {
+        Backend::Sqlite => Duration::from_secs(30),
+        Backend::Postgres => Duration::from_secs(3),
+    };
     let (url, max_connections) = match backend {
         Backend::Sqlite => {
             let options = sqlx::sqlite::SqliteConnectOptions::from_str(url)
@@ -63,6 +70,7 @@ pub async fn connect(url: &str) -> anyhow::Result<AnyPool> {
     };
     let pool = AnyPoolOptions::new()
         .max_connections(max_connections)
+        .acquire_timeout(acquire_timeout)
         .after_connect(move |conn, _| {
             Box::pin(async move {
                 if backend == Backend::Sqlite {

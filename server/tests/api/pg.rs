@@ -25,39 +25,53 @@ pub fn fresh_database_url() -> String {
     CLUSTER.get_or_init(Cluster::start).create_database()
 }
 
-struct Cluster {
+/// A throwaway PostgreSQL server (see the module's invariant).
+pub struct Cluster {
     port: u16,
     bin: PathBuf,
+    dir: PathBuf,
+    user: Option<(u32, u32)>,
     next: AtomicU32,
 }
 
 impl Cluster {
-    fn start() -> Cluster {
+    /// A new cluster in a folder of its own, running.
+    pub fn start() -> Cluster {
+        static STARTED: AtomicU32 = AtomicU32::new(0);
         let bin = pg_bin();
         remove_dead_clusters();
-        let dir = std::env::temp_dir().join(format!("izi-test-pg-{}", std::process::id()));
+        let n = STARTED.fetch_add(1, Ordering::Relaxed);
+        let dir = std::env::temp_dir().join(format!("izi-test-pg-{}-{n}", std::process::id()));
         let _ = std::fs::remove_dir_all(&dir);
         std::fs::create_dir_all(&dir).unwrap();
         let user = server_user();
         if let Some((uid, gid)) = user {
             std::os::unix::fs::chown(&dir, Some(uid), Some(gid)).unwrap();
         }
-        let data = dir.join("data");
         let initdb = as_user(Command::new(bin.join("initdb")), user)
-            .args(["-D", &data.display().to_string(), "-U", "izi", "--auth=trust", "--encoding=UTF8"])
-            .args(["--locale=C", "--no-sync"])
+            .args(["-D", &dir.join("data").display().to_string(), "-U", "izi", "--auth=trust"])
+            .args(["--encoding=UTF8", "--locale=C", "--no-sync"])
             .output()
             .expect("initdb runs (scripts/test installs postgresql)");
         assert!(initdb.status.success(), "initdb failed: {}", String::from_utf8_lossy(&initdb.stderr));
-
         let port = TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
-        let mut postgres = as_user(Command::new(bin.join("postgres")), user);
+        let cluster = Cluster { port, bin, dir, user, next: AtomicU32::new(0) };
+        cluster.run();
+        cluster
+    }
+
+    /// Starts the server on the cluster's data and port; returns once it accepts connections.
+    pub fn run(&self) {
+        let dir = &self.dir;
+        let log = std::fs::OpenOptions::new().create(true).append(true).open(dir.join("postgres.log")).unwrap();
+        let mut postgres = as_user(Command::new(self.bin.join("postgres")), self.user);
         postgres
-            .args(["-D", &data.display().to_string(), "-p", &port.to_string(), "-k", &dir.display().to_string()])
-            .args(["-c", "listen_addresses=127.0.0.1", "-c", "fsync=off", "-c", "synchronous_commit=off"])
-            .args(["-c", "full_page_writes=off", "-c", "max_connections=400"])
+            .args(["-D", &dir.join("data").display().to_string(), "-p", &self.port.to_string()])
+            .args(["-k", &dir.display().to_string(), "-c", "listen_addresses=127.0.0.1"])
+            .args(["-c", "fsync=off", "-c", "synchronous_commit=off", "-c", "full_page_writes=off"])
+            .args(["-c", "max_connections=400"])
             .stdout(std::process::Stdio::null())
-            .stderr(std::fs::File::create(dir.join("postgres.log")).unwrap());
+            .stderr(log);
         // SAFETY: prctl only sets this process's parent-death signal; no allocation, no lock.
         unsafe {
             postgres.pre_exec(|| {
@@ -79,8 +93,7 @@ impl Cluster {
         });
         ready.recv().unwrap().expect("postgres starts");
         let deadline = Instant::now() + Duration::from_secs(30);
-        let cluster = Cluster { port, bin, next: AtomicU32::new(0) };
-        while !cluster.psql("postgres", "SELECT 1") {
+        while !self.psql("postgres", "SELECT 1") {
             assert!(
                 Instant::now() < deadline,
                 "postgres did not accept connections within 30 s; see {}",
@@ -88,10 +101,19 @@ impl Cluster {
             );
             std::thread::sleep(Duration::from_millis(50));
         }
-        cluster
     }
 
-    fn create_database(&self) -> String {
+    /// Stops the server (fast shutdown: open connections are cut), keeping its data for [`Cluster::run`].
+    pub fn stop(&self) {
+        let stopped = as_user(Command::new(self.bin.join("pg_ctl")), self.user)
+            .args(["-D", &self.dir.join("data").display().to_string(), "-m", "fast", "-w", "stop"])
+            .output()
+            .expect("pg_ctl runs");
+        assert!(stopped.status.success(), "pg_ctl stop failed: {}", String::from_utf8_lossy(&stopped.stderr));
+    }
+
+    /// The URL of a new, empty database on this cluster.
+    pub fn create_database(&self) -> String {
         let name = format!("t{}", self.next.fetch_add(1, Ordering::Relaxed));
         assert!(self.psql("postgres", &format!("CREATE DATABASE {name}")), "cannot create the database {name}");
         format!("postgres://izi@127.0.0.1:{}/{name}", self.port)
@@ -112,7 +134,8 @@ fn remove_dead_clusters() {
     let Ok(entries) = std::fs::read_dir(std::env::temp_dir()) else { return };
     for entry in entries.flatten() {
         let name = entry.file_name();
-        let Some(pid) = name.to_str().and_then(|n| n.strip_prefix("izi-test-pg-")) else { continue };
+        let Some(rest) = name.to_str().and_then(|n| n.strip_prefix("izi-test-pg-")) else { continue };
+        let pid = rest.split('-').next().unwrap_or(rest);
         if !Path::new("/proc").join(pid).exists() {
             let _ = std::fs::remove_dir_all(entry.path());
         }

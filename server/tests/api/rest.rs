@@ -339,3 +339,47 @@ async fn ready_says_whether_the_database_answers_and_a_lost_database_is_a_503() 
     let health = reqwest::get(format!("{}/api/health", server.base)).await.unwrap();
     assert_eq!(health.status(), 200, "the process itself is alive");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_postgresql_restart_gives_clean_errors_meanwhile_and_the_server_recovers_on_its_own() {
+    // A cluster of its own, whichever database the rest of the suite runs on: this test stops it.
+    let cluster = tokio::task::spawn_blocking(crate::pg::Cluster::start).await.unwrap();
+    let url = cluster.create_database();
+    let dist = dist_with_index();
+    let (mut config, _data) = crate::support::test_config(dist.path());
+    config.database_url = url;
+    let server = crate::support::spawn_with(config).await;
+    let products = format!("{}/api/products", server.base);
+    let page: Page<Product> = ok(reqwest::get(&products).await.unwrap()).await;
+    assert!(!page.items.is_empty());
+
+    let cluster = tokio::task::spawn_blocking(move || {
+        cluster.stop();
+        cluster
+    })
+    .await
+    .unwrap();
+    let started = std::time::Instant::now();
+    let down = reqwest::get(&products).await.unwrap();
+    assert_eq!(error(down, 503).await.code, "unavailable", "a clean JSON error while the database is down");
+    assert!(started.elapsed() < std::time::Duration::from_secs(15), "answered in {:?}", started.elapsed());
+    let ready = reqwest::get(format!("{}/api/ready", server.base)).await.unwrap();
+    assert_eq!(ready.status(), 503);
+
+    let cluster = tokio::task::spawn_blocking(move || {
+        cluster.run();
+        cluster
+    })
+    .await
+    .unwrap();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    loop {
+        let status = reqwest::get(&products).await.unwrap().status();
+        if status == 200 {
+            break;
+        }
+        assert!(std::time::Instant::now() < deadline, "still {status} 20 s after the database came back");
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    }
+    drop(cluster);
+}
