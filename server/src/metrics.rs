@@ -40,6 +40,11 @@ pub struct Metrics {
     bytes_by_route: Mutex<BTreeMap<String, u64>>,
     ws_messages_sent: AtomicU64,
     ws_bytes_sent: AtomicU64,
+    /// Sockets dropped with 1013 for falling behind the event stream.
+    ws_lagged: AtomicU64,
+    /// Resumes served from the event log, and those answered `resync` (the point was no longer kept).
+    ws_resumes: AtomicU64,
+    ws_resyncs: AtomicU64,
 }
 
 impl Metrics {
@@ -70,6 +75,19 @@ impl Metrics {
         self.ws_bytes_sent.fetch_add(bytes as u64, Ordering::Relaxed);
     }
 
+    /// Counts a socket dropped for falling behind (1013).
+    pub fn count_lagged(&self) {
+        self.ws_lagged.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// Counts a resume served from the log; `resync` when it could not be (the point was pruned).
+    pub fn count_resume(&self, resync: bool) {
+        self.ws_resumes.fetch_add(1, Ordering::Relaxed);
+        if resync {
+            self.ws_resyncs.fetch_add(1, Ordering::Relaxed);
+        }
+    }
+
     /// API requests made so far with a token of `user_id`.
     pub fn requests_by_user(&self, user_id: i64) -> u64 {
         self.by_user.lock().map(|m| m.get(&user_id).copied().unwrap_or(0)).unwrap_or(0)
@@ -78,7 +96,7 @@ impl Metrics {
 
 /// The middleware: counts the request, its user (from a valid bearer token) and its response size.
 pub async fn count(State(state): State<AppState>, request: Request, next: Next) -> Response {
-    if request.uri().path() == "/api/metrics" {
+    if matches!(request.uri().path(), "/api/metrics" | "/metrics") {
         return next.run(request).await;
     }
     let route = route_key(&request);
@@ -157,4 +175,43 @@ pub async fn show(State(state): State<AppState>, AuthUser(user): AuthUser) -> Re
     let mut snapshot = state.metrics.snapshot();
     snapshot.ws_open = state.hub.members() as u64;
     Ok(Json(snapshot))
+}
+
+/// `GET /metrics`: this instance's counters in the Prometheus (OpenMetrics) text format, for a scraper. Only
+/// aggregate figures, nothing of any user: requests, bytes, sockets open, frames sent, sockets dropped for
+/// lagging, resumes and resyncs, and whether the database answers (within 1 s). Not counted itself.
+pub async fn prometheus(State(state): State<AppState>) -> Response {
+    use axum::response::IntoResponse;
+    use prometheus_client::metrics::counter::ConstCounter;
+    use prometheus_client::metrics::gauge::ConstGauge;
+
+    let probe = sqlx::query_scalar::<_, i64>("SELECT 1").fetch_one(&state.db);
+    let database_up = matches!(tokio::time::timeout(std::time::Duration::from_secs(1), probe).await, Ok(Ok(_)));
+    let m = &state.metrics;
+    let load = |counter: &AtomicU64| counter.load(Ordering::Relaxed);
+    let mut registry = prometheus_client::registry::Registry::with_prefix("izi");
+    let counters = [
+        ("http_requests", "HTTP requests answered (app files and WebSocket upgrades included)", load(&m.requests)),
+        ("http_response_bytes", "Response body bytes", load(&m.response_bytes)),
+        ("ws_frames_sent", "WebSocket text frames sent (events and control frames)", load(&m.ws_messages_sent)),
+        ("ws_bytes_sent", "Payload bytes of the WebSocket frames sent", load(&m.ws_bytes_sent)),
+        ("ws_lagged", "Sockets dropped with 1013 for falling behind the event stream", load(&m.ws_lagged)),
+        ("ws_resumes", "Resumes served from the event log", load(&m.ws_resumes)),
+        ("ws_resyncs", "Resumes answered resync (their point was no longer kept)", load(&m.ws_resyncs)),
+    ];
+    for (name, help, value) in counters {
+        registry.register(name, help, ConstCounter::new(value));
+    }
+    let sockets = i64::try_from(state.hub.members()).unwrap_or(i64::MAX);
+    registry.register("ws_sockets", "Authenticated WebSocket connections open", ConstGauge::new(sockets));
+    registry.register(
+        "database_up",
+        "1 when the database answered within 1 s",
+        ConstGauge::new(i64::from(database_up)),
+    );
+    let mut text = String::new();
+    if prometheus_client::encoding::text::encode(&mut text, &registry).is_err() {
+        return (axum::http::StatusCode::INTERNAL_SERVER_ERROR, "cannot encode the metrics").into_response();
+    }
+    ([(header::CONTENT_TYPE, "application/openmetrics-text; version=1.0.0; charset=utf-8")], text).into_response()
 }

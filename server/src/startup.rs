@@ -116,6 +116,7 @@ pub fn app(state: AppState) -> Router {
     Router::new()
         .nest("/api", crate::api::router())
         .route("/ws", axum::routing::get(crate::ws::handler))
+        .route("/metrics", axum::routing::get(crate::metrics::prometheus))
         .fallback_service(static_files)
         .layer(axum::middleware::from_fn_with_state(state.clone(), delay_api))
         .layer(axum::middleware::from_fn_with_state(state.clone(), crate::metrics::count))

@@ -166,6 +166,7 @@ async fn serve(socket: &mut WebSocket, state: &AppState, claims: &Claims, start:
                 Ok(batch) => forward(socket, state, &mut session, batch, &mut feed).await,
                 Err(Ended::Lagged) => {
                     tracing::debug!("a WebSocket fell behind the event stream");
+                    state.metrics.count_lagged();
                     Err(Close { code: CLOSE_LAGGED, reason: "too slow: reconnect and resume" }.into())
                 }
                 Err(Ended::Stopped) => Err(Close { code: 1001, reason: "the server is stopping" }.into()),
@@ -292,6 +293,7 @@ async fn replay(
     after: protocol::Seq,
 ) -> Result<(), End> {
     let replay = events::replay_after(&state.db, session.user(), after).await.map_err(internal)?;
+    state.metrics.count_resume(matches!(replay, events::Replay::Resync { .. }));
     for action in session.on_replay(after, replay) {
         perform(socket, state, action).await?;
     }

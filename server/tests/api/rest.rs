@@ -383,3 +383,46 @@ async fn a_postgresql_restart_gives_clean_errors_meanwhile_and_the_server_recove
     }
     drop(cluster);
 }
+
+/// The value of `name` in a Prometheus text answer.
+fn sample(text: &str, name: &str) -> Option<f64> {
+    text.lines().find_map(|line| line.strip_prefix(name)?.strip_prefix(' ')?.trim().parse().ok())
+}
+
+#[tokio::test]
+async fn metrics_for_prometheus_count_sockets_resumes_and_resyncs() {
+    use protocol::{ClientMsg, ServerMsg};
+    let dist = dist_with_index();
+    let server = spawn(dist.path()).await;
+    let scrape = || async {
+        let answer = reqwest::get(format!("{}/metrics", server.base)).await.unwrap();
+        assert_eq!(answer.status(), 200);
+        let kind = answer.headers()["content-type"].to_str().unwrap().to_owned();
+        assert!(kind.starts_with("application/openmetrics-text"), "{kind}");
+        answer.text().await.unwrap()
+    };
+    let before = scrape().await;
+    assert!(before.contains("# TYPE izi_ws_resumes counter"), "{before}");
+    assert_eq!(sample(&before, "izi_database_up"), Some(1.0));
+    assert_eq!(sample(&before, "izi_ws_sockets"), Some(0.0));
+    assert_eq!(sample(&before, "izi_ws_resumes_total"), Some(0.0));
+    assert!(before.trim_end().ends_with("# EOF"));
+
+    let owner = server.login("owner1@izishopin.test").await;
+    let mut socket = crate::ws::open(&server).await;
+    let seq = crate::ws::auth(&mut socket, &owner.token, &owner.user).await;
+    crate::ws::send(&mut socket, &ClientMsg::Resume { last_seq: seq }).await;
+    // A resume from beyond the stream's end cannot be served: resync.
+    crate::ws::send(&mut socket, &ClientMsg::Resume { last_seq: seq + 1_000 }).await;
+    assert!(matches!(crate::ws::next_msg(&mut socket).await, ServerMsg::Resync));
+    let after = scrape().await;
+    assert_eq!(sample(&after, "izi_ws_sockets"), Some(1.0));
+    assert_eq!(sample(&after, "izi_ws_resumes_total"), Some(2.0), "{after}");
+    assert_eq!(sample(&after, "izi_ws_resyncs_total"), Some(1.0));
+    assert!(sample(&after, "izi_http_requests_total") > sample(&before, "izi_http_requests_total"), "the login counts");
+    assert_eq!(
+        sample(&after, "izi_http_requests_total"),
+        sample(&scrape().await, "izi_http_requests_total"),
+        "scrapes are not counted"
+    );
+}
