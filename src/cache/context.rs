@@ -118,10 +118,8 @@ struct Inner {
     save_armed: bool,
     /// The user's other tabs, when they can be reached (see `context/sharing.rs`).
     share: Option<ShareDriver>,
-    /// A new tab's wait for the other tabs' answers.
-    joining: Joining,
-    /// The fetchers of the reads held while joining.
-    held: HashMap<CacheKey, Fetcher>,
+    /// A new tab's wait for the other tabs' answers, with the reads held meanwhile.
+    joining: Joining<Fetcher>,
     /// The newest event seq applied to the values by the live layer.
     position: Option<Seq>,
     /// Set while the live layer applies events: every tab does that itself, so nothing is shared.
@@ -169,7 +167,6 @@ pub fn provide_data_cache(options: DataCacheOptions) -> DataCache {
             save_armed: false,
             share: None,
             joining: Joining::joined(),
-            held: HashMap::new(),
             position: None,
             local_only: false,
         }),
@@ -466,7 +463,7 @@ impl DataCache {
             .inner
             .try_update_value(|inner| {
                 let fetcher = fetcher.or_else(|| inner.readers.get(key).map(|reader| reader.fetcher.clone()))?;
-                if DataCache::hold(inner, key, &fetcher) {
+                if inner.joining.hold(key, || fetcher.clone()) {
                     // Joining the other tabs: shown as is, started once they answered.
                     let value = inner.store.get(key).cloned();
                     let receiver = (wait && value.is_none()).then(|| inner.waiters.wait(key));

@@ -78,23 +78,24 @@ impl Scope {
     }
 }
 
-/// A new tab's wait for the other tabs' entries: reads started meanwhile are held, then started together.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Joining {
+/// A new tab's wait for the other tabs' entries: reads started meanwhile are held, each key once with what
+/// starting it needs (`F`: the binding's fetcher), then started together.
+#[derive(Debug)]
+pub struct Joining<F> {
     /// Until when reads are held; `None` once joined.
     until: Option<Millis>,
     answered: bool,
-    held: Vec<CacheKey>,
+    held: Vec<(CacheKey, F)>,
 }
 
-impl Joining {
+impl<F> Joining<F> {
     /// A tab that asks the others at `now` and holds its reads until they answer (or [`ASK_WAIT`] passes).
-    pub fn asking(now: Millis) -> Joining {
+    pub fn asking(now: Millis) -> Joining<F> {
         Joining { until: Some(now.saturating_add(ASK_WAIT)), answered: false, held: Vec::new() }
     }
 
     /// A tab that asks nobody (no other tab can hear it): reads start at once.
-    pub fn joined() -> Joining {
+    pub fn joined() -> Joining<F> {
         Joining { until: None, answered: false, held: Vec::new() }
     }
 
@@ -103,10 +104,11 @@ impl Joining {
         self.until.is_some()
     }
 
-    /// A read of `key`: `true` when it must wait (and is then started by [`Joining::handle_timeout`]).
-    pub fn hold(&mut self, key: &CacheKey) -> bool {
-        if self.until.is_some() && !self.held.contains(key) {
-            self.held.push(key.clone());
+    /// A read of `key`: `true` when it must wait (and is then handed back by [`Joining::handle_timeout`], with
+    /// `with()` of its first read).
+    pub fn hold(&mut self, key: &CacheKey, with: impl FnOnce() -> F) -> bool {
+        if self.until.is_some() && !self.held.iter().any(|(held, _)| held == key) {
+            self.held.push((key.clone(), with()));
         }
         self.until.is_some()
     }
@@ -134,7 +136,7 @@ impl Joining {
     }
 
     /// The wait is over at `now`: the held reads, to start now (none while still waiting).
-    pub fn handle_timeout(&mut self, now: Millis) -> Vec<CacheKey> {
+    pub fn handle_timeout(&mut self, now: Millis) -> Vec<(CacheKey, F)> {
         match self.until {
             Some(until) if now >= until => {
                 self.until = None;

@@ -10,7 +10,7 @@ use std::time::Duration;
 use leptos::prelude::*;
 use protocol::{Seq, UserId};
 
-use super::{Changed, DataCache, Fetcher, Inner, now};
+use super::{Changed, DataCache, now};
 use crate::cache::key::CacheKey;
 use crate::cache::share::{CacheWire, Joining, Scope};
 use crate::cache::share_driver::ShareDriver;
@@ -28,7 +28,6 @@ impl DataCache {
             .try_update_value(|inner| {
                 inner.joining = if joined { Joining::asking(now()) } else { Joining::joined() };
                 inner.position = None;
-                inner.held.clear();
                 inner.share = driver;
                 inner.share.as_ref().map(|share| CacheWire::Ask { from: share.id() })
             })
@@ -49,16 +48,6 @@ impl DataCache {
             inner.position = inner.position.max(seq);
         });
         result
-    }
-
-    /// While this tab waits for the others' answers, records a read of `key` to start when the wait ends;
-    /// `false` (nothing recorded) once joined.
-    pub(super) fn hold(inner: &mut Inner, key: &CacheKey, fetcher: &Fetcher) -> bool {
-        if !inner.joining.hold(key) {
-            return false;
-        }
-        inner.held.entry(key.clone()).or_insert_with(|| fetcher.clone());
-        true
     }
 
     /// Puts the entry of `key` in the other tabs (a fetch answer or a write made here).
@@ -169,9 +158,8 @@ impl DataCache {
             self.arm_join_timer();
             return;
         }
-        for key in keys {
-            let fetcher = self.inner.try_update_value(|inner| inner.held.remove(&key)).flatten();
-            self.start(&key, fetcher, false);
+        for (key, fetcher) in keys {
+            self.start(&key, Some(fetcher), false);
         }
     }
 

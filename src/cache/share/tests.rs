@@ -19,46 +19,51 @@ fn dashboard() -> CacheKey {
     CacheKey::new(DataKind::DashboardData)
 }
 
+/// The keys of the reads a wait hands back.
+fn keys(held: Vec<(CacheKey, ())>) -> Vec<CacheKey> {
+    held.into_iter().map(|(key, ())| key).collect()
+}
+
 fn item(key: CacheKey, value: Value, fetched_at: Millis) -> SnapshotEntry<Value> {
     SnapshotEntry { key, value, fetched_at, size_bytes: 10, stale: false }
 }
 
 #[test]
 fn a_new_tab_holds_its_reads_until_the_others_answer() {
-    let mut joining = Joining::asking(at(0));
+    let mut joining: Joining<()> = Joining::asking(at(0));
     assert!(joining.is_asking());
-    assert!(joining.hold(&dashboard()));
-    assert!(joining.hold(&orders(1)));
-    assert!(joining.hold(&dashboard()), "held again, once");
+    assert!(joining.hold(&dashboard(), || ()));
+    assert!(joining.hold(&orders(1), || ()));
+    assert!(joining.hold(&dashboard(), || ()), "held again, once");
     assert_eq!(joining.poll_timeout(), Some(at(ASK_WAIT.0)));
-    assert_eq!(joining.handle_timeout(at(10)), Vec::<CacheKey>::new(), "still waiting");
+    assert_eq!(keys(joining.handle_timeout(at(10))), Vec::<CacheKey>::new(), "still waiting");
 
     // The first answer leaves the other tabs a little more time, never more than the wait itself.
     joining.answered(at(20));
     assert_eq!(joining.poll_timeout(), Some(at(20 + MORE_ANSWERS.0)));
     joining.answered(at(40));
     assert_eq!(joining.poll_timeout(), Some(at(20 + MORE_ANSWERS.0)), "a second answer changes nothing");
-    assert_eq!(joining.handle_timeout(at(20 + MORE_ANSWERS.0)), vec![dashboard(), orders(1)]);
+    assert_eq!(keys(joining.handle_timeout(at(20 + MORE_ANSWERS.0))), vec![dashboard(), orders(1)]);
     assert!(!joining.is_asking());
-    assert!(!joining.hold(&orders(2)), "joined: reads start at once");
+    assert!(!joining.hold(&orders(2), || ()), "joined: reads start at once");
     assert_eq!(joining.poll_timeout(), None);
-    assert_eq!(joining.handle_timeout(at(1_000)), Vec::<CacheKey>::new(), "nothing is started twice");
+    assert_eq!(keys(joining.handle_timeout(at(1_000))), Vec::<CacheKey>::new(), "nothing is started twice");
 }
 
 #[test]
 fn with_nobody_to_answer_the_wait_ends_at_once_or_after_the_ask_wait() {
-    let mut alone = Joining::asking(at(0));
-    alone.hold(&dashboard());
+    let mut alone: Joining<()> = Joining::asking(at(0));
+    alone.hold(&dashboard(), || ());
     alone.alone(at(3));
-    assert_eq!(alone.handle_timeout(at(3)), vec![dashboard()], "no other tab: started 3 ms later");
+    assert_eq!(keys(alone.handle_timeout(at(3))), vec![dashboard()], "no other tab: started 3 ms later");
 
-    let mut unanswered = Joining::asking(at(0));
-    unanswered.hold(&dashboard());
-    assert_eq!(unanswered.handle_timeout(at(ASK_WAIT.0 - 1)), Vec::<CacheKey>::new());
-    assert_eq!(unanswered.handle_timeout(at(ASK_WAIT.0)), vec![dashboard()], "nobody answered in time");
+    let mut unanswered: Joining<()> = Joining::asking(at(0));
+    unanswered.hold(&dashboard(), || ());
+    assert_eq!(keys(unanswered.handle_timeout(at(ASK_WAIT.0 - 1))), Vec::<CacheKey>::new());
+    assert_eq!(keys(unanswered.handle_timeout(at(ASK_WAIT.0))), vec![dashboard()], "nobody answered in time");
 
-    let mut joined = Joining::joined();
-    assert!(!joined.hold(&dashboard()), "a tab that cannot ask never waits");
+    let mut joined: Joining<()> = Joining::joined();
+    assert!(!joined.hold(&dashboard(), || ()), "a tab that cannot ask never waits");
     joined.alone(at(0));
     joined.answered(at(0));
     assert_eq!(joined.poll_timeout(), None);
