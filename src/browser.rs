@@ -1,5 +1,6 @@
 //! What the tabs of one browser share, bound thinly: Web Locks (`navigator.locks`, bound here by hand since
-//! web-sys has it only behind `--cfg=web_sys_unstable_apis`) and a `BroadcastChannel` of JSON messages.
+//! web-sys has it only behind `--cfg=web_sys_unstable_apis`), a `BroadcastChannel` of JSON messages, and
+//! the `storage` event that tells a tab another one changed localStorage.
 //!
 //! Invariant: decides nothing; a dropped [`LockRequest`] withdraws or lets go its lock, a dropped
 //! [`JsonChannel`] closes its channel, and a message that does not read as the channel's type is dropped.
@@ -133,6 +134,23 @@ impl Drop for LockRequest {
     fn drop(&mut self) {
         self.let_go();
     }
+}
+
+/// Calls `changed` with the new text of the localStorage item `key` whenever another tab of this origin
+/// writes or removes it (`None`: removed, or the whole storage cleared), for the page's life.
+pub fn follow_storage(key: &'static str, changed: impl Fn(Option<String>) + 'static) {
+    let Some(window) = web_sys::window() else { return };
+    let on_storage = Closure::<dyn FnMut(web_sys::StorageEvent)>::new(move |event: web_sys::StorageEvent| {
+        // No key: the whole storage was cleared.
+        match event.key() {
+            Some(other) if other != key => {}
+            Some(_) => changed(event.new_value()),
+            None => changed(None),
+        }
+    });
+    let _ = window.add_event_listener_with_callback("storage", on_storage.as_ref().unchecked_ref());
+    // For the page's life: the contexts that follow an item are provided once, at the root.
+    on_storage.forget();
 }
 
 /// A `BroadcastChannel` carrying `M`s as JSON text, to every other tab of the origin that opened the name.

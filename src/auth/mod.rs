@@ -76,23 +76,13 @@ pub fn provide_auth() -> Auth {
 /// tells every other tab of the origin with a `storage` event). Signed out, the pages' role guard then goes to
 /// the login page; another user, the connection restarts for them.
 fn follow_other_tabs(auth: Auth) {
-    use wasm_bindgen::JsCast;
-    let Some(window) = web_sys::window() else { return };
-    let on_storage =
-        wasm_bindgen::closure::Closure::<dyn FnMut(web_sys::StorageEvent)>::new(move |event: web_sys::StorageEvent| {
-            // `None`: the whole storage was cleared.
-            if event.key().is_some_and(|key| key != session::STORAGE_KEY) {
-                return;
-            }
-            let now_secs = (js_sys_now_ms() / 1000.0) as i64;
-            let next = event.new_value().and_then(|text| session::decode(&text, now_secs));
-            if auth.session.try_with_untracked(|current| *current != next) == Some(true) {
-                auth.session.try_set(next);
-            }
-        });
-    let _ = window.add_event_listener_with_callback("storage", on_storage.as_ref().unchecked_ref());
-    // For the page's life: the auth context is provided once, at the root.
-    on_storage.forget();
+    crate::browser::follow_storage(session::STORAGE_KEY, move |text| {
+        let now_secs = (js_sys_now_ms() / 1000.0) as i64;
+        let next = text.and_then(|text| session::decode(&text, now_secs));
+        if auth.session.try_with_untracked(|current| *current != next) == Some(true) {
+            auth.session.try_set(next);
+        }
+    });
 }
 
 /// The auth context provided at the root.

@@ -13,21 +13,11 @@ pub fn load_guest() -> GuestCart {
         .map_or_else(GuestCart::new, |t| GuestCart::decode(&t))
 }
 
-/// Calls `changed` with the guest cart another tab of this browser stored (the browser tells every other tab
-/// of the origin with a `storage` event), for the page's life.
+/// Calls `changed` with the guest cart another tab of this browser stored, for the page's life.
 pub fn follow_guest(changed: impl Fn(GuestCart) + 'static) {
-    use wasm_bindgen::JsCast;
-    let Some(window) = web_sys::window() else { return };
-    let on_storage =
-        wasm_bindgen::closure::Closure::<dyn FnMut(web_sys::StorageEvent)>::new(move |event: web_sys::StorageEvent| {
-            // `None`: the whole storage was cleared.
-            if event.key().is_none_or(|key| key == GUEST_CART_KEY) {
-                changed(event.new_value().map_or_else(GuestCart::new, |text| GuestCart::decode(&text)));
-            }
-        });
-    let _ = window.add_event_listener_with_callback("storage", on_storage.as_ref().unchecked_ref());
-    // The cart context is provided once, at the root.
-    on_storage.forget();
+    crate::browser::follow_storage(GUEST_CART_KEY, move |text| {
+        changed(text.map_or_else(GuestCart::new, |text| GuestCart::decode(&text)));
+    });
 }
 
 pub fn save_guest(cart: &GuestCart) {
