@@ -31,6 +31,14 @@ impl Backend {
         }
     }
 
+    /// Its name in answers and metrics.
+    pub fn name(self) -> &'static str {
+        match self {
+            Backend::Sqlite => "sqlite",
+            Backend::Postgres => "postgres",
+        }
+    }
+
     /// The backend of an open pool.
     pub fn of(db: &AnyPool) -> Backend {
         match db.connect_options().database_url.scheme() {
@@ -88,6 +96,23 @@ pub async fn connect(url: &str) -> anyhow::Result<AnyPool> {
     };
     migrated.context("cannot migrate the database")?;
     Ok(pool)
+}
+
+/// Why the database did not answer a probe.
+#[derive(Debug)]
+pub enum Unanswered {
+    Failed(sqlx::Error),
+    TimedOut(Duration),
+}
+
+/// Whether the database answers a query within `within` (readiness, `/metrics`).
+pub async fn probe(db: &AnyPool, within: Duration) -> Result<(), Unanswered> {
+    let query = sqlx::query_scalar::<_, i64>("SELECT 1").fetch_one(db);
+    match tokio::time::timeout(within, query).await {
+        Ok(Ok(_)) => Ok(()),
+        Ok(Err(error)) => Err(Unanswered::Failed(error)),
+        Err(_) => Err(Unanswered::TimedOut(within)),
+    }
 }
 
 /// `url` without its password, for messages.

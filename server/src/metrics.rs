@@ -185,8 +185,7 @@ pub async fn prometheus(State(state): State<AppState>) -> Response {
     use prometheus_client::metrics::counter::ConstCounter;
     use prometheus_client::metrics::gauge::ConstGauge;
 
-    let probe = sqlx::query_scalar::<_, i64>("SELECT 1").fetch_one(&state.db);
-    let database_up = matches!(tokio::time::timeout(std::time::Duration::from_secs(1), probe).await, Ok(Ok(_)));
+    let database_up = crate::db::probe(&state.db, std::time::Duration::from_secs(1)).await.is_ok();
     let m = &state.metrics;
     let load = |counter: &AtomicU64| counter.load(Ordering::Relaxed);
     let mut registry = prometheus_client::registry::Registry::with_prefix("izi");

@@ -54,20 +54,16 @@ const READY_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(1);
 /// `GET /api/ready`, what a load balancer asks before sending traffic: 200 once the database answers within
 /// [`READY_TIMEOUT`], else 503 `unavailable` (the process is alive, `/api/health` says so, but cannot serve).
 async fn ready(State(state): State<AppState>) -> Result<Json<protocol::Ready>, AppError> {
-    let probe = sqlx::query_scalar::<_, i64>("SELECT 1").fetch_one(&state.db);
-    match tokio::time::timeout(READY_TIMEOUT, probe).await {
-        Ok(Ok(_)) => {
-            let database = match crate::db::Backend::of(&state.db) {
-                crate::db::Backend::Sqlite => "sqlite",
-                crate::db::Backend::Postgres => "postgres",
-            };
-            Ok(Json(protocol::Ready { status: "ready".into(), database: database.into() }))
-        }
-        Ok(Err(error)) => {
+    use crate::db::{Backend, Unanswered, probe};
+    match probe(&state.db, READY_TIMEOUT).await {
+        Ok(()) => Ok(Json(protocol::Ready { status: "ready".into(), database: Backend::of(&state.db).name().into() })),
+        Err(Unanswered::Failed(error)) => {
             tracing::warn!(error = %error, "not ready: the database does not answer");
             Err(AppError::Unavailable("the database does not answer".into()))
         }
-        Err(_) => Err(AppError::Unavailable(format!("the database did not answer within {READY_TIMEOUT:?}"))),
+        Err(Unanswered::TimedOut(within)) => {
+            Err(AppError::Unavailable(format!("the database did not answer within {within:?}")))
+        }
     }
 }
 
