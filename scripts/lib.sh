@@ -78,14 +78,23 @@ ensure_tools() {
     apt_install chromium chromium-driver
   fi
 
-  # The server's tests also run on PostgreSQL: they start a throwaway cluster of their own (initdb in a temp
-  # folder, a free port), so only the programs are needed.
-  if ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then
-    apt_install postgresql
-  fi
+  # The server's tests also run on PostgreSQL, and the cluster tests on PostgreSQL, Redis and HAProxy: they
+  # start throwaway servers of their own (initdb in a temp folder, free ports), so only the programs are needed.
+  ensure_cluster_tools
 
   # trunk runs cargo offline: bring every crate the lock file names (all targets) first.
   cargo fetch --locked --quiet
+}
+
+# PostgreSQL, Redis and HAProxy (Debian's), in one apt run for whichever is missing.
+ensure_cluster_tools() {
+  local missing=()
+  ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || missing+=(postgresql)
+  command -v redis-server >/dev/null 2>&1 || missing+=(redis-server)
+  command -v haproxy >/dev/null 2>&1 || [ -x /usr/sbin/haproxy ] || missing+=(haproxy)
+  if [ ${#missing[@]} -gt 0 ]; then
+    apt_install "${missing[@]}"
+  fi
 }
 
 # Loads .env (IZI_API_URL, IZI_WS_URL, IZI_PORT, ...) when present; the app reads its values at build time.

@@ -24,6 +24,15 @@ pub struct Config {
     /// The database (`database_url`): SQLite, `sqlite://data/izishopin.db` by default, created if missing; or
     /// PostgreSQL (`postgres://user:password@host:5432/name`, the database existing). Migrated and seeded if new.
     pub database_url: String,
+    /// Cluster mode (`redis_url`, `redis://host:port`): committed events and revocations go to every instance
+    /// over Redis; with several instances, set the same `database_url` (PostgreSQL) and `jwt_secret` on each.
+    /// `None` by default: one process, the in-process hub.
+    pub redis_url: Option<String>,
+    /// Cluster mode: how often the Redis subscription and the event log are probed (`redis_probe_ms`), 1 s.
+    pub redis_probe: Duration,
+    /// Cluster mode: how long a missing event is waited for over Redis before it is read from the log
+    /// (`cluster_gap_wait_ms`), 200 ms.
+    pub cluster_gap_wait: Duration,
     /// HS256 secret for tokens (`jwt_secret`); `None`: a random secret per start (tokens die with the process).
     pub jwt_secret: Option<String>,
     /// Lifetime of a token (`token_ttl_secs`), 1 h by default.
@@ -78,6 +87,9 @@ impl Default for Config {
             port: DEFAULT_PORT,
             dist_dir: PathBuf::from("dist"),
             database_url: "sqlite://data/izishopin.db".into(),
+            redis_url: None,
+            redis_probe: Duration::from_secs(1),
+            cluster_gap_wait: Duration::from_millis(200),
             jwt_secret: None,
             token_ttl: Duration::from_secs(3600),
             refresh_grace: Duration::from_secs(24 * 3600),
@@ -108,6 +120,9 @@ pub const SETTINGS: &[&str] = &[
     "port",
     "dist_dir",
     "database_url",
+    "redis_url",
+    "redis_probe_ms",
+    "cluster_gap_wait_ms",
     "jwt_secret",
     "token_ttl_secs",
     "refresh_grace_secs",
@@ -181,6 +196,9 @@ impl Config {
             "port" => self.port = parse_number(value)?,
             "dist_dir" => self.dist_dir = value.into(),
             "database_url" => self.database_url = value.to_owned(),
+            "redis_url" => self.redis_url = optional(value),
+            "redis_probe_ms" => self.redis_probe = Duration::from_millis(parse_positive(value)?),
+            "cluster_gap_wait_ms" => self.cluster_gap_wait = Duration::from_millis(parse_positive(value)?),
             "jwt_secret" => self.jwt_secret = optional(value),
             "token_ttl_secs" => self.token_ttl = Duration::from_secs(parse_positive(value)?),
             "refresh_grace_secs" => self.refresh_grace = Duration::from_secs(parse_number(value)?),

@@ -15,7 +15,7 @@ use crate::clock;
 
 /// Who may see an event: admins (when `for_admin`), the owner of `shop_id`, the user `user_id`, everybody
 /// (when `public`), or everybody but the staff of `shop_id` (when `public` and `except_staff`).
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Audience {
     pub for_admin: bool,
     pub shop_id: Option<ShopId>,
@@ -95,6 +95,10 @@ fn topic_name(topic: Topic) -> &'static str {
     }
 }
 
+fn topic_named(name: &str) -> Option<Topic> {
+    Topic::ALL.into_iter().find(|topic| topic_name(*topic) == name)
+}
+
 /// Appends an event inside the caller's transaction. `build` receives the event's seq and returns the message
 /// (which must be an event type: one with a topic).
 pub async fn append(
@@ -137,6 +141,71 @@ const CURRENT_SEQ: &str = "SELECT CASE WHEN COALESCE((SELECT MAX(seq) FROM event
 pub async fn current_seq(db: &AnyPool) -> Result<Seq, sqlx::Error> {
     let seq: i64 = sqlx::query_scalar(CURRENT_SEQ).fetch_one(db).await?;
     Ok(seq as Seq)
+}
+
+/// The newest seq committed before `seq`, read inside a write transaction that appended `seq`: writes are
+/// serialized ([`crate::store::begin_write`]), so every seq up to the answer is committed and nothing between
+/// it and `seq` ever will be.
+pub async fn committed_before(conn: &mut AnyConnection, seq: Seq) -> Result<Seq, sqlx::Error> {
+    let before: i64 = sqlx::query_scalar(
+        "SELECT CASE WHEN COALESCE((SELECT MAX(seq) FROM events WHERE seq < $1), 0) > pruned_through
+                     THEN (SELECT MAX(seq) FROM events WHERE seq < $1) ELSE pruned_through END
+         FROM event_retention WHERE id = 1",
+    )
+    .bind(seq as i64)
+    .fetch_one(&mut *conn)
+    .await?;
+    Ok(before as Seq)
+}
+
+/// What the log holds after a seq, for an instance that missed it live.
+#[derive(Debug)]
+pub struct Backfill {
+    /// Every event kept in `(after, through]`, in order, whoever may see it.
+    pub events: Vec<StoredEvent>,
+    /// Some of the range was pruned before it could be read: the sockets cannot be given all of it.
+    pub pruned: bool,
+}
+
+/// Rows read per query by [`read_range`].
+const RANGE_CHUNK: i64 = 2_000;
+
+/// The events of `(after, through]` as stored, for any audience (cluster mode: an instance that missed them).
+pub async fn read_range(db: &AnyPool, after: Seq, through: Seq) -> Result<Backfill, sqlx::Error> {
+    type Row = (i64, String, i64, Option<i64>, Option<i64>, i64, i64, String);
+    let pruned_through: i64 =
+        sqlx::query_scalar("SELECT pruned_through FROM event_retention WHERE id = 1").fetch_one(db).await?;
+    let mut events = Vec::new();
+    let mut from = after as i64;
+    loop {
+        let rows: Vec<Row> = sqlx::query_as(
+            "SELECT seq, topic, for_admin, shop_id, user_id, public, except_staff, payload FROM events
+             WHERE seq > $1 AND seq <= $2 ORDER BY seq LIMIT $3",
+        )
+        .bind(from)
+        .bind(through as i64)
+        .bind(RANGE_CHUNK)
+        .fetch_all(db)
+        .await?;
+        let full = rows.len() as i64 == RANGE_CHUNK;
+        for (seq, topic, for_admin, shop_id, user_id, public, except_staff, payload) in rows {
+            from = seq;
+            // A row this server did not write (another version's topic) is skipped, not fanned out wrongly.
+            let Some(topic) = topic_named(&topic) else { continue };
+            let audience = Audience {
+                for_admin: for_admin != 0,
+                shop_id: shop_id.map(ShopId),
+                user_id: user_id.map(UserId),
+                public: public != 0,
+                except_staff: except_staff != 0,
+            };
+            events.push(StoredEvent { seq: seq as Seq, topic, audience, json: payload.into() });
+        }
+        if !full {
+            break;
+        }
+    }
+    Ok(Backfill { events, pruned: (after as i64) < pruned_through })
 }
 
 /// What a replay from a seq gives.

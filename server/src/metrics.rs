@@ -208,6 +208,32 @@ pub async fn prometheus(State(state): State<AppState>) -> Response {
         "1 when the database answered within 1 s",
         ConstGauge::new(i64::from(database_up)),
     );
+    if let Some(cluster) = &state.cluster {
+        let health = &cluster.health;
+        let relay = [
+            ("relay_received", "Batches of events received from other instances over Redis", load(&health.relayed_in)),
+            ("relay_published", "Messages published to Redis", load(&health.relayed_out)),
+            (
+                "relay_dropped",
+                "Messages not published (Redis away or behind): the others read the log",
+                load(&health.relay_dropped),
+            ),
+            (
+                "redis_resubscribes",
+                "Redis subscriptions opened again after one was lost or went silent",
+                load(&health.resubscribes),
+            ),
+        ];
+        for (name, help, value) in relay {
+            registry.register(name, help, ConstCounter::new(value));
+        }
+        let redis_up = health.redis_up.load(Ordering::Relaxed);
+        registry.register(
+            "redis_up",
+            "1 while the Redis subscription is open and its probes come back",
+            ConstGauge::new(i64::from(redis_up)),
+        );
+    }
     let mut text = String::new();
     if prometheus_client::encoding::text::encode(&mut text, &registry).is_err() {
         return (axum::http::StatusCode::INTERNAL_SERVER_ERROR, "cannot encode the metrics").into_response();

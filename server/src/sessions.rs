@@ -67,16 +67,41 @@ impl Sessions {
     }
 
     /// Revokes session `id`; `latest_expiry` bounds its tokens' life when the database has no row for it.
-    pub async fn revoke(&self, db: &AnyPool, id: i64, latest_expiry: i64) -> Result<(), sqlx::Error> {
+    /// Returns until when its tokens could have been used (what the other instances are told).
+    pub async fn revoke(&self, db: &AnyPool, id: i64, latest_expiry: i64) -> Result<i64, sqlx::Error> {
         let expires_at: Option<i64> =
             sqlx::query_scalar("UPDATE sessions SET revoked_at_ms = $1 WHERE id = $2 RETURNING expires_at")
                 .bind(clock::now_ms())
                 .bind(id)
                 .fetch_optional(db)
                 .await?;
-        self.table().insert(id, expires_at.unwrap_or(latest_expiry).max(latest_expiry));
+        let expires_at = expires_at.unwrap_or(latest_expiry).max(latest_expiry);
+        self.table().insert(id, expires_at);
         self.changed.send_modify(|generation| *generation += 1);
-        Ok(())
+        Ok(expires_at)
+    }
+
+    /// Another instance revoked session `id` (cluster mode): refused here too from now on.
+    pub fn revoked_elsewhere(&self, id: i64, expires_at: i64) {
+        let new = self.table().insert(id, expires_at).is_none();
+        if new {
+            self.changed.send_modify(|generation| *generation += 1);
+        }
+    }
+
+    /// Takes in the sessions revoked at or after `since_ms` (by any instance); returns the newest revocation
+    /// time read.
+    pub async fn reload_since(&self, db: &AnyPool, since_ms: i64) -> Result<Option<i64>, sqlx::Error> {
+        let rows: Vec<(i64, i64, i64)> =
+            sqlx::query_as("SELECT id, expires_at, revoked_at_ms FROM sessions WHERE revoked_at_ms >= $1")
+                .bind(since_ms)
+                .fetch_all(db)
+                .await?;
+        let newest = rows.iter().map(|(_, _, revoked_at)| *revoked_at).max();
+        for (id, expires_at, _) in rows {
+            self.revoked_elsewhere(id, expires_at);
+        }
+        Ok(newest)
     }
 
     /// Whether session `id` was revoked.

@@ -21,9 +21,10 @@ use tower_http::trace::TraceLayer;
 
 use crate::api::auth::LoginLimiter;
 use crate::auth::Keys;
+use crate::cluster::Cluster;
 use crate::config::Config;
 use crate::events;
-use crate::hub::{Hub, Queues};
+use crate::hub::{Clustered, Hub, Queues};
 use crate::state::AppState;
 
 /// Largest request body the API takes (413 above).
@@ -58,11 +59,26 @@ impl Application {
         let login_limiter = Arc::new(LoginLimiter::new(config.login_max_failures, config.login_window));
         let api_delay_ms = Arc::new(AtomicU64::new(config.api_delay.as_millis() as u64));
         let sessions = Arc::new(crate::sessions::Sessions::load(&db).await.context("loading the sessions")?);
+        let queues = Queues { hub: config.ws_hub_queue, socket: config.ws_socket_queue };
+        let (hub, cluster) = match &config.redis_url {
+            None => (Hub::new(queues), None),
+            Some(redis_url) => {
+                let inputs = crate::hub::inputs(queues);
+                let options = crate::cluster::Options { redis_url: redis_url.clone(), probe: config.redis_probe };
+                let link = Cluster::start(&options, db.clone(), inputs.0.clone(), Arc::clone(&sessions))?;
+                let start = events::current_seq(&db).await.context("reading the event log")?;
+                let clustered =
+                    Clustered { db: db.clone(), start, gap_wait: config.cluster_gap_wait, link: Arc::clone(&link) };
+                tracing::info!(backend = crate::db::Backend::of(&db).name(), "cluster mode: events relayed over Redis");
+                (Hub::clustered(queues, inputs, clustered), Some(link))
+            }
+        };
         let state = AppState {
             db,
             keys: Arc::new(keys),
             sessions,
-            hub: Hub::new(Queues { hub: config.ws_hub_queue, socket: config.ws_socket_queue }),
+            hub,
+            cluster,
             config: Arc::new(config),
             login_limiter,
             metrics: Arc::default(),

@@ -16,6 +16,8 @@ pub struct AppState {
     /// Revoked sessions (logouts).
     pub sessions: Arc<crate::sessions::Sessions>,
     pub hub: Hub,
+    /// The link to the other instances (cluster mode: `redis_url` set).
+    pub cluster: Option<Arc<crate::cluster::Cluster>>,
     pub config: Arc<Config>,
     /// Failed logins per client address (`POST /api/auth/login`).
     pub login_limiter: Arc<crate::api::auth::LoginLimiter>,

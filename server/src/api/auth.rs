@@ -210,7 +210,10 @@ async fn refresh(State(state): State<AppState>, parts: Parts) -> Result<Json<Log
 /// with 4401). A token expired within the refresh grace may log out too; logging out twice is fine.
 async fn logout(State(state): State<AppState>, parts: Parts) -> Result<Json<LoggedOut>, AppError> {
     let claims = refreshable_claims(&state, &parts)?;
-    state.sessions.revoke(&state.db, claims.sid, state.keys.usable_until(claims.exp)).await?;
+    let expires_at = state.sessions.revoke(&state.db, claims.sid, state.keys.usable_until(claims.exp)).await?;
+    if let Some(cluster) = &state.cluster {
+        cluster.announce_revocation(claims.sid, expires_at);
+    }
     Ok(Json(LoggedOut { logged_out: true }))
 }
 

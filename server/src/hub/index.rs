@@ -133,6 +133,23 @@ impl<S> Default for Index<S> {
 }
 
 impl<S: Sink> Index<S> {
+    /// An empty index whose stream starts after `routed` (cluster mode: the seq committed at start).
+    pub fn starting_at(routed: Seq) -> Self {
+        Self { routed, ..Self::default() }
+    }
+
+    /// Drops every member as lagging (their sockets close with 1013 and their clients resume): the stream
+    /// cannot be given to them in order any more. Returns how many.
+    pub fn drop_all(&mut self) -> usize {
+        let ids: Vec<MemberId> = self.members.keys().copied().collect();
+        for id in &ids {
+            if let Some(mut sink) = self.leave(*id) {
+                sink.lagged();
+            }
+        }
+        ids.len()
+    }
+
     /// The highest seq routed so far.
     pub fn routed(&self) -> Seq {
         self.routed
