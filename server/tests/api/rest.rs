@@ -343,7 +343,7 @@ async fn ready_says_whether_the_database_answers_and_a_lost_database_is_a_503() 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_postgresql_restart_gives_clean_errors_meanwhile_and_the_server_recovers_on_its_own() {
     // A cluster of its own, whichever database the rest of the suite runs on: this test stops it.
-    let cluster = tokio::task::spawn_blocking(crate::pg::Cluster::start).await.unwrap();
+    let cluster = tokio::task::spawn_blocking(crate::pg::Postgres::start).await.unwrap();
     let url = cluster.create_database();
     let dist = dist_with_index();
     let (mut config, _data) = crate::support::test_config(dist.path());

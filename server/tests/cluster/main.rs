@@ -15,8 +15,9 @@ mod procs;
 use std::time::Duration;
 
 use client::{Follower, Socket, TOPICS, a_product, assert_equals_replay, login, replay, set_stock};
-use procs::{Balancer, Instance, Redis};
+use procs::{Balancer, Instance};
 use protocol::Seq;
+use throwaway::Redis;
 use tokio::time::{Instant, sleep};
 
 const OWNER: &str = "owner1@izishopin.test";
@@ -42,7 +43,7 @@ async fn newest_visible(db: &sqlx::AnyPool, user: &protocol::User) -> Option<Seq
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_client_resumes_on_the_other_instance_with_exactly_what_it_missed() {
-    let (dist, mut redis) = (dist(), Redis::start().await);
+    let (dist, mut redis) = (dist(), Redis::start());
     let (url, db) = database().await;
     let a = Instance::start(dist.path(), &url, &redis.url()).await;
     let b = Instance::start(dist.path(), &url, &redis.url()).await;
@@ -83,12 +84,12 @@ async fn a_client_resumes_on_the_other_instance_with_exactly_what_it_missed() {
     let got = socket.events_through(newest, Duration::from_secs(5)).await;
     assert_eq!(got, replay(&db, &owner.user, *missed.last().unwrap(), &TOPICS).await);
     assert!(b.metric("izi_relay_received").await >= 1.0, "B got A's writes over Redis");
-    redis.kill().await;
+    redis.kill();
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn concurrent_writes_on_two_instances_leave_every_stream_equal_to_the_replay() {
-    let (dist, _redis) = (dist(), Redis::start().await);
+    let (dist, _redis) = (dist(), Redis::start());
     let redis_url = _redis.url();
     let (url, db) = database().await;
     let a = Instance::start(dist.path(), &url, &redis_url).await;
@@ -129,7 +130,7 @@ async fn concurrent_writes_on_two_instances_leave_every_stream_equal_to_the_repl
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn redis_killed_then_back_both_instances_subscribe_again_and_every_client_converges() {
-    let (dist, mut redis) = (dist(), Redis::start().await);
+    let (dist, mut redis) = (dist(), Redis::start());
     let (url, db) = database().await;
     let a = Instance::start(dist.path(), &url, &redis.url()).await;
     let b = Instance::start(dist.path(), &url, &redis.url()).await;
@@ -140,7 +141,7 @@ async fn redis_killed_then_back_both_instances_subscribe_again_and_every_client_
     on_a.connected().await;
     on_b.connected().await;
 
-    redis.kill().await;
+    redis.kill();
     // REST and each instance's own events go on.
     for stock in 0..6 {
         let through = if stock % 2 == 0 { a.base() } else { b.base() };
@@ -155,7 +156,7 @@ async fn redis_killed_then_back_both_instances_subscribe_again_and_every_client_
     assert!(on_a.reached(newest, Duration::from_secs(5)).await, "the socket on A converged while Redis was away");
     assert!(on_b.reached(newest, Duration::from_secs(5)).await, "the socket on B converged while Redis was away");
 
-    redis.run().await;
+    redis.run();
     wait_for("both instances to subscribe again", async || {
         a.metric("izi_redis_up").await == 1.0
             && b.metric("izi_redis_up").await == 1.0
@@ -177,7 +178,7 @@ async fn redis_killed_then_back_both_instances_subscribe_again_and_every_client_
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_frozen_redis_is_found_out_by_the_probe_and_subscribed_to_again() {
-    let (dist, redis) = (dist(), Redis::start().await);
+    let (dist, redis) = (dist(), Redis::start());
     let (url, _db) = database().await;
     let a = Instance::start(dist.path(), &url, &redis.url()).await;
     wait_for("A to subscribe", async || a.metric("izi_redis_up").await == 1.0).await;
@@ -196,7 +197,7 @@ async fn a_frozen_redis_is_found_out_by_the_probe_and_subscribed_to_again() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_instance_killed_under_100_sockets_they_reconnect_through_the_balancer_and_lose_nothing() {
-    let (dist, _redis) = (dist(), Redis::start().await);
+    let (dist, _redis) = (dist(), Redis::start());
     let redis_url = _redis.url();
     let (url, db) = database().await;
     let mut a = Instance::start(dist.path(), &url, &redis_url).await;
@@ -240,7 +241,7 @@ async fn an_instance_killed_under_100_sockets_they_reconnect_through_the_balance
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_logout_on_one_instance_ends_the_session_on_the_other() {
-    let (dist, _redis) = (dist(), Redis::start().await);
+    let (dist, _redis) = (dist(), Redis::start());
     let redis_url = _redis.url();
     let (url, _db) = database().await;
     let a = Instance::start(dist.path(), &url, &redis_url).await;

@@ -1,5 +1,5 @@
-//! The processes of a test cluster: a throwaway Redis, server instances (the real binary) and an HAProxy in
-//! front of them, each on a free loopback port.
+//! The processes of a test cluster besides the throwaway PostgreSQL and Redis: server instances (the real
+//! binary) and an HAProxy in front of them, each on a free loopback port.
 //!
 //! Invariant: every process dies with the test: killed on drop, and by the kernel should the test process
 //! die first (`PR_SET_PDEATHSIG`).
@@ -36,48 +36,6 @@ async fn wait_until(what: &str, mut ready: impl AsyncFnMut() -> bool) {
     while !ready().await {
         assert!(Instant::now() < deadline, "{what} did not come up within 30 s");
         sleep(Duration::from_millis(50)).await;
-    }
-}
-
-/// A Redis with no persistence, on its own port; killed and started again by the tests.
-pub struct Redis {
-    pub port: u16,
-    child: Option<Child>,
-}
-
-impl Redis {
-    pub async fn start() -> Self {
-        let mut redis = Self { port: free_port(), child: None };
-        redis.run().await;
-        redis
-    }
-
-    pub fn url(&self) -> String {
-        format!("redis://127.0.0.1:{}", self.port)
-    }
-
-    /// Starts the server again on the same port (after [`Redis::kill`]).
-    pub async fn run(&mut self) {
-        let child = command("redis-server")
-            .args(["--port", &self.port.to_string(), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"])
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("redis-server runs (scripts/test installs redis-server)");
-        self.child = Some(child);
-        let port = self.port;
-        wait_until("redis", async || tokio::net::TcpStream::connect(("127.0.0.1", port)).await.is_ok()).await;
-    }
-
-    pub fn pid(&self) -> u32 {
-        self.child.as_ref().and_then(Child::id).expect("redis runs")
-    }
-
-    /// SIGKILL: every subscription and connection is cut.
-    pub async fn kill(&mut self) {
-        if let Some(mut child) = self.child.take() {
-            child.kill().await.expect("kill redis");
-        }
     }
 }
 
