@@ -163,14 +163,16 @@ async fn measure_on(server: &ServerProc, sockets: usize, events: usize) -> anyho
 }
 
 /// What one event's collection gave.
-struct Collected {
+pub(crate) struct Collected {
     /// Delivery times of the sockets that got the event, in ms after `t0`.
-    latencies: Vec<f64>,
+    pub latencies: Vec<f64>,
+    /// The seq of the timed event (`None`: no socket got it).
+    pub target: Option<u64>,
 }
 
 /// Collects the `product_update` of the write made at `t0` until every socket has it or the timeout passes.
 /// `floor` is the highest seq of earlier writes; it is raised past this write's events.
-async fn collect_event(fleet: &mut Fleet, sockets: usize, t0: Instant, floor: &mut u64) -> Collected {
+pub(crate) async fn collect_event(fleet: &mut Fleet, sockets: usize, t0: Instant, floor: &mut u64) -> Collected {
     let deadline = t0 + COLLECT_TIMEOUT;
     let mut target = None;
     let mut reached = vec![false; sockets];
@@ -204,10 +206,10 @@ async fn collect_event(fleet: &mut Fleet, sockets: usize, t0: Instant, floor: &m
     // everybody else, then its `dashboard_update`): a late `dashboard_update` must not pass for the next
     // write's event.
     *floor = highest.max(target.map_or(0, |t| t + 2));
-    Collected { latencies }
+    Collected { latencies, target }
 }
 
-fn ms(duration: Duration) -> f64 {
+pub(crate) fn ms(duration: Duration) -> f64 {
     duration.as_secs_f64() * 1000.0
 }
 

@@ -17,6 +17,7 @@ pub fn section(results: &[(&str, Value)]) -> String {
             "cost" => cost(data),
             "start" => start(data),
             "tabs" => tabs(data),
+            "cluster" => cluster(data),
             _ => None,
         };
         rows.extend(found.unwrap_or_else(|| vec![[part.to_string(), "no figures readable".into(), String::new()]]));
@@ -191,6 +192,33 @@ fn tabs(data: &Value) -> Option<Rows> {
             "goal: one socket and the first loads of one tab".into(),
         ],
         [format!("Handover to another tab, p99 over {closes} leader closes"), fmt_ms(p99), "goal: ≤ 2 s".into()],
+    ])
+}
+
+fn cluster(data: &Value) -> Option<Rows> {
+    let largest = data.get("across")?.as_array()?.last()?;
+    let sockets = num(largest, "sockets_per_instance")?;
+    let (same, other) = (num(largest, "same_instance_ms.p99")?, num(largest, "other_instance_ms.p99")?);
+    let storm = data.get("storm")?;
+    Some(vec![
+        [
+            format!(
+                "Cluster: delivery p99 to the other instance, {} + {} sockets",
+                thousands(sockets),
+                thousands(sockets)
+            ),
+            format!("{} ({:.2}× the same instance's {})", fmt_ms(other), other / same.max(0.001), fmt_ms(same)),
+            "goal: ≤ 2× the same instance".into(),
+        ],
+        [
+            format!("Cluster: {} clients resuming on the survivor of a kill", thousands(num(storm, "sockets")?)),
+            format!(
+                "all caught up after {:.2} s, {} resyncs",
+                num(storm, "all_caught_up_secs")?,
+                num(storm, "resyncs")?
+            ),
+            "goal: ≤ 10 s".into(),
+        ],
     ])
 }
 

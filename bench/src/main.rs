@@ -8,6 +8,7 @@
 //! Benchmarks are not tests: nothing here passes or fails on a timing.
 
 mod browser;
+mod cluster;
 mod cost;
 mod fanout;
 mod fmt;
@@ -49,10 +50,10 @@ pub struct Section {
 }
 
 /// The parts, in report order.
-pub const PARTS: [&str; 6] = ["requests", "latency", "fanout", "cost", "start", "tabs"];
+pub const PARTS: [&str; 7] = ["requests", "latency", "fanout", "cost", "start", "tabs", "cluster"];
 
 const USAGE: &str = "usage: bench [--quick] [--out FILE] [--dist DIR] [--server BIN] [PART ... | report]
-  PART: requests latency fanout cost start tabs (default: all of them, in this order);
+  PART: requests latency fanout cost start tabs cluster (default: all of them, in this order);
   report: only assemble FILE from the sections already in target/bench
   Writes target/bench/<part>.{json,md} and assembles FILE (default BENCHMARKS.md) from every section present.";
 
@@ -65,7 +66,12 @@ async fn main() -> anyhow::Result<()> {
     let mut server_bin = here.with_file_name("server");
     let mut parts = Vec::new();
     let mut report_only = false;
-    let mut args = std::env::args().skip(1);
+    let all: Vec<String> = std::env::args().skip(1).collect();
+    if all.first().is_some_and(|a| a == "hold") {
+        // The second load process of the cluster part.
+        return cluster::hold(&all[1..]).await;
+    }
+    let mut args = all.into_iter();
     while let Some(arg) = args.next() {
         match arg.as_str() {
             "--quick" => quick = true,
@@ -105,6 +111,7 @@ async fn main() -> anyhow::Result<()> {
             "cost" => cost::run(&opts).await,
             "start" => start::run(&opts).await,
             "tabs" => tabs::run(&opts).await,
+            "cluster" => cluster::run(&opts).await,
             _ => unreachable!("parts are checked above"),
         }
         .with_context(|| format!("bench {part}"))?;

@@ -89,6 +89,11 @@ impl ServerProc {
         ProcUsage::of(self.pid)
     }
 
+    /// SIGKILL, as a crash: nothing is flushed, every socket is cut.
+    pub async fn kill(mut self) {
+        let _ = self.child.kill().await;
+    }
+
     /// Stops the server (SIGTERM, then SIGKILL after 5 s).
     pub async fn stop(mut self) {
         // SAFETY: `kill` with a pid we spawned and a valid signal number has no memory effects.

@@ -46,6 +46,18 @@ impl Fleet {
         topics: &[Topic],
         parallel: usize,
     ) -> anyhow::Result<Fleet> {
+        Self::open_resuming(ws_url, tokens, count, topics, parallel, None).await
+    }
+
+    /// As [`Fleet::open`], every socket resuming after `last_seq` when given (as the app does on reconnect).
+    pub async fn open_resuming(
+        ws_url: &str,
+        tokens: &[String],
+        count: usize,
+        topics: &[Topic],
+        parallel: usize,
+        last_seq: Option<Seq>,
+    ) -> anyhow::Result<Fleet> {
         if tokens.is_empty() {
             bail!("a fleet needs at least one token");
         }
@@ -60,7 +72,7 @@ impl Fleet {
                 (deliveries_tx.clone(), ready_tx.clone(), closed.clone(), gate.clone());
             tasks.spawn(async move {
                 let permit = gate.acquire_owned().await;
-                let stream = match handshake(&url, &token, &topics).await {
+                let stream = match handshake_from(&url, &token, &topics, last_seq).await {
                     Ok(stream) => stream,
                     Err(error) => {
                         let _ = ready_tx.send(Err(error.context(format!("socket {socket}")))).await;
@@ -111,8 +123,9 @@ impl Fleet {
 
 type Stream = tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
 
-/// Connects and authenticates with its topics; the stream is ready for events.
-pub async fn handshake(url: &str, token: &str, topics: &[Topic]) -> anyhow::Result<Stream> {
+/// Connects and authenticates with its topics, resuming after `last_seq` when given (the missed events follow
+/// `auth_ok`); the stream is ready for events.
+pub async fn handshake_from(url: &str, token: &str, topics: &[Topic], last_seq: Option<Seq>) -> anyhow::Result<Stream> {
     // Small buffers, as a browser's socket has: tungstenite's default 128 KiB read buffer is zeroed up to its
     // capacity on every read, which made the generator spend more CPU in `memset` than the server in total.
     let config = WebSocketConfig::default().read_buffer_size(8 * 1024).write_buffer_size(0);
@@ -122,7 +135,7 @@ pub async fn handshake(url: &str, token: &str, topics: &[Topic]) -> anyhow::Resu
         .context("connect timed out")?
         .context("connect")?;
     // The topics ride in the auth frame, as the app sends them: subscribed at once, no hold.
-    let auth = ClientMsg::Auth { token: token.to_owned(), topics: Some(topics.to_vec()), last_seq: None };
+    let auth = ClientMsg::Auth { token: token.to_owned(), topics: Some(topics.to_vec()), last_seq };
     send(&mut stream, &auth).await?;
     expect(&mut stream, |m| matches!(m, ServerMsg::AuthOk { topics: Some(_), .. }), "auth_ok with topics").await?;
     Ok(stream)
