@@ -11,19 +11,17 @@ use std::process::Stdio;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use futures_util::{SinkExt, StreamExt};
-use protocol::{ClientMsg, LoginResponse, Page, Product, Seq, ServerMsg, Topic};
-use server::events::{self, Replay};
+use protocol::{LoginResponse, Page, Product, ServerMsg};
+use server::events;
 use tokio::process::{Child, Command};
 use tokio::sync::watch;
-use tokio::time::{Instant, sleep, timeout};
-use tokio_tungstenite::tungstenite::Message;
+use tokio::time::{Instant, sleep};
 
+use crate::client::{Follower, assert_equals_replay};
 use crate::support::dist_with_index;
 
 const RESTARTS: usize = 5;
 const SOCKETS: usize = 5;
-const TOPICS: [Topic; 2] = [Topic::Products, Topic::Dashboard];
 
 /// The server binary on a fixed port and database; killed when dropped.
 struct Process {
@@ -70,44 +68,6 @@ fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
 }
 
-/// One socket that reconnects and resumes like the app; the seqs it received, and where it started.
-async fn follow(ws_url: String, token: String, seen: Arc<Mutex<(Option<Seq>, Vec<Seq>)>>, stop: watch::Receiver<bool>) {
-    while !*stop.borrow() {
-        let Ok(Ok((mut ws, _))) = timeout(Duration::from_secs(2), tokio_tungstenite::connect_async(&ws_url)).await
-        else {
-            sleep(Duration::from_millis(50)).await;
-            continue;
-        };
-        let last_seq = {
-            let seen = seen.lock().unwrap();
-            seen.1.last().copied().or(seen.0)
-        };
-        let auth = ClientMsg::Auth { token: token.clone(), topics: Some(TOPICS.to_vec()), last_seq };
-        if ws.send(Message::text(serde_json::to_string(&auth).unwrap())).await.is_err() {
-            continue;
-        }
-        loop {
-            let frame = match timeout(Duration::from_millis(200), ws.next()).await {
-                Err(_) if *stop.borrow() => return,
-                Err(_) => continue,
-                Ok(Some(Ok(frame))) => frame,
-                // Closed or reset (the server was killed): reconnect and resume.
-                Ok(_) => break,
-            };
-            let Message::Text(text) = frame else { continue };
-            let msg: ServerMsg = serde_json::from_str(text.as_str()).expect("a server frame");
-            let mut seen = seen.lock().unwrap();
-            match msg {
-                ServerMsg::AuthOk { seq, .. } => {
-                    seen.0.get_or_insert(seq);
-                }
-                ServerMsg::Resync => panic!("resync: the log should cover every resume here"),
-                event => seen.1.push(event.seq().expect("an event")),
-            }
-        }
-    }
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn kill_9_restarts_under_writes_lose_nothing_and_duplicate_nothing() {
     let dist = dist_with_index();
@@ -149,13 +109,8 @@ async fn kill_9_restarts_under_writes_lose_nothing_and_duplicate_nothing() {
     let product = products.items[0].id;
 
     let (stop_tx, stop) = watch::channel(false);
-    let mut sockets = Vec::new();
-    for _ in 0..SOCKETS {
-        let seen = Arc::new(Mutex::new((None, Vec::new())));
-        let task =
-            tokio::spawn(follow(format!("ws://127.0.0.1:{port}/ws"), owner.token.clone(), seen.clone(), stop.clone()));
-        sockets.push((seen, task));
-    }
+    let sockets: Vec<Follower> =
+        (0..SOCKETS).map(|_| Follower::start(format!("ws://127.0.0.1:{port}/ws"), owner.token.clone())).collect();
     // Writers: each sets the stock to values of its own; the acknowledged ones are kept.
     let acked = Arc::new(Mutex::new(Vec::new()));
     let mut writers = Vec::new();
@@ -190,33 +145,17 @@ async fn kill_9_restarts_under_writes_lose_nothing_and_duplicate_nothing() {
         writer.await.unwrap();
     }
     // Let every socket catch up with the log, then stop them.
-    let pool = sqlx::AnyPool::connect(&database_url).await.unwrap();
+    let pool = server::db::connect(&database_url).await.unwrap();
     let newest = events::current_seq(&pool).await.unwrap();
-    let deadline = Instant::now() + Duration::from_secs(10);
-    for (seen, _) in &sockets {
-        while seen.lock().unwrap().1.last().is_none_or(|last| *last < newest) && Instant::now() < deadline {
-            sleep(Duration::from_millis(50)).await;
-        }
+    for socket in &sockets {
+        socket.reached(Some(newest), Duration::from_secs(10)).await;
     }
     let acked = acked.lock().unwrap().clone();
     assert!(acked.len() > 50, "the writers got through: {}", acked.len());
 
-    let user = owner.user.clone();
-    let topic_of = |json: &str| serde_json::from_str::<ServerMsg>(json).ok().and_then(|m| m.topic());
-    for (n, (seen, task)) in sockets.into_iter().enumerate() {
-        task.abort();
-        let (start, got) = seen.lock().unwrap().clone();
-        let start = start.expect("the socket connected at least once");
-        assert!(got.windows(2).all(|w| w[0] < w[1]), "socket {n}: not strictly increasing: {got:?}");
-        let Replay::Events { events, .. } = events::replay_after(&pool, &user, start).await.unwrap() else {
-            panic!("the log covers the run");
-        };
-        let expected: Vec<Seq> = events
-            .iter()
-            .filter(|(_, json)| topic_of(json).is_some_and(|t| TOPICS.contains(&t)))
-            .map(|(seq, _)| *seq)
-            .collect();
-        assert_eq!(got, expected, "socket {n}: the stream equals the replay");
+    for (n, socket) in sockets.into_iter().enumerate() {
+        let seen = socket.stop().await;
+        assert_equals_replay(&pool, &owner.user, &seen, &format!("socket {n}")).await;
     }
     // Every acknowledged write is in the log.
     let payloads: Vec<String> =

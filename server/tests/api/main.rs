@@ -3,6 +3,10 @@
 
 mod catalog;
 mod chaos;
+// The cluster tests' clients: a socket that reconnects and resumes like the app, and the replay check.
+#[allow(dead_code)]
+#[path = "../cluster/client.rs"]
+mod client;
 mod fanout;
 mod hostile;
 mod live;

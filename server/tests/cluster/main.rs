@@ -16,7 +16,7 @@ use std::time::Duration;
 
 use client::{Follower, Socket, TOPICS, a_product, assert_equals_replay, login, replay, set_stock};
 use procs::{Balancer, Instance};
-use protocol::Seq;
+use protocol::{LoginResponse, ProductId, Seq};
 use throwaway::Redis;
 use tokio::time::{Instant, sleep};
 
@@ -41,14 +41,31 @@ async fn newest_visible(db: &sqlx::AnyPool, user: &protocol::User) -> Option<Seq
     replay(db, user, 0, &TOPICS).await.last().copied()
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_client_resumes_on_the_other_instance_with_exactly_what_it_missed() {
-    let (dist, mut redis) = (dist(), Redis::start());
+/// Two instances on a fresh database and one Redis, and owner1 (logged in on A) with a product of its shop.
+/// Bind `redis` and `_dist` by name: a field left to `..` is dropped at once (Redis killed, the app deleted).
+struct Two {
+    a: Instance,
+    b: Instance,
+    redis: Redis,
+    db: sqlx::AnyPool,
+    owner: LoginResponse,
+    product: ProductId,
+    _dist: tempfile::TempDir,
+}
+
+async fn two_instances() -> Two {
+    let (dist, redis) = (dist(), Redis::start());
     let (url, db) = database().await;
     let a = Instance::start(dist.path(), &url, &redis.url()).await;
     let b = Instance::start(dist.path(), &url, &redis.url()).await;
     let owner = login(&a.base(), OWNER).await;
     let product = a_product(&a.base(), &owner).await;
+    Two { a, b, redis, db, owner, product, _dist: dist }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_client_resumes_on_the_other_instance_with_exactly_what_it_missed() {
+    let Two { a, b, mut redis, db, owner, product, _dist } = two_instances().await;
 
     // On A: 1..k arrive.
     let mut socket = Socket::open(&a.ws(), &owner.token, None).await;
@@ -89,14 +106,8 @@ async fn a_client_resumes_on_the_other_instance_with_exactly_what_it_missed() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn concurrent_writes_on_two_instances_leave_every_stream_equal_to_the_replay() {
-    let (dist, _redis) = (dist(), Redis::start());
-    let redis_url = _redis.url();
-    let (url, db) = database().await;
-    let a = Instance::start(dist.path(), &url, &redis_url).await;
-    let b = Instance::start(dist.path(), &url, &redis_url).await;
-    let owner = login(&a.base(), OWNER).await;
+    let Two { a, b, redis: _redis, db, owner, product, _dist } = two_instances().await;
     let admin = login(&b.base(), ADMIN).await;
-    let product = a_product(&a.base(), &owner).await;
 
     let mut followers = Vec::new();
     for (n, instance) in [&a, &b, &a, &b].into_iter().enumerate() {
@@ -130,12 +141,7 @@ async fn concurrent_writes_on_two_instances_leave_every_stream_equal_to_the_repl
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn redis_killed_then_back_both_instances_subscribe_again_and_every_client_converges() {
-    let (dist, mut redis) = (dist(), Redis::start());
-    let (url, db) = database().await;
-    let a = Instance::start(dist.path(), &url, &redis.url()).await;
-    let b = Instance::start(dist.path(), &url, &redis.url()).await;
-    let owner = login(&a.base(), OWNER).await;
-    let product = a_product(&a.base(), &owner).await;
+    let Two { a, b, mut redis, db, owner, product, _dist } = two_instances().await;
     let on_a = Follower::start(a.ws(), owner.token.clone());
     let on_b = Follower::start(b.ws(), owner.token.clone());
     on_a.connected().await;
@@ -197,14 +203,8 @@ async fn a_frozen_redis_is_found_out_by_the_probe_and_subscribed_to_again() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_instance_killed_under_100_sockets_they_reconnect_through_the_balancer_and_lose_nothing() {
-    let (dist, _redis) = (dist(), Redis::start());
-    let redis_url = _redis.url();
-    let (url, db) = database().await;
-    let mut a = Instance::start(dist.path(), &url, &redis_url).await;
-    let b = Instance::start(dist.path(), &url, &redis_url).await;
+    let Two { mut a, b, redis: _redis, db, owner, product, _dist } = two_instances().await;
     let balancer = Balancer::start(&[a.port, b.port]).await;
-    let owner = login(&balancer.base(), OWNER).await;
-    let product = a_product(&balancer.base(), &owner).await;
 
     let mut followers = Vec::new();
     for _ in 0..100 {
@@ -241,12 +241,7 @@ async fn an_instance_killed_under_100_sockets_they_reconnect_through_the_balance
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_logout_on_one_instance_ends_the_session_on_the_other() {
-    let (dist, _redis) = (dist(), Redis::start());
-    let redis_url = _redis.url();
-    let (url, _db) = database().await;
-    let a = Instance::start(dist.path(), &url, &redis_url).await;
-    let b = Instance::start(dist.path(), &url, &redis_url).await;
-    let owner = login(&a.base(), OWNER).await;
+    let Two { a, b, redis: _redis, owner, _dist, .. } = two_instances().await;
     let me = |base: String| {
         let token = owner.token.clone();
         async move { client::http().get(format!("{base}/api/me")).bearer_auth(token).send().await.unwrap().status() }
