@@ -11,7 +11,11 @@ pub fn instrumented_dist(dist: &Path, script: &str) -> anyhow::Result<tempfile::
     let copy = tempfile::tempdir()?;
     for entry in std::fs::read_dir(dist).with_context(|| format!("reading {}", dist.display()))? {
         let entry = entry?;
-        if entry.file_type()?.is_file() {
+        // The server precompresses the copy at start: the originals' `.br` and `.gz` would be stale for a
+        // changed index.html.
+        let name = entry.file_name();
+        let precompressed = name.to_str().is_some_and(|n| n.ends_with(".br") || n.ends_with(".gz"));
+        if entry.file_type()?.is_file() && !precompressed {
             std::fs::copy(entry.path(), copy.path().join(entry.file_name()))?;
         }
     }

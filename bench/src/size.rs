@@ -31,13 +31,15 @@ pub struct KindSize {
     pub brotli: u64,
 }
 
-/// Every file directly in `dist` but hidden ones (trunk's `.trunk-lock`), sorted by name.
+/// Every file directly in `dist` but hidden ones (trunk's `.trunk-lock`) and the server's precompressed
+/// `.br`/`.gz` copies, sorted by name.
 pub fn measure(dist: &Path) -> anyhow::Result<Vec<FileSize>> {
     let mut sizes = Vec::new();
     for entry in std::fs::read_dir(dist).with_context(|| format!("reading {}", dist.display()))? {
         let entry = entry?;
         let name = entry.file_name().to_string_lossy().into_owned();
-        if !entry.file_type()?.is_file() || name.starts_with('.') {
+        let precompressed = name.ends_with(".br") || name.ends_with(".gz");
+        if !entry.file_type()?.is_file() || name.starts_with('.') || precompressed {
             continue;
         }
         let bytes = std::fs::read(entry.path()).with_context(|| format!("reading {}", entry.path().display()))?;

@@ -5,6 +5,7 @@
 //! application on `127.0.0.1:0`.
 
 pub mod api;
+pub mod assets;
 pub mod auth;
 pub mod clock;
 pub mod cluster;

@@ -12,14 +12,15 @@ use std::time::Duration;
 use anyhow::Context;
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
-use axum::http::{HeaderValue, header};
+use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
 use tokio::net::TcpListener;
-use tower_http::services::{ServeDir, ServeFile};
+use tower_http::services::ServeDir;
 use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::timeout::RequestBodyTimeoutLayer;
 use tower_http::trace::TraceLayer;
 
 use crate::api::auth::LoginLimiter;
+use crate::assets::{self, IndexPage};
 use crate::auth::Keys;
 use crate::cluster::Cluster;
 use crate::config::Config;
@@ -52,6 +53,11 @@ impl Application {
         let listener = TcpListener::bind(&address).await.with_context(|| format!("cannot listen on {address}"))?;
         if !config.dist_dir.join("index.html").is_file() {
             tracing::warn!(dist = %config.dist_dir.display(), "no index.html in the dist folder: build the app with trunk first");
+        }
+        let dist = config.dist_dir.clone();
+        let compressed = tokio::task::spawn_blocking(move || assets::precompress(&dist)).await?;
+        if compressed.written > 0 {
+            tracing::info!(written = compressed.written, kept = compressed.kept, "precompressed the app's files");
         }
         // The state's config holds the port actually bound (port 0 picks one): the WebSocket origin rule needs it.
         let bound_port = listener.local_addr().context("the bound address")?.port();
@@ -126,14 +132,23 @@ impl Application {
 /// direct link to a client-side route (`/owner`) loads the app.
 pub fn app(state: AppState) -> Router {
     let dist_dir: &Path = &state.config.dist_dir;
-    let static_files = ServeDir::new(dist_dir).fallback(ServeFile::new(dist_dir.join("index.html")));
+    let index = Arc::new(IndexPage::load(dist_dir));
+    // Files as built, or their `.br`/`.gz` beside them; any other path is the app's (index.html).
+    let static_files = ServeDir::new(dist_dir)
+        .precompressed_br()
+        .precompressed_gzip()
+        .append_index_html_on_directories(false)
+        .fallback(index_page::<()>(Arc::clone(&index)));
     let csp = crate::headers::content_security_policy(dist_dir);
     let set = SetResponseHeaderLayer::if_not_present;
     Router::new()
         .nest("/api", crate::api::router())
         .route("/ws", axum::routing::get(crate::ws::handler))
         .route("/metrics", axum::routing::get(crate::metrics::prometheus))
+        .route("/", index_page(Arc::clone(&index)))
+        .route("/index.html", index_page(index))
         .fallback_service(static_files)
+        .layer(axum::middleware::from_fn(cache_control))
         .layer(axum::middleware::from_fn_with_state(state.clone(), delay_api))
         .layer(axum::middleware::from_fn_with_state(state.clone(), crate::metrics::count))
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
@@ -143,6 +158,32 @@ pub fn app(state: AppState) -> Router {
         .layer(set(header::CONTENT_SECURITY_POLICY, csp))
         .layer(TraceLayer::new_for_http())
         .with_state(state)
+}
+
+/// GET and HEAD of an app path: `index.html` from memory (see [`IndexPage::respond`]).
+fn index_page<S: Clone + Send + Sync + 'static>(index: Arc<IndexPage>) -> axum::routing::MethodRouter<S> {
+    axum::routing::get(move |method: Method, headers: HeaderMap| async move { index.respond(&method, &headers) })
+}
+
+/// `Cache-Control` and `Vary` on the app's files (see [`crate::assets`]): immutable when the name carries a
+/// content hash, else `no-cache`; answers that set their own (index.html) and everything under `/api` are left
+/// alone.
+async fn cache_control(request: axum::extract::Request, next: axum::middleware::Next) -> axum::response::Response {
+    let path = request.uri().path().to_owned();
+    let mut response = next.run(request).await;
+    let app_file = !(path == "/api" || path.starts_with("/api/") || path == "/ws" || path == "/metrics");
+    let cacheable = response.status().is_success() || response.status() == StatusCode::NOT_MODIFIED;
+    if app_file && cacheable {
+        let headers = response.headers_mut();
+        if !headers.contains_key(header::CACHE_CONTROL) {
+            headers.insert(header::CACHE_CONTROL, HeaderValue::from_static(assets::cache_control(&path)));
+        }
+        // The same URL answers br, gzip or the file as built: caches must key on the request's coding.
+        if !headers.contains_key(header::VARY) {
+            headers.insert(header::VARY, HeaderValue::from_static("accept-encoding"));
+        }
+    }
+    response
 }
 
 /// Holds `/api` answers back by the configured delay (0: not at all).

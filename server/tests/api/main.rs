@@ -1,6 +1,7 @@
 //! The server's one integration test binary: the real server on `127.0.0.1:0` with a fresh SQLite file,
 //! spoken to over real HTTP and WebSocket clients using the `protocol` types.
 
+mod assets;
 mod catalog;
 mod chaos;
 // The cluster tests' clients: a socket that reconnects and resumes like the app, and the replay check.
