@@ -219,6 +219,10 @@ async fn a_cart_change_in_one_storefront_tab_shows_in_the_other() {
             text.and_then(|text| text.parse::<u64>().ok())
         };
         let before = wait_until(WAIT, "the second tab counts the cart", count, Option::is_some).await.unwrap();
+        // The header shows no number until it knows the server's: never a "0" while the cart loads.
+        let token = support::api_login(&base, CUSTOMER, PASSWORD).await.token;
+        let (status, cart) = support::http_json("GET", &format!("{base}/api/cart"), Some(&token), None).await;
+        assert_eq!((status, cart["count"].as_u64()), (200, Some(before)), "{cart}");
         crate::page::mark_page(&browser).await;
 
         // Added in the first tab: the second tab's header counts it, with no reload.

@@ -123,13 +123,13 @@ impl CartStore {
         self.auth.session().with(|s| s.as_ref().map(|s| s.user.role))
     }
 
-    /// Units in the cart shown in the header (reactive): the account's for a customer, the guest cart's for a
-    /// visitor, none for staff.
-    pub fn count(&self) -> u64 {
+    /// Units in the cart shown in the header (reactive): the account's for a customer (`None` until its cart
+    /// is loaded: a number shown before would be wrong), the guest cart's for a visitor, none for staff.
+    pub fn count(&self) -> Option<u64> {
         match self.role() {
-            Some(Role::Customer) => self.account.with(|c| c.as_ref().map_or(0, |c| c.count)),
-            Some(_) => 0,
-            None => self.guest.with(GuestCart::count),
+            Some(Role::Customer) => self.account.with(|c| c.as_ref().map(|c| c.count)),
+            Some(_) => Some(0),
+            None => Some(self.guest.with(GuestCart::count)),
         }
     }
 
@@ -391,8 +391,8 @@ pub struct UseCartAuthReturn {
     pub cart: Signal<Option<Cart>>,
     /// The visitor's cart (kept on this device until login).
     pub guest: Signal<GuestCart>,
-    /// Units in the cart, for the header.
-    pub count: Signal<u64>,
+    /// Units in the cart, for the header (`None` while a customer's cart loads).
+    pub count: Signal<Option<u64>>,
     /// The signed-in customer's wishlist (`None` while loading, for visitors and for staff).
     pub wishlist: Signal<Option<Wishlist>>,
     /// Why the cart or wishlist could not be loaded.

@@ -173,13 +173,21 @@ pub fn ShopNav() -> impl IntoView {
         <Show when=move || matches!(role(), None | Some(Role::Customer))>
             <A href="/cart" attr:class="cart-link">
                 "Cart "
-                <span
-                    class="cart-count"
-                    data-testid="cart-count"
-                    aria-label=move || format!("{} items", cart.count())
-                >
-                    {move || cart.count()}
-                </span>
+                // No number until the account's cart is loaded (a "0" first would be wrong).
+                {move || {
+                    cart.count()
+                        .map(|count| {
+                            view! {
+                                <span
+                                    class="cart-count"
+                                    data-testid="cart-count"
+                                    aria-label=format!("{count} items")
+                                >
+                                    {count}
+                                </span>
+                            }
+                        })
+                }}
             </A>
         </Show>
         <Show when=move || role() == Some(Role::Customer)>
