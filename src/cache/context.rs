@@ -373,7 +373,8 @@ impl DataCache {
             return false;
         };
         change(&mut value);
-        let written = self.inner.try_update_value(|inner| inner.store.update(key, |v| *v = value)).unwrap_or(false);
+        let written =
+            self.inner.try_update_value(|inner| inner.store.update(key, |v| *v = value, json_size)).unwrap_or(false);
         if written {
             self.notify(key, Changed::Value);
             self.share_put(key);

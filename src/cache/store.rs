@@ -169,17 +169,17 @@ impl<V> Store<V> {
         }
     }
 
-    /// Applies `change` to the value of `key` in place (a real-time event), without a refetch. `fetched_at`,
-    /// the size and the staleness are unchanged, so the TTL still bounds how long patched data lives before a
-    /// full refetch corrects any drift. Returns `false`, doing nothing, when the key holds no value.
-    pub fn update(&mut self, key: &CacheKey, change: impl FnOnce(&mut V)) -> bool {
-        match self.entries.get_mut(key).and_then(|entry| entry.value.as_mut()) {
-            Some(value) => {
-                change(value);
-                true
-            }
-            None => false,
-        }
+    /// Applies `change` to the value of `key` in place (a real-time event), without a refetch, then records its
+    /// new size (`size_of`) and enforces the bounds (sparing `key`): the byte bound holds after updates too.
+    /// `fetched_at` and the staleness are unchanged, so the TTL still bounds how long patched data lives before
+    /// a full refetch corrects any drift. Returns `false`, doing nothing, when the key holds no value.
+    pub fn update(&mut self, key: &CacheKey, change: impl FnOnce(&mut V), size_of: impl FnOnce(&V) -> u64) -> bool {
+        let Some(entry) = self.entries.get_mut(key) else { return false };
+        let Some(value) = entry.value.as_mut() else { return false };
+        change(value);
+        entry.size_bytes = size_of(value);
+        self.enforce_bounds(Some(key));
+        true
     }
 }
 
@@ -204,12 +204,13 @@ mod tests {
     fn set_and_update_write_in_place_without_a_fetch() {
         let mut store: Store<u32> = Store::default();
         let key = orders(3);
-        assert!(!store.update(&key, |v| *v += 1), "no value: no-op");
+        let size = |_: &u32| 8;
+        assert!(!store.update(&key, |v| *v += 1, size), "no value: no-op");
         assert!(store.is_empty(), "and no entry is created");
 
         store.set(&key, 10, 8, at(0));
         assert_eq!((store.state(&key), store.begin(&key, at(1))), (EntryState::Ready, Begin::Fresh(10)));
-        assert!(store.update(&key, |v| *v += 1));
+        assert!(store.update(&key, |v| *v += 1, size));
         assert_eq!(store.get(&key), Some(&11));
         assert_eq!(store.entry(&key).and_then(Entry::fetched_at), Some(at(0)), "an update is not a fetch");
         assert!(!store.is_fresh(&key, at(60_000)), "so the TTL still runs from the last fetch");
@@ -217,11 +218,28 @@ mod tests {
         // An update while the first fetch is in flight has nothing to patch.
         let loading = orders(4);
         let _ = store.begin(&loading, at(0));
-        assert!(!store.update(&loading, |v| *v = 99));
+        assert!(!store.update(&loading, |v| *v = 99, size));
 
         store.set_many([(orders(5), 5, 1), (orders(6), 6, 1)], at(2));
         assert_eq!((store.get(&orders(5)), store.get(&orders(6))), (Some(&5), Some(&6)));
         assert_eq!(store.stats().total.fetches, 1, "writes are not fetches");
         assert_eq!(store.bytes(), 10);
+    }
+
+    #[test]
+    fn an_update_records_the_new_size_and_the_byte_bound_holds() {
+        let mut store: Store<Vec<u8>> = Store::default();
+        store.set_policy(store.policy().clone().with_max_bytes(100));
+        let (grows, other) = (orders(1), orders(2));
+        store.set(&other, vec![0; 40], 40, at(0));
+        store.set(&grows, vec![0; 40], 40, at(1));
+        assert_eq!(store.bytes(), 80);
+        let len = |v: &Vec<u8>| v.len() as u64;
+        assert!(store.update(&grows, |v| v.truncate(10), len));
+        assert_eq!(store.bytes(), 50, "a shrinking update is counted");
+        assert!(store.update(&grows, |v| v.resize(90, 0), len));
+        assert_eq!(store.get(&grows).map(Vec::len), Some(90), "the updated entry is kept");
+        assert_eq!(store.get(&other), None, "the least recently used other entry made room");
+        assert!(store.bytes() <= 100, "the bound holds: {}", store.bytes());
     }
 }
