@@ -320,8 +320,8 @@ impl DataCache {
 
     /// The last good value of `key`, fresh or not, without fetching, counting or tracking.
     pub fn get<T: DeserializeOwned>(self, key: &CacheKey) -> Option<T> {
-        let value = self.inner.try_with_value(|inner| inner.store.get(key).cloned()).flatten()?;
-        decode(value).ok()
+        // Decoded from the stored value in place: no copy of the JSON first.
+        self.inner.try_with_value(|inner| T::deserialize(inner.store.get(key)?).ok()).flatten()
     }
 
     /// Whether `key` holds a value that is fresh now (not reactive).
@@ -373,6 +373,17 @@ impl DataCache {
             return false;
         };
         change(&mut value);
+        self.write_in_place(key, value)
+    }
+
+    /// Replaces the value of `key` in place with `value` (an event's effect computed from [`DataCache::get`]):
+    /// like [`DataCache::update`], the TTL still runs from the last fetch, but the old value is not decoded
+    /// again. Returns `false` when the key holds no value or `value` does not serialize.
+    pub fn replace<T: Serialize>(self, key: &CacheKey, value: &T) -> bool {
+        serde_json::to_value(value).is_ok_and(|value| self.write_in_place(key, value))
+    }
+
+    fn write_in_place(self, key: &CacheKey, value: Value) -> bool {
         let written =
             self.inner.try_update_value(|inner| inner.store.update(key, |v| *v = value, json_size)).unwrap_or(false);
         if written {

@@ -92,7 +92,7 @@ where
     let Some(mut value) = cache.get::<T>(key) else { return Applied::Unchanged };
     let outcome = value.reduce(scope, event);
     if outcome.is_changed() {
-        cache.update::<T>(key, move |cached| *cached = value);
+        cache.replace(key, &value);
     }
     outcome
 }
