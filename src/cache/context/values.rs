@@ -60,9 +60,10 @@ where
     })
 }
 
-/// Reads a cached JSON value as a `T`.
+/// Reads a cached JSON value as a `T`. Every typed read of the cache goes through `T::deserialize(&Value)`
+/// (here, [`DataCache::get`](super::DataCache::get), [`patch_typed`]): one decoding path per type in the wasm.
 pub(super) fn decode<T: DeserializeOwned>(value: Value) -> Result<T, ApiError> {
-    serde_json::from_value(value).map_err(|e| ApiError::Decode(e.to_string()))
+    T::deserialize(&value).map_err(|e| ApiError::Decode(e.to_string()))
 }
 
 /// Applies `change` to the typed form of `value`; returns `false`, leaving `value` as it was, when `value` is
