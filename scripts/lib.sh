@@ -107,7 +107,12 @@ load_env() {
   fi
 }
 
+# The two bundles (see ARCHITECTURE.md): the storefront into dist/storefront (Trunk.toml's defaults) and the
+# back office into dist/backoffice. The server sends /owner* and /admin* the back office, every other app path
+# the storefront.
 build_app() {
-  step "Building the app into dist/ (trunk build --release)"
+  step "Building the storefront into dist/storefront (trunk build --release)"
   trunk build --release
+  step "Building the back office into dist/backoffice (trunk build --release backoffice.html)"
+  trunk build backoffice.html --release --dist dist/backoffice --public-url /backoffice/
 }

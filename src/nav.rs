@@ -3,7 +3,7 @@
 //!
 //! Invariant: a return URL is followed only when it is a same-origin path (no scheme, no `//host`).
 
-use protocol::Role;
+use protocol::{Bundle, Role};
 
 /// The page a role lands on after login or when opening `/`.
 pub fn home_of(role: Role) -> &'static str {
@@ -29,6 +29,27 @@ pub fn login_url_returning_to(path: &str) -> String {
     }
 }
 
+/// Whether a path `bundle` has no route for is loaded in full from the server: when it is the other bundle's
+/// ([`protocol::bundle_of`]), unless `last_load` ([`bundle_load_mark`] of this tab's last such load) says this
+/// very path was loaded less than [`RELOAD_GUARD_MS`] ago and the server answered it with this bundle again.
+pub fn should_load_elsewhere(bundle: Bundle, path: &str, last_load: Option<&str>, now_ms: f64) -> bool {
+    if protocol::bundle_of(path) == bundle {
+        return false;
+    }
+    let just_loaded = last_load.and_then(|mark| mark.split_once(' ')).is_some_and(|(at, loaded)| {
+        loaded == path && at.parse::<f64>().is_ok_and(|at| (0.0..RELOAD_GUARD_MS).contains(&(now_ms - at)))
+    });
+    !just_loaded
+}
+
+/// How long after a full load of a path the same path is not loaded in full again.
+pub const RELOAD_GUARD_MS: f64 = 10_000.0;
+
+/// What [`should_load_elsewhere`] is told of a load: when, and which path.
+pub fn bundle_load_mark(path: &str, now_ms: f64) -> String {
+    format!("{now_ms} {path}")
+}
+
 /// Percent-encodes `value` for a query string: the unreserved characters of RFC 3986 stay as they are, every
 /// other byte becomes `%XX`.
 pub fn encode_query_value(value: &str) -> String {
@@ -51,6 +72,21 @@ fn encode_keeping(value: &str, keep: &[u8]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_other_bundles_paths_are_loaded_in_full_but_never_in_a_loop() {
+        use Bundle::{BackOffice, Storefront};
+        assert!(should_load_elsewhere(Storefront, "/owner", None, 1_000.0));
+        assert!(should_load_elsewhere(BackOffice, "/cart", None, 1_000.0));
+        assert!(!should_load_elsewhere(Storefront, "/no/such/page", None, 1_000.0), "an unknown path: the 404");
+        assert!(!should_load_elsewhere(BackOffice, "/admin/nothing", None, 1_000.0), "its own unknown path: the 404");
+        let mark = bundle_load_mark("/owner", 1_000.0);
+        assert!(!should_load_elsewhere(Storefront, "/owner", Some(&mark), 3_000.0), "the server sent it back here");
+        assert!(should_load_elsewhere(Storefront, "/admin", Some(&mark), 3_000.0), "another path");
+        assert!(should_load_elsewhere(Storefront, "/owner", Some(&mark), 1_000.0 + RELOAD_GUARD_MS), "later");
+        assert!(should_load_elsewhere(Storefront, "/owner", Some("garbage"), 3_000.0));
+        assert!(should_load_elsewhere(Storefront, "/owner", Some("soon /owner"), 3_000.0));
+    }
 
     #[test]
     fn each_role_has_its_home() {

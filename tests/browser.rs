@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use izishopin_live::app::{APP_TITLE, App};
+use izishopin_live::app::{APP_TITLE, BackOffice, Storefront};
 use izishopin_live::auth::session::{self, Session};
 use protocol::{Role, ShopId, User, UserId};
 use wasm_bindgen::JsCast;
@@ -43,7 +43,7 @@ fn path() -> String {
 #[wasm_bindgen_test]
 async fn a_visitor_opening_the_root_reaches_the_login_form() {
     let root = fresh_page("/");
-    let handle = leptos::mount::mount_to(root.clone(), App);
+    let handle = leptos::mount::mount_to(root.clone(), Storefront);
     let heading = wait_for(&root, "section.login h1").await;
     assert_eq!(heading.text_content().unwrap(), APP_TITLE);
     assert_eq!(path(), "/login");
@@ -57,7 +57,7 @@ async fn a_visitor_opening_the_root_reaches_the_login_form() {
 #[wasm_bindgen_test]
 async fn an_owner_page_sends_visitors_to_login_with_a_return_url() {
     let root = fresh_page("/owner");
-    let handle = leptos::mount::mount_to(root.clone(), App);
+    let handle = leptos::mount::mount_to(root.clone(), BackOffice);
     wait_for(&root, "section.login").await;
     assert_eq!(path(), "/login");
     assert_eq!(web_sys::window().unwrap().location().search().unwrap(), "?return=/owner");
@@ -81,7 +81,7 @@ async fn a_stored_session_is_restored_and_logout_forgets_it() {
     let storage = web_sys::window().unwrap().local_storage().unwrap().unwrap();
     storage.set_item(session::STORAGE_KEY, &session::encode(&owner)).unwrap();
 
-    let handle = leptos::mount::mount_to(root.clone(), App);
+    let handle = leptos::mount::mount_to(root.clone(), BackOffice);
     wait_for(&root, "[data-testid=owner-dashboard]").await;
     assert_eq!(path(), "/owner", "an owner opening / lands on the owner dashboard");
     assert!(root.text_content().unwrap().contains("Olga Owner"), "the header names the signed-in user");
@@ -99,7 +99,7 @@ async fn a_stored_session_is_restored_and_logout_forgets_it() {
 #[wasm_bindgen_test]
 async fn an_unknown_route_shows_the_not_found_page() {
     let root = fresh_page("/no/such/page");
-    let handle = leptos::mount::mount_to(root.clone(), App);
+    let handle = leptos::mount::mount_to(root.clone(), Storefront);
     let heading = wait_for(&root, "section.not-found h1").await;
     assert_eq!(heading.text_content().unwrap(), "Page not found");
     drop(handle);

@@ -90,8 +90,8 @@ async fn main() -> anyhow::Result<()> {
     if parts.is_empty() && !report_only {
         parts = PARTS.iter().map(|p| p.to_string()).collect();
     }
-    if !dist.join("index.html").is_file() {
-        bail!("{} has no index.html: build the app first (scripts/bench does)", dist.display());
+    if !dist.join("storefront/index.html").is_file() || !dist.join("backoffice/index.html").is_file() {
+        bail!("{} lacks a bundle: build the app first (scripts/bench does)", dist.display());
     }
     if !server_bin.is_file() {
         bail!("no server binary at {} (cargo build --profile server-release -p server)", server_bin.display());

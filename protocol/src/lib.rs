@@ -5,12 +5,14 @@
 use serde::{Deserialize, Serialize};
 
 pub mod auth;
+pub mod bundles;
 pub mod domain;
 pub mod ids;
 pub mod rest;
 pub mod ws;
 
 pub use auth::{LoggedOut, LoginRequest, LoginResponse, Role, User};
+pub use bundles::{Bundle, bundle_of};
 pub use domain::*;
 pub use ids::*;
 pub use rest::*;

@@ -4,8 +4,11 @@
 //!   answer is the smallest the client's `Accept-Encoding` takes;
 //! - files whose name carries trunk's content hash are `Cache-Control: public, max-age=31536000, immutable`;
 //!   every other file is `no-cache` (revalidated by `Last-Modified`);
-//! - `index.html`, which also answers every app path (`/owner`, `/shop/3`), is held in memory in its three
-//!   encodings, `no-cache`, with an `ETag`: a revalidation that still matches is a 304 without a body.
+//! - the app is two bundles, each in its folder (`dist/storefront`, `dist/backoffice`, see
+//!   [`protocol::bundles`]); the `index.html` of each, which also answers each of its app paths (`/owner` the
+//!   back office's, `/shop/3` the storefront's), is held in memory in its three encodings, `no-cache`, with an
+//!   `ETag`: a revalidation that still matches is a 304 without a body. A dist folder holding one `index.html`
+//!   (an app built as one bundle) answers every app path with it.
 //!
 //! Invariant: a client that sends no `Accept-Encoding` (or refuses both) gets the file as built; a
 //! compressed answer always says `Content-Encoding` and `Vary: Accept-Encoding`.
@@ -17,6 +20,7 @@ use std::time::SystemTime;
 use axum::body::Body;
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
 use axum::response::{IntoResponse, Response};
+use protocol::{Bundle, bundle_of};
 use sha2::{Digest, Sha256};
 
 /// `Cache-Control` of a file named by its content.
@@ -203,6 +207,47 @@ pub fn negotiate(accept_encoding: Option<&str>) -> Coding {
         .filter(|(_, q)| *q > 0.0)
         .max_by(|a, b| a.1.total_cmp(&b.1))
         .map_or(Coding::Identity, |(coding, _)| coding)
+}
+
+/// The `index.html` of each bundle, in memory.
+#[derive(Debug, Clone)]
+pub struct AppPages {
+    storefront: IndexPage,
+    back_office: IndexPage,
+}
+
+impl AppPages {
+    /// The pages of `dist`: `storefront/index.html` and `backoffice/index.html`, or, when there is no
+    /// storefront folder, the one `index.html` of `dist` for every path.
+    pub fn load(dist: &Path) -> Self {
+        let storefront = dist.join(Bundle::Storefront.folder());
+        if storefront.join("index.html").is_file() {
+            let back_office = IndexPage::load(&dist.join(Bundle::BackOffice.folder()));
+            AppPages { storefront: IndexPage::load(&storefront), back_office }
+        } else {
+            let page = IndexPage::load(dist);
+            AppPages { storefront: page.clone(), back_office: page }
+        }
+    }
+
+    /// The page that answers the app path `path`.
+    pub fn for_path(&self, path: &str) -> &IndexPage {
+        match bundle_of(path) {
+            Bundle::Storefront => &self.storefront,
+            Bundle::BackOffice => &self.back_office,
+        }
+    }
+
+    /// The bundles without a page (the server warns: their paths answer an empty page).
+    pub fn missing(&self) -> Vec<Bundle> {
+        let pages = [(Bundle::Storefront, &self.storefront), (Bundle::BackOffice, &self.back_office)];
+        pages.into_iter().filter(|(_, page)| page.identity.is_empty()).map(|(bundle, _)| bundle).collect()
+    }
+
+    /// The HTML of every page (for the Content-Security-Policy's script hashes).
+    pub fn htmls(&self) -> [&[u8]; 2] {
+        [&self.storefront.identity, &self.back_office.identity]
+    }
 }
 
 /// `index.html` in memory, in its three encodings, with its `ETag`.

@@ -5,8 +5,6 @@
 //! Invariant: the policy names no host but the page's own origin, and no `'unsafe-eval'` or inline script
 //! other than the hashed ones found in the `index.html` being served.
 
-use std::path::Path;
-
 use axum::http::HeaderValue;
 use base64::Engine;
 use sha2::{Digest, Sha256};
@@ -14,10 +12,18 @@ use sha2::{Digest, Sha256};
 /// The `Referrer-Policy`: other sites learn the origin at most, never the path (which names orders, shops).
 pub const REFERRER_POLICY: &str = "strict-origin-when-cross-origin";
 
-/// The Content-Security-Policy for the app in `dist_dir` (its `index.html`'s inline scripts hashed).
-pub fn content_security_policy(dist_dir: &Path) -> HeaderValue {
-    let html = std::fs::read_to_string(dist_dir.join("index.html")).unwrap_or_default();
-    let hashes: String = inline_scripts(&html).map(|script| format!(" 'sha256-{}'", sha256_base64(script))).collect();
+/// The Content-Security-Policy for the app whose pages are `pages` (the `index.html` of each bundle; their
+/// inline scripts hashed).
+pub fn content_security_policy(pages: &[&[u8]]) -> HeaderValue {
+    let mut hashes = String::new();
+    for html in pages {
+        for script in inline_scripts(&String::from_utf8_lossy(html)) {
+            let hash = format!(" 'sha256-{}'", sha256_base64(script));
+            if !hashes.contains(&hash) {
+                hashes.push_str(&hash);
+            }
+        }
+    }
     let policy = format!(
         "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'{hashes}; style-src 'self' 'unsafe-inline'; \
          img-src 'self' data:; connect-src 'self'; object-src 'none'; base-uri 'self'; form-action 'self'; \
@@ -54,11 +60,15 @@ mod tests {
         assert_eq!(inline_scripts(html).collect::<Vec<_>>(), ["init()"]);
         // The value browsers compute for `init()`.
         assert_eq!(sha256_base64("init()"), "w4ujnOpjBoH2vcasx+reJRUwYivG8Q3afx/XevGJod8=");
-        let dist = tempfile::tempdir().unwrap();
-        std::fs::write(dist.path().join("index.html"), html).unwrap();
-        let policy = content_security_policy(dist.path());
+        let other = "<script>start()</script>";
+        let policy = content_security_policy(&[html.as_bytes(), other.as_bytes(), html.as_bytes()]);
         let policy = policy.to_str().unwrap();
-        assert!(policy.contains("script-src 'self' 'wasm-unsafe-eval' 'sha256-"), "{policy}");
+        let expected = format!(
+            "script-src 'self' 'wasm-unsafe-eval' 'sha256-{}' 'sha256-{}';",
+            sha256_base64("init()"),
+            sha256_base64("start()")
+        );
+        assert!(policy.contains(&expected), "every page's scripts, each once: {policy}");
         assert!(!policy.contains("'unsafe-eval'"), "{policy}");
     }
 }

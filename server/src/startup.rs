@@ -20,7 +20,7 @@ use tower_http::timeout::RequestBodyTimeoutLayer;
 use tower_http::trace::TraceLayer;
 
 use crate::api::auth::LoginLimiter;
-use crate::assets::{self, IndexPage};
+use crate::assets::{self, AppPages};
 use crate::auth::Keys;
 use crate::cluster::Cluster;
 use crate::config::Config;
@@ -51,8 +51,8 @@ impl Application {
         let keys = Keys::new(config.jwt_secret.as_deref(), config.token_ttl, config.refresh_grace);
         let address = format!("{}:{}", config.host, config.port);
         let listener = TcpListener::bind(&address).await.with_context(|| format!("cannot listen on {address}"))?;
-        if !config.dist_dir.join("index.html").is_file() {
-            tracing::warn!(dist = %config.dist_dir.display(), "no index.html in the dist folder: build the app with trunk first");
+        for bundle in AppPages::load(&config.dist_dir).missing() {
+            tracing::warn!(dist = %config.dist_dir.display(), ?bundle, "no index.html for this bundle: build the app first (scripts/lib.sh build_app)");
         }
         let dist = config.dist_dir.clone();
         let compressed = tokio::task::spawn_blocking(move || assets::precompress(&dist)).await?;
@@ -132,21 +132,21 @@ impl Application {
 /// direct link to a client-side route (`/owner`) loads the app.
 pub fn app(state: AppState) -> Router {
     let dist_dir: &Path = &state.config.dist_dir;
-    let index = Arc::new(IndexPage::load(dist_dir));
-    // Files as built, or their `.br`/`.gz` beside them; any other path is the app's (index.html).
+    let pages = Arc::new(AppPages::load(dist_dir));
+    // Files as built, or their `.br`/`.gz` beside them; any other path is the app's (its bundle's index.html).
     let static_files = ServeDir::new(dist_dir)
         .precompressed_br()
         .precompressed_gzip()
         .append_index_html_on_directories(false)
-        .fallback(index_page::<()>(Arc::clone(&index)));
-    let csp = crate::headers::content_security_policy(dist_dir);
+        .fallback(index_page::<()>(Arc::clone(&pages)));
+    let csp = crate::headers::content_security_policy(&pages.htmls());
     let set = SetResponseHeaderLayer::if_not_present;
     Router::new()
         .nest("/api", crate::api::router())
         .route("/ws", axum::routing::get(crate::ws::handler))
         .route("/metrics", axum::routing::get(crate::metrics::prometheus))
-        .route("/", index_page(Arc::clone(&index)))
-        .route("/index.html", index_page(index))
+        .route("/", index_page(Arc::clone(&pages)))
+        .route("/index.html", index_page(pages))
         .fallback_service(static_files)
         .layer(axum::middleware::from_fn(cache_control))
         .layer(axum::middleware::from_fn_with_state(state.clone(), delay_api))
@@ -160,9 +160,11 @@ pub fn app(state: AppState) -> Router {
         .with_state(state)
 }
 
-/// GET and HEAD of an app path: `index.html` from memory (see [`IndexPage::respond`]).
-fn index_page<S: Clone + Send + Sync + 'static>(index: Arc<IndexPage>) -> axum::routing::MethodRouter<S> {
-    axum::routing::get(move |method: Method, headers: HeaderMap| async move { index.respond(&method, &headers) })
+/// GET and HEAD of an app path: its bundle's `index.html` from memory (see [`assets::IndexPage::respond`]).
+fn index_page<S: Clone + Send + Sync + 'static>(pages: Arc<AppPages>) -> axum::routing::MethodRouter<S> {
+    axum::routing::get(move |method: Method, uri: axum::http::Uri, headers: HeaderMap| async move {
+        pages.for_path(uri.path()).respond(&method, &headers)
+    })
 }
 
 /// `Cache-Control` and `Vary` on the app's files (see [`crate::assets`]): immutable when the name carries a

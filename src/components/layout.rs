@@ -7,6 +7,7 @@ use protocol::Role;
 
 use crate::app::APP_TITLE;
 use crate::auth::use_auth;
+use crate::components::app_link::AppLink;
 use crate::components::connection_badge::ConnectionBadge;
 use crate::components::monitoring_panel::MonitoringToggle;
 use crate::components::toast::ToastHost;
@@ -27,13 +28,13 @@ pub fn Layout(children: Children) -> impl IntoView {
         <header class="topbar">
             <A href="/" attr:class="brand">{APP_TITLE}</A>
             <nav aria-label="Main">
-                <A href="/shop">"Shop"</A>
+                <AppLink href="/shop">"Shop"</AppLink>
                 <ShopNav/>
                 <Show when=move || role() == Some(Role::Owner)>
-                    <A href="/owner">"My shop"</A>
+                    <AppLink href="/owner">"My shop"</AppLink>
                 </Show>
                 <Show when=move || role() == Some(Role::Admin)>
-                    <A href="/admin">"Admin"</A>
+                    <AppLink href="/admin">"Admin"</AppLink>
                 </Show>
             </nav>
             <div class="session">

@@ -1,5 +1,6 @@
 //! Components shared by several pages.
 
+pub mod app_link;
 pub mod connection_badge;
 pub mod layout;
 pub mod monitoring_panel;

@@ -2,11 +2,12 @@
 //! role is told the page is not theirs.
 
 use leptos::prelude::*;
-use leptos_router::components::{A, Redirect};
+use leptos_router::components::Redirect;
 use leptos_router::hooks::use_location;
 use protocol::Role;
 
 use crate::auth::use_auth;
+use crate::components::app_link::AppLink;
 use crate::nav::{home_of, login_url_returning_to};
 
 /// Renders `children` only for a signed-in user of `role`.
@@ -21,7 +22,8 @@ pub fn RequireRole(
     // Only a change of role re-renders the page: a refreshed token (same user, same role) must not reset what
     // the user is doing (a half-filled form).
     let role_now = Memo::new(move |_| auth.session().with(|s| s.as_ref().map(|s| s.user.role)));
-    move || match role_now.get() {
+    move || {
+        match role_now.get() {
         None => {
             let search = location.search.get_untracked();
             let separator = if search.is_empty() || search.starts_with('?') { "" } else { "?" };
@@ -32,9 +34,10 @@ pub fn RequireRole(
         Some(current) => view! {
             <section class="notice" role="alert">
                 <h1>"This page is not for your account"</h1>
-                <p>"You are signed in with another role. "<A href=home_of(current)>"Go to your dashboard"</A></p>
+                <p>"You are signed in with another role. "<AppLink href=home_of(current)>"Go to your dashboard"</AppLink></p>
             </section>
         }
         .into_any(),
+    }
     }
 }

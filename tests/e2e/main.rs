@@ -3,6 +3,7 @@
 #![cfg(not(target_arch = "wasm32"))]
 
 mod admin;
+mod bundles;
 mod cache;
 mod fallback;
 mod journey;

@@ -33,8 +33,8 @@ pub async fn start_server() -> TestServer {
 pub async fn start_server_with(adjust: impl FnOnce(&mut Config)) -> TestServer {
     let dist_dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("dist");
     assert!(
-        dist_dir.join("index.html").is_file(),
-        "{} has no index.html: build the app first (scripts/test does: trunk build --release)",
+        ["storefront", "backoffice"].iter().all(|bundle| dist_dir.join(bundle).join("index.html").is_file()),
+        "{} lacks a bundle: build the app first (scripts/test does: scripts/lib.sh build_app)",
         dist_dir.display()
     );
     let data = tempfile::tempdir().unwrap();
@@ -157,8 +157,8 @@ pub struct ServerData {
 pub fn server_data() -> ServerData {
     let dist_dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("dist");
     assert!(
-        dist_dir.join("index.html").is_file(),
-        "{} has no index.html: build the app first (scripts/test does: trunk build --release)",
+        ["storefront", "backoffice"].iter().all(|bundle| dist_dir.join(bundle).join("index.html").is_file()),
+        "{} lacks a bundle: build the app first (scripts/test does: scripts/lib.sh build_app)",
         dist_dir.display()
     );
     let dir = tempfile::tempdir().unwrap();

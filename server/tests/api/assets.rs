@@ -1,5 +1,6 @@
 //! The built app served as production serves it: precompressed files chosen by `Accept-Encoding`, hashed
-//! files immutable, `index.html` (every app path) `no-cache` with an `ETag` and 304 on revalidation.
+//! files immutable, `index.html` (every app path; the back office's for the dashboards) `no-cache` with an
+//! `ETag` and 304 on revalidation.
 
 use std::io::Read;
 
@@ -96,4 +97,47 @@ async fn every_app_path_is_index_html_revalidated_with_its_etag() {
 
     let stale = http.get(format!("{}/owner", server.base)).header(IF_NONE_MATCH, "\"an-older-build\"").send();
     assert_eq!(stale.await.unwrap().status(), 200, "another build's tag gets the page");
+}
+
+#[tokio::test]
+async fn the_dashboards_get_the_back_office_and_every_other_path_the_storefront() {
+    let dist = tempfile::tempdir().unwrap();
+    let page = |name: &str| {
+        format!("<!doctype html><html><head><script type=\"module\">start('{name}')</script></head></html>")
+    };
+    for (folder, name) in [("storefront", "shop"), ("backoffice", "office")] {
+        std::fs::create_dir(dist.path().join(folder)).unwrap();
+        std::fs::write(dist.path().join(folder).join("index.html"), page(name)).unwrap();
+    }
+    std::fs::write(dist.path().join("backoffice").join(WASM), vec![7u8; 30_000]).unwrap();
+    let server = spawn(dist.path()).await;
+    let http = reqwest::Client::new();
+    let mut tags = std::collections::HashMap::new();
+    for (path, name) in [
+        ("/", "shop"),
+        ("/index.html", "shop"),
+        ("/login", "shop"),
+        ("/shop/products/4", "shop"),
+        ("/orders", "shop"),
+        ("/owner", "office"),
+        ("/admin", "office"),
+        ("/admin/shops/2", "office"),
+    ] {
+        let response = http.get(format!("{}{path}", server.base)).send().await.unwrap();
+        assert_eq!(response.status(), 200, "{path}");
+        let csp = header(&response, "content-security-policy".parse().unwrap()).to_owned();
+        tags.entry(name).or_insert_with(Vec::new).push(header(&response, ETAG).to_owned());
+        assert_eq!(response.text().await.unwrap(), page(name), "{path} is the {name} page");
+        assert_eq!(csp.matches("'sha256-").count(), 2, "both pages' start scripts are allowed: {csp}");
+    }
+    assert_ne!(tags["shop"][0], tags["office"][0], "each page has its tag");
+    let office = http.get(format!("{}/owner", server.base)).header(IF_NONE_MATCH, &tags["office"][0]).send();
+    assert_eq!(office.await.unwrap().status(), 304);
+    let crossed = http.get(format!("{}/shop", server.base)).header(IF_NONE_MATCH, &tags["office"][0]).send();
+    assert_eq!(crossed.await.unwrap().status(), 200, "the back office's tag does not revalidate the storefront");
+
+    let wasm = http.get(format!("{}/backoffice/{WASM}", server.base)).header(ACCEPT_ENCODING, "br").send();
+    let wasm = wasm.await.unwrap();
+    assert_eq!((wasm.status().as_u16(), header(&wasm, CONTENT_ENCODING)), (200, "br"));
+    assert_eq!(header(&wasm, CACHE_CONTROL), "public, max-age=31536000, immutable");
 }

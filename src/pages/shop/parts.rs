@@ -9,6 +9,7 @@ use leptos_router::components::A;
 use protocol::{Cents, OrderStatus, Product, ProductId, Role};
 
 use super::format::{status_label, stock_label};
+use crate::components::app_link::AppLink;
 use crate::data::cart_auth::{AddItem, UseCartAuthReturn, use_cart};
 use crate::data::guest_cart::MAX_QUANTITY;
 
@@ -171,7 +172,7 @@ pub fn ShopNav() -> impl IntoView {
     let role = move || cart.role();
     view! {
         <Show when=move || matches!(role(), None | Some(Role::Customer))>
-            <A href="/cart" attr:class="cart-link">
+            <AppLink href="/cart" class="cart-link">
                 "Cart "
                 // No number until the account's cart is loaded (a "0" first would be wrong).
                 {move || {
@@ -188,11 +189,11 @@ pub fn ShopNav() -> impl IntoView {
                             }
                         })
                 }}
-            </A>
+            </AppLink>
         </Show>
         <Show when=move || role() == Some(Role::Customer)>
-            <A href="/wishlist">"Wishlist"</A>
-            <A href="/orders">"My orders"</A>
+            <AppLink href="/wishlist">"Wishlist"</AppLink>
+            <AppLink href="/orders">"My orders"</AppLink>
         </Show>
     }
 }
