@@ -10,7 +10,9 @@
 mod browser;
 mod cluster;
 mod cost;
+mod event_cost;
 mod fanout;
+mod first_visit;
 mod fmt;
 mod glance;
 mod http;
