@@ -100,7 +100,7 @@ fn fill(cache: DataCache) -> usize {
 /// Event `n`: a price change of a product on many pages, or an order changing status.
 fn event(n: usize) -> ServerMsg {
     let seq = 1_000 + n as u64;
-    if n % 2 == 0 {
+    if n.is_multiple_of(2) {
         ServerMsg::ProductUpdate(ProductUpdate {
             action: ProductAction::Updated,
             product: product((n % 60) as i64, 1_000 + n as i64),
