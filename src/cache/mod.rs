@@ -13,6 +13,7 @@ pub mod context;
 pub mod entry;
 pub mod evict;
 pub mod fetch;
+pub mod held;
 pub mod invalidate;
 pub mod key;
 pub mod persist;

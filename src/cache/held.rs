@@ -1,0 +1,239 @@
+//! A cached value held typed: written as a `T` it stays a `T` (shared by `Rc`, read without decoding, patched
+//! in place); JSON only where a value crosses a boundary (the localStorage snapshot, another tab), and a value
+//! that arrives as JSON is decoded once, on its first typed read, then held typed.
+//!
+//! Invariant: a value is never decoded twice for the same type, and a typed read of another type is an
+//! error, never a silent re-decode; the size of a value is the length of its JSON text, measured when it is
+//! written (counted, not allocated), so the store's byte bound stays true after every update.
+
+use std::any::Any;
+use std::fmt;
+use std::rc::Rc;
+
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+use serde_json::Value;
+
+/// How a typed value is written: as JSON (`None` when it cannot be, a map with non-string keys, say), and the
+/// length of that JSON text, counted without building it.
+#[derive(Clone, Copy)]
+pub struct Codec {
+    encode: fn(&dyn Any) -> Option<Value>,
+    measure: fn(&dyn Any) -> u64,
+    /// The value's type, for error messages.
+    type_name: &'static str,
+}
+
+impl Codec {
+    fn of<T: Serialize + 'static>() -> Codec {
+        Codec { encode: encode_as::<T>, measure: measure_as::<T>, type_name: std::any::type_name::<T>() }
+    }
+}
+
+/// One cached value.
+#[derive(Clone)]
+pub enum Held {
+    /// Written by this app as some `T`.
+    Typed { value: Rc<dyn Any>, codec: Codec },
+    /// Arrived as JSON (restored, or shared by another tab); not read as a type yet.
+    Json(Rc<Value>),
+}
+
+/// Why a typed read failed.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum HeldError {
+    /// The value is held as another type.
+    #[error("the cached value is a {held}, not a {wanted}")]
+    OtherType { held: &'static str, wanted: &'static str },
+    /// The JSON is not a `T`.
+    #[error("the cached value is not a {wanted}: {message}")]
+    Decode { wanted: &'static str, message: String },
+}
+
+impl Held {
+    /// Holds `value` as it is.
+    pub fn new<T: Serialize + 'static>(value: T) -> Held {
+        Held::Typed { value: Rc::new(value), codec: Codec::of::<T>() }
+    }
+
+    /// Holds JSON that came from outside; it is decoded on its first typed read.
+    pub fn from_json(value: Value) -> Held {
+        Held::Json(Rc::new(value))
+    }
+
+    /// The value as a `T`, shared, without copying it. A JSON value is decoded here and held typed from
+    /// then on.
+    pub fn read<T: DeserializeOwned + Serialize + 'static>(&mut self) -> Result<Rc<T>, HeldError> {
+        let wanted = std::any::type_name::<T>();
+        match self {
+            Held::Typed { value, codec } => {
+                Rc::clone(value).downcast::<T>().map_err(|_| HeldError::OtherType { held: codec.type_name, wanted })
+            }
+            Held::Json(json) => {
+                let typed =
+                    Rc::new(T::deserialize(&**json).map_err(|e| HeldError::Decode { wanted, message: e.to_string() })?);
+                *self = Held::Typed { value: typed.clone(), codec: Codec::of::<T>() };
+                Ok(typed)
+            }
+        }
+    }
+
+    /// The value as a `T` without changing how it is held (a JSON value is decoded each time: for a reader
+    /// that cannot write back).
+    pub fn peek<T: DeserializeOwned + Clone + 'static>(&self) -> Result<T, HeldError> {
+        let wanted = std::any::type_name::<T>();
+        match self {
+            Held::Typed { value, codec } => {
+                value.downcast_ref::<T>().cloned().ok_or(HeldError::OtherType { held: codec.type_name, wanted })
+            }
+            Held::Json(json) => {
+                T::deserialize(&**json).map_err(|e| HeldError::Decode { wanted, message: e.to_string() })
+            }
+        }
+    }
+
+    /// Applies `change` to the value as a `T`, in place when no reader shares it (else on a copy); answers
+    /// what `change` answered. A value of another type is left as it was.
+    pub fn update<T, R>(&mut self, change: impl FnOnce(&mut T) -> R) -> Result<R, HeldError>
+    where
+        T: DeserializeOwned + Serialize + Clone + 'static,
+    {
+        let mut typed = self.read::<T>()?;
+        // `read` left `self` holding the same `Rc`: let go of it so an unshared value is changed in place.
+        *self = Held::from_json(Value::Null);
+        let answer = change(Rc::make_mut(&mut typed));
+        *self = Held::Typed { value: typed, codec: Codec::of::<T>() };
+        Ok(answer)
+    }
+
+    /// The value as JSON, for the snapshot and the other tabs.
+    pub fn to_json(&self) -> Option<Value> {
+        match self {
+            Held::Typed { value, codec } => (codec.encode)(&**value),
+            Held::Json(json) => Some((**json).clone()),
+        }
+    }
+
+    /// The length of the value's JSON text, counted without building it.
+    pub fn size_bytes(&self) -> u64 {
+        match self {
+            Held::Typed { value, codec } => (codec.measure)(&**value),
+            Held::Json(json) => measure(&**json),
+        }
+    }
+}
+
+impl fmt::Debug for Held {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Held::Typed { codec, .. } => write!(f, "Held::Typed({})", codec.type_name),
+            Held::Json(json) => write!(f, "Held::Json({json})"),
+        }
+    }
+}
+
+fn encode_as<T: Serialize + 'static>(value: &dyn Any) -> Option<Value> {
+    serde_json::to_value(value.downcast_ref::<T>()?).ok()
+}
+
+fn measure_as<T: Serialize + 'static>(value: &dyn Any) -> u64 {
+    value.downcast_ref::<T>().map_or(0, measure)
+}
+
+/// The length of `value`'s JSON text (0 when it cannot be written).
+fn measure(value: &impl Serialize) -> u64 {
+    let mut counter = Counter(0);
+    serde_json::to_writer(&mut counter, value).map_or(0, |()| counter.0)
+}
+
+/// Counts the bytes written to it.
+struct Counter(u64);
+
+impl std::io::Write for Counter {
+    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+        self.0 += bytes.len() as u64;
+        Ok(bytes.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use serde::Deserialize;
+    use serde_json::json;
+
+    use super::*;
+
+    #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+    struct Card {
+        title: String,
+        count: u32,
+    }
+
+    fn card() -> Card {
+        Card { title: "Orders".into(), count: 3 }
+    }
+
+    #[test]
+    fn a_typed_value_is_read_shared_without_decoding() {
+        let mut held = Held::new(card());
+        let first = held.read::<Card>().unwrap();
+        let second = held.read::<Card>().unwrap();
+        assert!(Rc::ptr_eq(&first, &second), "the same value, not a copy");
+        assert_eq!(*first, card());
+        assert_eq!(held.peek::<Card>(), Ok(card()));
+    }
+
+    #[test]
+    fn json_from_outside_is_decoded_once_then_held_typed() {
+        let mut held = Held::from_json(json!({"title": "Orders", "count": 3}));
+        assert!(matches!(held, Held::Json(_)));
+        let first = held.read::<Card>().unwrap();
+        assert!(matches!(held, Held::Typed { .. }), "held typed after the first read");
+        let second = held.read::<Card>().unwrap();
+        assert!(Rc::ptr_eq(&first, &second));
+    }
+
+    #[test]
+    fn another_type_is_an_error_and_changes_nothing() {
+        let mut held = Held::new(card());
+        let wrong = held.read::<Vec<String>>().unwrap_err();
+        assert!(matches!(wrong, HeldError::OtherType { .. }), "{wrong}");
+        assert_eq!(*held.read::<Card>().unwrap(), card());
+
+        let mut json = Held::from_json(json!(["a"]));
+        let undecodable = json.read::<Card>().unwrap_err();
+        assert!(matches!(undecodable, HeldError::Decode { .. }), "{undecodable}");
+        assert_eq!(json.to_json(), Some(json!(["a"])), "left as it came");
+        assert_eq!(json.update(|c: &mut Card| c.count += 1), Err(undecodable));
+    }
+
+    #[test]
+    fn an_update_changes_an_unshared_value_in_place_and_a_shared_one_on_a_copy() {
+        let mut held = Held::new(card());
+        let before = Rc::as_ptr(&held.read::<Card>().unwrap());
+        assert_eq!(held.update(|c: &mut Card| c.count += 1), Ok(()));
+        let after = held.read::<Card>().unwrap();
+        assert_eq!((after.count, Rc::as_ptr(&after)), (4, before), "in place: nobody else held it");
+
+        let reader = held.read::<Card>().unwrap();
+        held.update(|c: &mut Card| c.count = 9).unwrap();
+        assert_eq!((reader.count, held.read::<Card>().unwrap().count), (4, 9), "the reader keeps what it read");
+    }
+
+    #[test]
+    fn json_and_size_are_those_of_the_value_after_every_change() {
+        let mut held = Held::new(card());
+        let text = serde_json::to_string(&card()).unwrap();
+        assert_eq!(held.to_json(), Some(serde_json::to_value(card()).unwrap()));
+        assert_eq!(held.size_bytes(), text.len() as u64);
+        held.update(|c: &mut Card| c.title = "Every order of the month".into()).unwrap();
+        let grown = serde_json::to_string(&held.peek::<Card>().unwrap()).unwrap();
+        assert_eq!(held.size_bytes(), grown.len() as u64, "the size follows the update");
+        assert_eq!(Held::from_json(json!({"a": 1})).size_bytes(), 7);
+        assert_eq!(format!("{:?}", Held::from_json(json!(1))), "Held::Json(1)");
+    }
+}
