@@ -3,8 +3,10 @@
 //! one key for components.
 //!
 //! Invariant: the store decides and this file only does the I/O it is told to (spawn the fetch, arm the retry
-//! timer, notify signals). Values are held as `serde_json::Value`; every key read by a component has its own
-//! pair of triggers (value, status), so a change re-renders only the readers of that key.
+//! timer, notify signals). Values are held typed ([`Held`]): a fetch answer or a write is kept as the `T` it
+//! is, read without decoding and patched in place; JSON only for the snapshot and the other tabs. Every key
+//! read by a component has its own pair of triggers (value, status), so a change re-renders only the readers
+//! of that key.
 //!
 //! A page reads through [`use_cached`] and writes through the [`DataCache`] handle:
 //!
@@ -53,6 +55,7 @@ use serde_json::Value;
 
 use super::entry::{Entry, EntryState};
 use super::fetch::{Begin, Settled, Ticket};
+use super::held::Held;
 use super::invalidate::Invalidated;
 use super::key::{CacheKey, DataKind};
 use super::persist;
@@ -83,9 +86,9 @@ impl Default for DataCacheOptions {
     }
 }
 
-type Outcome = Result<Value, ApiError>;
+type Outcome = Result<Held, ApiError>;
 type FetchFuture = Pin<Box<dyn Future<Output = Outcome>>>;
-/// A fetcher with its value type erased to JSON, so one store holds every kind.
+/// A fetcher with its value type erased (its answer is [`Held`]), so one store holds every kind.
 type Fetcher = Rc<dyn Fn() -> FetchFuture>;
 
 /// The handle to the cache context: `Copy`, provided once in `App`, read with [`use_data_cache`].
@@ -104,7 +107,7 @@ impl std::fmt::Debug for DataCache {
 }
 
 struct Inner {
-    store: Store<Value>,
+    store: Store<Held>,
     /// Keys read by mounted components.
     readers: HashMap<CacheKey, Reader>,
     /// Callers awaiting the first value of a key.
@@ -186,7 +189,7 @@ pub fn use_data_cache() -> DataCache {
 /// [`DataCache::fetch`] on the context (take the handle first if you call it after an `.await`).
 pub fn fetch_with_cache<T, F, Fut>(key: CacheKey, fetcher: F) -> impl Future<Output = Result<T, ApiError>> + 'static
 where
-    T: DeserializeOwned + Serialize + 'static,
+    T: DeserializeOwned + Serialize + Clone + 'static,
     F: Fn() -> Fut + 'static,
     Fut: Future<Output = Result<T, ApiError>> + 'static,
 {
@@ -243,7 +246,7 @@ impl<T: Send + Sync + 'static> Copy for UseCachedReturn<T> {}
 /// and returns signals that change only when this key does.
 pub fn use_cached<T, F, Fut>(key: CacheKey, fetcher: F) -> UseCachedReturn<T>
 where
-    T: DeserializeOwned + Serialize + Send + Sync + 'static,
+    T: DeserializeOwned + Serialize + Clone + Send + Sync + 'static,
     F: Fn() -> Fut + 'static,
     Fut: Future<Output = Result<T, ApiError>> + 'static,
 {
@@ -286,7 +289,7 @@ impl DataCache {
     /// fetcher call). A failure is retried per the kind's `RetryPolicy` before the error is returned.
     pub fn fetch<T, F, Fut>(self, key: CacheKey, fetcher: F) -> impl Future<Output = Result<T, ApiError>> + 'static
     where
-        T: DeserializeOwned + Serialize + 'static,
+        T: DeserializeOwned + Serialize + Clone + 'static,
         F: Fn() -> Fut + 'static,
         Fut: Future<Output = Result<T, ApiError>> + 'static,
     {
@@ -296,8 +299,8 @@ impl DataCache {
                 return Err(cancelled());
             };
             match (begin, receiver) {
-                (Begin::Fresh(value) | Begin::Stale(value, _) | Begin::InFlight(Some(value)), _) => decode(value),
-                (_, Some(receiver)) => decode(receiver.await.unwrap_or_else(|_| Err(cancelled()))?),
+                (Begin::Fresh(value) | Begin::Stale(value, _) | Begin::InFlight(Some(value)), _) => typed(value),
+                (_, Some(receiver)) => typed(receiver.await.unwrap_or_else(|_| Err(cancelled()))?),
                 (_, None) => Err(cancelled()),
             }
         }
@@ -310,7 +313,7 @@ impl DataCache {
         requests: impl IntoIterator<Item = (CacheKey, F)>,
     ) -> impl Future<Output = Vec<Result<T, ApiError>>> + 'static
     where
-        T: DeserializeOwned + Serialize + 'static,
+        T: DeserializeOwned + Serialize + Clone + 'static,
         F: Fn() -> Fut + 'static,
         Fut: Future<Output = Result<T, ApiError>> + 'static,
     {
@@ -318,10 +321,10 @@ impl DataCache {
         futures::future::join_all(fetches)
     }
 
-    /// The last good value of `key`, fresh or not, without fetching, counting or tracking.
-    pub fn get<T: DeserializeOwned>(self, key: &CacheKey) -> Option<T> {
-        // Decoded from the stored value in place: no copy of the JSON first.
-        self.inner.try_with_value(|inner| T::deserialize(inner.store.get(key)?).ok()).flatten()
+    /// The last good value of `key`, fresh or not, without fetching, counting or tracking. A value held as
+    /// a `T` is cloned, not decoded; one restored or shared as JSON is decoded once and held as a `T` since.
+    pub fn get<T: DeserializeOwned + Serialize + Clone + 'static>(self, key: &CacheKey) -> Option<T> {
+        self.inner.try_update_value(|inner| read_held::<T>(inner.store.get_mut(key)?).ok()).flatten()
     }
 
     /// Whether `key` holds a value that is fresh now (not reactive).
@@ -330,19 +333,18 @@ impl DataCache {
     }
 
     /// Writes `value` for `key` as if just fetched (the answer of a mutation); returns whether it was written
-    /// (`false` if it does not serialize or the app is unmounted).
-    pub fn set<T: Serialize>(self, key: &CacheKey, value: &T) -> bool {
-        self.set_many([(key.clone(), value)]) == 1
+    /// (`false` if the app is unmounted).
+    pub fn set<T: Serialize + Clone + 'static>(self, key: &CacheKey, value: &T) -> bool {
+        self.set_many([(key.clone(), value.clone())]) == 1
     }
 
     /// [`DataCache::set`] for each `(key, value)`; returns how many were written.
-    pub fn set_many<T: Serialize>(self, items: impl IntoIterator<Item = (CacheKey, T)>) -> usize {
+    pub fn set_many<T: Serialize + 'static>(self, items: impl IntoIterator<Item = (CacheKey, T)>) -> usize {
         let now = now();
-        let items: Vec<(CacheKey, Value)> =
-            items.into_iter().filter_map(|(key, value)| Some((key, serde_json::to_value(value).ok()?))).collect();
+        let items: Vec<(CacheKey, Held)> = items.into_iter().map(|(key, value)| (key, Held::new(value))).collect();
         let written = self.inner.try_update_value(|inner| {
             for (key, value) in &items {
-                inner.store.set(key, value.clone(), json_size(value), now);
+                inner.store.set(key, value.clone(), value.size_bytes(), now);
                 inner.waiters.settle(key, &Ok(value.clone()));
             }
         });
@@ -357,41 +359,72 @@ impl DataCache {
         items.len()
     }
 
-    /// Changes the value of `key` in place through its typed form (a mutation's effect, a real-time event),
-    /// without a fetch; the TTL still runs from the last fetch. Returns `false`, changing nothing, when the key
-    /// holds no value or the value is not a `T`.
-    pub fn update<T: DeserializeOwned + Serialize>(self, key: &CacheKey, change: impl FnOnce(&mut T)) -> bool {
-        let mut typed_ok = false;
-        let written = self.update_json(key, |value| typed_ok = patch_typed(value, change));
-        written && typed_ok
+    /// Changes the value of `key` in place as a `T` (a mutation's effect), without a fetch; the TTL still
+    /// runs from the last fetch. Returns `false`, changing nothing, when the key holds no value or the value is
+    /// not a `T`.
+    pub fn update<T: DeserializeOwned + Serialize + Clone + 'static>(
+        self,
+        key: &CacheKey,
+        change: impl FnOnce(&mut T),
+    ) -> bool {
+        self.reduce(key, change, |()| true).is_some()
     }
 
-    /// Changes the JSON value of `key` in place (for event reducers). `change` runs outside the cache, so it
-    /// may read it. Returns `false` when the key holds no value.
+    /// Runs `change` on the value of `key` as a `T`, in place (no decoding, no copy unless a reader still holds
+    /// the value), and answers what it answered; the readers are told, the other tabs and the snapshot
+    /// updated, only when `changed` says so (an event that changes nothing re-renders nothing). `None` when
+    /// the key holds no value or it is not a `T`.
+    pub fn reduce<T, R>(
+        self,
+        key: &CacheKey,
+        change: impl FnOnce(&mut T) -> R,
+        changed: impl Fn(&R) -> bool,
+    ) -> Option<R>
+    where
+        T: DeserializeOwned + Serialize + Clone + 'static,
+    {
+        let mut answer = None;
+        self.inner.try_update_value(|inner| {
+            inner.store.update(key, |held| answer = held.update(change).ok(), Held::size_bytes);
+        });
+        let answer = answer?;
+        if changed(&answer) {
+            self.changed_in_place(key);
+        }
+        Some(answer)
+    }
+
+    /// Changes the JSON value of `key` in place. Returns `false` when the key holds no value or it has no JSON.
     pub fn update_json(self, key: &CacheKey, change: impl FnOnce(&mut Value)) -> bool {
-        let Some(mut value) = self.inner.try_with_value(|inner| inner.store.get(key).cloned()).flatten() else {
+        let Some(mut value) = self.inner.try_with_value(|inner| inner.store.get(key)?.to_json()).flatten() else {
             return false;
         };
         change(&mut value);
-        self.write_in_place(key, value)
+        self.write_in_place(key, Held::from_json(value))
     }
 
-    /// Replaces the value of `key` in place with `value` (an event's effect computed from [`DataCache::get`]):
-    /// like [`DataCache::update`], the TTL still runs from the last fetch, but the old value is not decoded
-    /// again. Returns `false` when the key holds no value or `value` does not serialize.
-    pub fn replace<T: Serialize>(self, key: &CacheKey, value: &T) -> bool {
-        serde_json::to_value(value).is_ok_and(|value| self.write_in_place(key, value))
+    /// Replaces the value of `key` in place with `value`: like [`DataCache::update`], the TTL still runs from
+    /// the last fetch. Returns `false` when the key holds no value.
+    pub fn replace<T: Serialize + Clone + 'static>(self, key: &CacheKey, value: &T) -> bool {
+        self.write_in_place(key, Held::new(value.clone()))
     }
 
-    fn write_in_place(self, key: &CacheKey, value: Value) -> bool {
-        let written =
-            self.inner.try_update_value(|inner| inner.store.update(key, |v| *v = value, json_size)).unwrap_or(false);
+    fn write_in_place(self, key: &CacheKey, value: Held) -> bool {
+        let written = self
+            .inner
+            .try_update_value(|inner| inner.store.update(key, |v| *v = value, Held::size_bytes))
+            .unwrap_or(false);
         if written {
-            self.notify(key, Changed::Value);
-            self.share_put(key);
-            self.schedule_save();
+            self.changed_in_place(key);
         }
         written
+    }
+
+    /// A value changed in place: its readers, the other tabs and the snapshot are told.
+    fn changed_in_place(self, key: &CacheKey) {
+        self.notify(key, Changed::Value);
+        self.share_put(key);
+        self.schedule_save();
     }
 
     /// Marks `key` stale; refetched now if a component reads it. Returns how many entries matched.
@@ -469,7 +502,7 @@ impl DataCache {
     /// Asks the store about `key` and starts the fetch it asks for, with `fetcher` or else the readers' one
     /// (nothing happens without either). With `wait`, and no value to show, also returns a receiver of the
     /// fetch's final outcome.
-    fn start(self, key: &CacheKey, fetcher: Option<Fetcher>, wait: bool) -> Option<(Begin<Value>, Option<Receiver>)> {
+    fn start(self, key: &CacheKey, fetcher: Option<Fetcher>, wait: bool) -> Option<(Begin<Held>, Option<Receiver>)> {
         let now = now();
         let (begin, run, receiver) = self
             .inner
@@ -514,7 +547,7 @@ impl DataCache {
         let key = ticket.key().clone();
         let Some(settled) = self.inner.try_update_value(|inner| {
             let settled = match &outcome {
-                Ok(value) => inner.store.complete_ok(&ticket, value.clone(), json_size(value), now),
+                Ok(value) => inner.store.complete_ok(&ticket, value.clone(), value.size_bytes(), now),
                 Err(error) => inner.store.complete_err(&ticket, error.to_string(), now),
             };
             if matches!(settled, Settled::Stored { .. } | Settled::Failed { retry_in: None }) {
@@ -686,4 +719,4 @@ impl Drop for Pending {
 mod sharing;
 mod values;
 
-use values::{Receiver, Waiters, cancelled, decode, erase, json_size, now, patch_typed};
+use values::{Receiver, Waiters, cancelled, erase, now, read_held, typed};

@@ -2,9 +2,10 @@
 //! in place); JSON only where a value crosses a boundary (the localStorage snapshot, another tab), and a value
 //! that arrives as JSON is decoded once, on its first typed read, then held typed.
 //!
-//! Invariant: a value is never decoded twice for the same type, and a typed read of another type is an
-//! error, never a silent re-decode; the size of a value is the length of its JSON text, measured when it is
-//! written (counted, not allocated), so the store's byte bound stays true after every update.
+//! Invariant: a read as the type a value holds is a downcast; any other read goes through its JSON, as if the
+//! value had come from storage (written as `&str`, it reads as a `String`), and holds the decoded `T` from
+//! then on; a value that is not a `T` is an error and is left as it was. The size of a value is the length of
+//! its JSON text, counted without building it, so the store's byte bound stays true after every update.
 
 use std::any::Any;
 use std::fmt;
@@ -61,35 +62,41 @@ impl Held {
         Held::Json(Rc::new(value))
     }
 
-    /// The value as a `T`, shared, without copying it. A JSON value is decoded here and held typed from
-    /// then on.
+    /// The value as a `T`, shared, without copying it. Anything but a downcast (JSON from outside, a value
+    /// written as another type) is decoded here and held as a `T` from then on.
     pub fn read<T: DeserializeOwned + Serialize + 'static>(&mut self) -> Result<Rc<T>, HeldError> {
-        let wanted = std::any::type_name::<T>();
-        match self {
-            Held::Typed { value, codec } => {
-                Rc::clone(value).downcast::<T>().map_err(|_| HeldError::OtherType { held: codec.type_name, wanted })
-            }
-            Held::Json(json) => {
-                let typed =
-                    Rc::new(T::deserialize(&**json).map_err(|e| HeldError::Decode { wanted, message: e.to_string() })?);
-                *self = Held::Typed { value: typed.clone(), codec: Codec::of::<T>() };
-                Ok(typed)
-            }
+        if let Held::Typed { value, .. } = self
+            && let Ok(typed) = Rc::clone(value).downcast::<T>()
+        {
+            return Ok(typed);
         }
+        let typed = Rc::new(self.decode::<T>()?);
+        *self = Held::Typed { value: typed.clone(), codec: Codec::of::<T>() };
+        Ok(typed)
     }
 
-    /// The value as a `T` without changing how it is held (a JSON value is decoded each time: for a reader
-    /// that cannot write back).
+    /// The value as a `T` without changing how it is held (anything but a downcast decodes each time: for a
+    /// reader that cannot write back).
     pub fn peek<T: DeserializeOwned + Clone + 'static>(&self) -> Result<T, HeldError> {
-        let wanted = std::any::type_name::<T>();
-        match self {
-            Held::Typed { value, codec } => {
-                value.downcast_ref::<T>().cloned().ok_or(HeldError::OtherType { held: codec.type_name, wanted })
-            }
-            Held::Json(json) => {
-                T::deserialize(&**json).map_err(|e| HeldError::Decode { wanted, message: e.to_string() })
-            }
+        if let Held::Typed { value, .. } = self
+            && let Some(typed) = value.downcast_ref::<T>()
+        {
+            return Ok(typed.clone());
         }
+        self.decode()
+    }
+
+    /// The value decoded from its JSON as a `T`.
+    fn decode<T: DeserializeOwned>(&self) -> Result<T, HeldError> {
+        let wanted = std::any::type_name::<T>();
+        let decoded = match self {
+            Held::Json(json) => T::deserialize(&**json),
+            Held::Typed { value, codec } => {
+                let json = (codec.encode)(&**value).ok_or(HeldError::OtherType { held: codec.type_name, wanted })?;
+                T::deserialize(&json)
+            }
+        };
+        decoded.map_err(|e| HeldError::Decode { wanted, message: e.to_string() })
     }
 
     /// Applies `change` to the value as a `T`, in place when no reader shares it (else on a copy); answers
@@ -120,6 +127,32 @@ impl Held {
             Held::Typed { value, codec } => (codec.measure)(&**value),
             Held::Json(json) => measure(&**json),
         }
+    }
+}
+
+/// Two values are equal when their JSON is (the same `Rc` is, at once).
+impl PartialEq for Held {
+    fn eq(&self, other: &Held) -> bool {
+        match (self, other) {
+            (Held::Typed { value: a, .. }, Held::Typed { value: b, .. }) if Rc::ptr_eq(a, b) => true,
+            (Held::Json(a), Held::Json(b)) if Rc::ptr_eq(a, b) => true,
+            _ => self.to_json() == other.to_json(),
+        }
+    }
+}
+
+/// Written as its JSON (the localStorage snapshot).
+impl Serialize for Held {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let json = self.to_json().ok_or_else(|| serde::ser::Error::custom("a cached value without JSON"))?;
+        json.serialize(serializer)
+    }
+}
+
+/// Read as JSON, decoded on its first typed read.
+impl<'de> serde::Deserialize<'de> for Held {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Held, D::Error> {
+        Value::deserialize(deserializer).map(Held::from_json)
     }
 }
 
@@ -198,11 +231,15 @@ mod tests {
     }
 
     #[test]
-    fn another_type_is_an_error_and_changes_nothing() {
+    fn another_type_reads_through_json_or_is_an_error_that_changes_nothing() {
         let mut held = Held::new(card());
         let wrong = held.read::<Vec<String>>().unwrap_err();
-        assert!(matches!(wrong, HeldError::OtherType { .. }), "{wrong}");
+        assert!(matches!(wrong, HeldError::Decode { .. }), "{wrong}");
         assert_eq!(*held.read::<Card>().unwrap(), card());
+
+        let mut words = Held::new(vec!["a", "b"]);
+        assert_eq!(*words.read::<Vec<String>>().unwrap(), ["a", "b"], "as storage would have read it");
+        assert_eq!(words.peek::<Vec<String>>(), Ok(vec!["a".to_owned(), "b".to_owned()]));
 
         let mut json = Held::from_json(json!(["a"]));
         let undecodable = json.read::<Card>().unwrap_err();
@@ -235,5 +272,14 @@ mod tests {
         assert_eq!(held.size_bytes(), grown.len() as u64, "the size follows the update");
         assert_eq!(Held::from_json(json!({"a": 1})).size_bytes(), 7);
         assert_eq!(format!("{:?}", Held::from_json(json!(1))), "Held::Json(1)");
+    }
+
+    #[test]
+    fn values_compare_and_persist_as_their_json() {
+        assert_eq!(Held::new(card()), Held::from_json(json!({"title": "Orders", "count": 3})));
+        assert_ne!(Held::new(card()), Held::new(Card { count: 4, ..card() }));
+        let text = serde_json::to_string(&Held::new(card())).unwrap();
+        let mut back: Held = serde_json::from_str(&text).unwrap();
+        assert_eq!(*back.read::<Card>().unwrap(), card());
     }
 }

@@ -6,9 +6,9 @@
 
 use leptos::prelude::*;
 use protocol::UserId;
-use serde_json::Value;
 
 use super::context::DataCache;
+use super::held::Held;
 use super::persist::{self, CACHE_FORMAT_VERSION, STORAGE_KEY};
 use super::store::Store;
 use super::time::Millis;
@@ -16,7 +16,7 @@ use crate::auth::Auth;
 
 /// Restores the snapshot of `user` into `store`. A snapshot that cannot be used (unreadable, another version
 /// or user) is deleted, and so is any snapshot when nobody is signed in (its owner's session is gone).
-pub(super) fn restore(store: &mut Store<Value>, user: Option<UserId>, now: Millis) {
+pub(super) fn restore(store: &mut Store<Held>, user: Option<UserId>, now: Millis) {
     let Some(user) = user else {
         remove();
         return;

@@ -104,6 +104,12 @@ impl<V> Store<V> {
         self.entries.get(key).and_then(Entry::value)
     }
 
+    /// The last good value of `key` to read in place (the binding holds a value decoded from JSON as its type:
+    /// the same value, held another way), without counting a lookup.
+    pub fn get_mut(&mut self, key: &CacheKey) -> Option<&mut V> {
+        self.entries.get_mut(key).and_then(|entry| entry.value.as_mut())
+    }
+
     /// The state of `key`; `Idle` when unknown.
     pub fn state(&self, key: &CacheKey) -> EntryState {
         self.entries.get(key).map_or(EntryState::Idle, Entry::state)

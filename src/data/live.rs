@@ -84,17 +84,15 @@ fn apply_here(cache: DataCache, event: &ServerMsg) -> usize {
     changed
 }
 
-/// Runs the reducer of `T` on the cached value of `key`, writing it back only when it changed.
+/// Runs the reducer of `T` on the cached value of `key`, in place (the value is held as a `T`: no decoding);
+/// its readers are told only when it changed.
 fn reduce_key<T>(cache: DataCache, key: &CacheKey, scope: &T::Scope, event: &ServerMsg) -> Applied
 where
-    T: Reduce + DeserializeOwned + Serialize,
+    T: Reduce + DeserializeOwned + Serialize + Clone + 'static,
 {
-    let Some(mut value) = cache.get::<T>(key) else { return Applied::Unchanged };
-    let outcome = value.reduce(scope, event);
-    if outcome.is_changed() {
-        cache.replace(key, &value);
-    }
-    outcome
+    cache
+        .reduce(key, |value: &mut T| value.reduce(scope, event), |outcome| outcome.is_changed())
+        .unwrap_or(Applied::Unchanged)
 }
 
 #[cfg(test)]

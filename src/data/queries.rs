@@ -146,7 +146,7 @@ impl QueryString {
 /// this query's key re-render when it changes.
 pub fn use_query<T>(query: Query) -> UseCachedReturn<T>
 where
-    T: DeserializeOwned + Serialize + Send + Sync + 'static,
+    T: DeserializeOwned + Serialize + Clone + Send + Sync + 'static,
 {
     let auth = use_auth();
     let path = query.path();
@@ -160,7 +160,7 @@ where
 /// Fetches `query` through the cache (fresh: no request; stale: the cached value now, refetched behind).
 pub async fn fetch_query<T>(query: Query, token: Option<String>) -> Result<T, ApiError>
 where
-    T: DeserializeOwned + Serialize + 'static,
+    T: DeserializeOwned + Serialize + Clone + 'static,
 {
     let path = query.path();
     fetch_with_cache(query.key(), move || {

@@ -1,6 +1,7 @@
 //! The cache binding's side of one cache for all tabs: joining the user's other tabs (ask, hold the reads,
 //! take the answers), answering the tabs that join later, and putting every fetch answer, write and
 //! invalidation made by hand in the others (the rules are in `share.rs`, the channel in `share_driver.rs`).
+//! Values cross as JSON: held typed here, decoded there on their first typed read.
 //!
 //! Invariant: what the live layer does for an event or a resync is never shared (every tab does it itself),
 //! and nothing received is sent on again.
@@ -9,9 +10,12 @@ use std::time::Duration;
 
 use leptos::prelude::*;
 use protocol::{Seq, UserId};
+use serde_json::Value;
 
 use super::{Changed, DataCache, now};
+use crate::cache::held::Held;
 use crate::cache::key::CacheKey;
+use crate::cache::persist::SnapshotEntry;
 use crate::cache::share::{CacheWire, Joining, Scope};
 use crate::cache::share_driver::ShareDriver;
 
@@ -56,7 +60,7 @@ impl DataCache {
             .inner
             .try_with_value(|inner| {
                 let share = inner.share.as_ref().filter(|_| !inner.local_only)?;
-                Some(CacheWire::Put { from: share.id(), entry: inner.store.shareable_entry(key)? })
+                Some(CacheWire::Put { from: share.id(), entry: to_wire(inner.store.shareable_entry(key)?)? })
             })
             .flatten();
         if let Some(wire) = wire {
@@ -83,7 +87,7 @@ impl DataCache {
                     from: me.unwrap_or_default(),
                     to: from,
                     position: inner.position,
-                    entries: inner.store.shareable(),
+                    entries: inner.store.shareable().into_iter().filter_map(to_wire).collect(),
                 });
                 if let Some(answer) = answer {
                     self.post(&answer);
@@ -118,10 +122,10 @@ impl DataCache {
 
     /// Takes what another tab holds; readers of what changed re-render. Entries taken stale (`behind`) are
     /// refetched once the wait is over, like any stale read.
-    fn adopt(self, entries: Vec<crate::cache::persist::SnapshotEntry<serde_json::Value>>, behind: bool) {
+    fn adopt(self, entries: Vec<SnapshotEntry<Value>>, behind: bool) {
         let Some((taken, joined)) = self.inner.try_update_value(|inner| {
             let mut taken = Vec::new();
-            for entry in entries {
+            for entry in entries.into_iter().map(from_wire) {
                 let (key, value) = (entry.key.clone(), entry.value.clone());
                 if inner.store.adopt(entry, behind) {
                     inner.waiters.settle(&key, &Ok(value));
@@ -178,4 +182,16 @@ impl DataCache {
             }
         });
     }
+}
+
+/// An entry as the other tabs get it: its value as JSON (`None` when it has none).
+fn to_wire(entry: SnapshotEntry<Held>) -> Option<SnapshotEntry<Value>> {
+    let SnapshotEntry { key, value, fetched_at, size_bytes, stale } = entry;
+    Some(SnapshotEntry { key, value: value.to_json()?, fetched_at, size_bytes, stale })
+}
+
+/// An entry from another tab: its JSON is decoded on the first typed read here.
+fn from_wire(entry: SnapshotEntry<Value>) -> SnapshotEntry<Held> {
+    let SnapshotEntry { key, value, fetched_at, size_bytes, stale } = entry;
+    SnapshotEntry { key, value: Held::from_json(value), fetched_at, size_bytes, stale }
 }

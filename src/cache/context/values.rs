@@ -1,5 +1,5 @@
 //! The cache binding's small parts: callers waiting for a key's first value, fetchers with their value type
-//! erased to JSON, typed reads and patches of JSON values, and the clock the binding reads.
+//! erased (answering a [`Held`]), typed reads of held values, and the clock the binding reads.
 //!
 //! Invariant: the only clock of the binding is [`now`] (wall-clock ms, the store's time unit).
 
@@ -10,10 +10,10 @@ use std::rc::Rc;
 use futures::channel::oneshot;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
-use serde_json::Value;
 
 use super::{Fetcher, Outcome};
 use crate::api::ApiError;
+use crate::cache::held::Held;
 use crate::cache::key::CacheKey;
 use crate::cache::time::Millis;
 
@@ -56,35 +56,18 @@ where
 {
     Rc::new(move || {
         let answer = fetcher();
-        Box::pin(async move { serde_json::to_value(answer.await?).map_err(|e| ApiError::Decode(e.to_string())) })
+        Box::pin(async move { answer.await.map(Held::new) })
     })
 }
 
-/// Reads a cached JSON value as a `T`. Every typed read of the cache goes through `T::deserialize(&Value)`
-/// (here, [`DataCache::get`](super::DataCache::get), [`patch_typed`]): one decoding path per type in the wasm.
-pub(super) fn decode<T: DeserializeOwned>(value: Value) -> Result<T, ApiError> {
-    T::deserialize(&value).map_err(|e| ApiError::Decode(e.to_string()))
+/// A held value as a `T` (cloned out of its `Rc`; decoded only when it was not held as a `T`).
+pub(super) fn typed<T: DeserializeOwned + Serialize + Clone + 'static>(mut value: Held) -> Result<T, ApiError> {
+    read_held(&mut value)
 }
 
-/// Applies `change` to the typed form of `value`; returns `false`, leaving `value` as it was, when `value` is
-/// not a `T`.
-pub(super) fn patch_typed<T: DeserializeOwned + Serialize>(value: &mut Value, change: impl FnOnce(&mut T)) -> bool {
-    let Ok(mut typed) = T::deserialize(&*value) else {
-        return false;
-    };
-    change(&mut typed);
-    match serde_json::to_value(typed) {
-        Ok(patched) => {
-            *value = patched;
-            true
-        }
-        Err(_) => false,
-    }
-}
-
-/// Approximate bytes of a value: the length of its JSON text, what localStorage would hold.
-pub(super) fn json_size(value: &Value) -> u64 {
-    serde_json::to_string(value).map_or(0, |text| text.len() as u64)
+/// Reads `value` as a `T`, holding it typed from then on.
+pub(super) fn read_held<T: DeserializeOwned + Serialize + Clone + 'static>(value: &mut Held) -> Result<T, ApiError> {
+    value.read::<T>().map(|typed| (*typed).clone()).map_err(|e| ApiError::Decode(e.to_string()))
 }
 
 pub(super) fn cancelled() -> ApiError {
@@ -115,9 +98,9 @@ mod tests {
         let mut first = waiters.wait(&key(DataKind::Orders));
         let mut second = waiters.wait(&key(DataKind::Orders));
         let mut other = waiters.wait(&key(DataKind::Shops));
-        waiters.settle(&key(DataKind::Orders), &Ok(json!([1])));
-        assert_eq!(first.try_recv(), Ok(Some(Ok(json!([1])))));
-        assert_eq!(second.try_recv(), Ok(Some(Ok(json!([1])))));
+        waiters.settle(&key(DataKind::Orders), &Ok(Held::from_json(json!([1]))));
+        assert_eq!(first.try_recv(), Ok(Some(Ok(Held::from_json(json!([1]))))));
+        assert_eq!(second.try_recv(), Ok(Some(Ok(Held::new(vec![1])))));
         assert_eq!(other.try_recv(), Ok(None), "another key still waits");
 
         let error = ApiError::Network("down".into());
@@ -130,19 +113,12 @@ mod tests {
     }
 
     #[test]
-    fn a_typed_patch_changes_only_values_of_its_type() {
-        let mut value = json!(["a"]);
-        assert!(patch_typed(&mut value, |list: &mut Vec<String>| list.push("b".into())));
-        assert_eq!(value, json!(["a", "b"]));
-        assert!(!patch_typed(&mut value, |n: &mut u32| *n += 1), "not a number");
-        assert_eq!(value, json!(["a", "b"]), "left as it was");
-    }
-
-    #[test]
-    fn decoding_errors_are_api_errors_and_sizes_are_json_lengths() {
-        assert_eq!(decode::<u32>(json!(7)), Ok(7));
-        assert!(matches!(decode::<u32>(json!("seven")), Err(ApiError::Decode(_))));
-        assert_eq!(json_size(&json!({"a": 1})), 7);
+    fn typed_reads_clone_what_is_held_and_decode_the_rest_once() {
+        let mut held = Held::from_json(json!([7]));
+        assert_eq!(read_held::<Vec<u32>>(&mut held), Ok(vec![7]));
+        assert!(matches!(held, Held::Typed { .. }), "held typed after the first read");
+        assert!(matches!(typed::<String>(Held::new(7u32)), Err(ApiError::Decode(_))));
+        assert_eq!(typed::<u64>(Held::new(7u32)), Ok(7), "through JSON, as storage would");
     }
 
     #[test]
