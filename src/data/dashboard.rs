@@ -2,7 +2,8 @@
 //! fetches, real-time subscriptions for the role's message types, refresh, connection status and preloading.
 //!
 //! Invariant: which queries a role reads and which topics it listens to are decided by the pure functions
-//! [`query_for`], [`preload_queries`] and [`topics_for`]; the hook only runs them.
+//! [`read_for`], [`preload_queries`] and [`topics_for`]; the hook only runs them. The type each read answers
+//! comes from `queries.rs` (a [`Read<T>`]); nothing here names it again.
 
 use futures::future::join_all;
 use leptos::prelude::*;
@@ -11,7 +12,7 @@ use protocol::{Dashboard, Notification, Order, Page, Product, ProductStats, Role
 use crate::api::ApiError;
 use crate::auth::use_auth;
 use crate::cache::context::use_data_cache;
-use crate::data::queries::{Query, fetch_query};
+use crate::data::queries::{Answer, Query, Read, Visitor, fetch_query};
 use crate::realtime::context::{Subscription, use_websocket};
 use crate::realtime::machine::Status;
 
@@ -80,20 +81,62 @@ pub enum DashboardValue {
     Shops(Vec<Shop>),
 }
 
-/// The query that reads `kind` for `role` (`shop`: the owner's shop).
-pub fn query_for(role: DashboardRole, kind: DataType, shop: Option<ShopId>) -> Query {
+/// The read of one [`DataType`], typed like its [`DashboardValue`].
+#[derive(Debug, Clone, PartialEq)]
+pub enum DataRead {
+    ShopData(Read<Dashboard>),
+    ProductStats(Read<ProductStats>),
+    Orders(Read<Page<Order>>),
+    Notifications(Read<Page<Notification>>),
+    Products(Read<Page<Product>>),
+    Shops(Read<Vec<Shop>>),
+}
+
+impl DataRead {
+    /// The query.
+    pub fn query(&self) -> &Query {
+        match self {
+            DataRead::ShopData(read) => read.query(),
+            DataRead::ProductStats(read) => read.query(),
+            DataRead::Orders(read) => read.query(),
+            DataRead::Notifications(read) => read.query(),
+            DataRead::Products(read) => read.query(),
+            DataRead::Shops(read) => read.query(),
+        }
+    }
+
+    /// Fetches it through the cache (fresh: no request).
+    pub async fn fetch(self, token: Option<String>) -> Result<DashboardValue, ApiError> {
+        Ok(match self {
+            DataRead::ShopData(read) => DashboardValue::ShopData(fetch_query(read, token).await?),
+            DataRead::ProductStats(read) => DashboardValue::ProductStats(fetch_query(read, token).await?),
+            DataRead::Orders(read) => DashboardValue::Orders(fetch_query(read, token).await?),
+            DataRead::Notifications(read) => DashboardValue::Notifications(fetch_query(read, token).await?),
+            DataRead::Products(read) => DashboardValue::Products(fetch_query(read, token).await?),
+            DataRead::Shops(read) => DashboardValue::Shops(fetch_query(read, token).await?),
+        })
+    }
+}
+
+/// How `role` reads `kind` (`shop`: the owner's shop).
+pub fn read_for(role: DashboardRole, kind: DataType, shop: Option<ShopId>) -> DataRead {
     let own_shop = match role {
         DashboardRole::ShopOwner => shop,
         _ => None,
     };
     match kind {
-        DataType::ShopData => Query::Dashboard,
-        DataType::ProductStats => Query::ProductStats { shop: own_shop },
-        DataType::Orders => Query::Orders { page: 1, status: None, shop: None },
-        DataType::Notifications => Query::Notifications { page: 1 },
-        DataType::Products => Query::Products { shop: own_shop, search: None, page: 1 },
-        DataType::Shops => Query::Shops,
+        DataType::ShopData => DataRead::ShopData(Query::dashboard()),
+        DataType::ProductStats => DataRead::ProductStats(Query::product_stats(own_shop)),
+        DataType::Orders => DataRead::Orders(Query::orders(1, None, None)),
+        DataType::Notifications => DataRead::Notifications(Query::notifications(1)),
+        DataType::Products => DataRead::Products(Query::products(own_shop, None, 1)),
+        DataType::Shops => DataRead::Shops(Query::shops()),
     }
+}
+
+/// The query that reads `kind` for `role` (`shop`: the owner's shop).
+pub fn query_for(role: DashboardRole, kind: DataType, shop: Option<ShopId>) -> Query {
+    read_for(role, kind, shop).query().clone()
 }
 
 /// The data types a role's dashboard shows, in the order it needs them.
@@ -169,16 +212,7 @@ impl UseDashboardDataReturn {
 
     /// Fetches one data type through the cache (fresh: no request).
     pub async fn fetch_data(&self, kind: DataType) -> Result<DashboardValue, ApiError> {
-        let query = query_for(self.role, kind, self.shop());
-        let token = self.token();
-        Ok(match kind {
-            DataType::ShopData => DashboardValue::ShopData(fetch_query(query, token).await?),
-            DataType::ProductStats => DashboardValue::ProductStats(fetch_query(query, token).await?),
-            DataType::Orders => DashboardValue::Orders(fetch_query(query, token).await?),
-            DataType::Notifications => DashboardValue::Notifications(fetch_query(query, token).await?),
-            DataType::Products => DashboardValue::Products(fetch_query(query, token).await?),
-            DataType::Shops => DashboardValue::Shops(fetch_query(query, token).await?),
-        })
+        read_for(self.role, kind, self.shop()).fetch(self.token()).await
     }
 
     /// Fetches several data types concurrently, in one round of requests; results in the order asked.
@@ -217,30 +251,26 @@ impl UseDashboardDataReturn {
 
     /// Warms the cache for what the role shows and visits next, in the background (fresh values cost nothing).
     pub fn preload(&self) {
-        let this = *self;
         let queries = preload_queries(self.role, self.shop());
         let token = self.token();
         leptos::task::spawn_local(async move {
-            let fetches = queries.into_iter().map(|query| {
-                let token = token.clone();
-                async move { this.warm(query, token).await }
-            });
+            // The values go to the cache; a failure shows up on the page that reads it.
+            let fetches = queries.into_iter().map(|query| query.visit(Warm { token: token.clone() }));
             join_all(fetches).await;
         });
     }
+}
 
-    async fn warm(&self, query: Query, token: Option<String>) {
-        // The value goes to the cache; a failure shows up on the page that reads it.
-        let _ = match &query {
-            Query::Dashboard => fetch_query::<Dashboard>(query, token).await.map(drop),
-            Query::ProductStats { .. } => fetch_query::<ProductStats>(query, token).await.map(drop),
-            Query::Orders { .. } => fetch_query::<Page<Order>>(query, token).await.map(drop),
-            Query::Order(_) => fetch_query::<Order>(query, token).await.map(drop),
-            Query::Notifications { .. } => fetch_query::<Page<Notification>>(query, token).await.map(drop),
-            Query::Products { .. } => fetch_query::<Page<Product>>(query, token).await.map(drop),
-            Query::Product(_) => fetch_query::<Product>(query, token).await.map(drop),
-            Query::Shops => fetch_query::<Vec<Shop>>(query, token).await.map(drop),
-        };
+/// Fetches a query through the cache for its value to be there, whatever its type.
+struct Warm {
+    token: Option<String>,
+}
+
+impl Visitor for Warm {
+    type Out = futures::future::LocalBoxFuture<'static, ()>;
+
+    fn visit<T: Answer>(self, read: Read<T>) -> Self::Out {
+        Box::pin(async move { drop(fetch_query(read, self.token).await) })
     }
 }
 

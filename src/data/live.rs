@@ -8,14 +8,12 @@
 //! when the cache changes. Only values an event changes are written, so unrelated readers do not re-render.
 
 use leptos::prelude::*;
-use protocol::{Dashboard, Notification, Order, Page, Product, ProductStats, ServerMsg, Topic};
-use serde::Serialize;
-use serde::de::DeserializeOwned;
+use protocol::{ServerMsg, Topic};
 
 use crate::cache::context::{DataCache, use_data_cache};
 use crate::cache::key::CacheKey;
-use crate::data::queries::Query;
-use crate::data::reducers::{Applied, OrderFilter, ProductFilter, Reduce};
+use crate::data::queries::{Answer, Query, Read, Visitor};
+use crate::data::reducers::Applied;
 use crate::realtime::context::use_websocket;
 use crate::realtime::machine::StateKind;
 
@@ -58,22 +56,7 @@ fn apply_here(cache: DataCache, event: &ServerMsg) -> usize {
     let mut changed = 0;
     for key in cache.keys() {
         let Some(query) = Query::from_key(&key) else { continue };
-        let outcome = match &query {
-            Query::Dashboard => reduce_key::<Dashboard>(cache, &key, &(), event),
-            Query::ProductStats { .. } => reduce_key::<ProductStats>(cache, &key, &(), event),
-            Query::Orders { status, shop, .. } => {
-                let filter = OrderFilter { shop_id: *shop, status: *status };
-                reduce_key::<Page<Order>>(cache, &key, &filter, event)
-            }
-            Query::Order(_) => reduce_key::<Order>(cache, &key, &(), event),
-            Query::Notifications { .. } => reduce_key::<Page<Notification>>(cache, &key, &(), event),
-            Query::Products { shop, search, .. } => {
-                let filter = ProductFilter::new(*shop, search.as_deref());
-                reduce_key::<Page<Product>>(cache, &key, &filter, event)
-            }
-            Query::Product(_) => reduce_key::<Product>(cache, &key, &(), event),
-            Query::Shops => Applied::Unchanged,
-        };
+        let outcome = query.visit(ApplyEvent { cache, key: &key, event });
         if outcome.is_changed() {
             changed += 1;
         }
@@ -84,15 +67,22 @@ fn apply_here(cache: DataCache, event: &ServerMsg) -> usize {
     changed
 }
 
-/// Runs the reducer of `T` on the cached value of `key`, in place (the value is held as a `T`: no decoding);
-/// its readers are told only when it changed.
-fn reduce_key<T>(cache: DataCache, key: &CacheKey, scope: &T::Scope, event: &ServerMsg) -> Applied
-where
-    T: Reduce + DeserializeOwned + Serialize + Clone + 'static,
-{
-    cache
-        .reduce(key, |value: &mut T| value.reduce(scope, event), |outcome| outcome.is_changed())
-        .unwrap_or(Applied::Unchanged)
+/// Runs the reducer of a query's type on its cached value, in place (the value is held as that type: no
+/// decoding); its readers are told only when it changed.
+struct ApplyEvent<'a> {
+    cache: DataCache,
+    key: &'a CacheKey,
+    event: &'a ServerMsg,
+}
+
+impl Visitor for ApplyEvent<'_> {
+    type Out = Applied;
+
+    fn visit<T: Answer>(self, read: Read<T>) -> Applied {
+        let scope = T::scope(read.query());
+        let reduce = |value: &mut T| value.reduce(&scope, self.event);
+        self.cache.reduce(self.key, reduce, |outcome| outcome.is_changed()).unwrap_or(Applied::Unchanged)
+    }
 }
 
 #[cfg(test)]

@@ -1,10 +1,19 @@
 //! Every read of the REST API the dashboards make, as a typed [`Query`]: its cache key, its URL, and the
 //! hooks that read it through the TTL cache.
 //!
+//! The type each query answers is written once, in the typed constructors ([`Query::dashboard`],
+//! [`Query::orders`], …, each a [`Read<T>`]); [`Query::visit`] hands any query to generic code as the read of
+//! its type, so the live layer and the warm-up need no table of their own, and reading a query as another
+//! type does not compile.
+//!
 //! Invariant: a query and its cache key determine each other (`Query::from_key(q.key()) == Some(q)`), so the
 //! live layer can refetch any cached key after a resync, and pages never build keys or URLs by hand.
 
-use protocol::{OrderId, OrderStatus, ProductId, ShopId};
+use std::marker::PhantomData;
+
+use protocol::{
+    Dashboard, Notification, Order, OrderId, OrderStatus, Page, Product, ProductId, ProductStats, Shop, ShopId,
+};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
@@ -12,7 +21,72 @@ use crate::api::{self, ApiError};
 use crate::auth::use_auth;
 use crate::cache::context::{UseCachedReturn, fetch_with_cache, use_cached};
 use crate::cache::key::{CacheKey, DataKind, Params};
+use crate::data::reducers::{OrderFilter, ProductFilter, Reduce};
 use crate::nav::encode_query_value;
+
+/// What a query answers: a value the cache holds and the live layer patches, with what its reducer needs to
+/// know of the query (a list's filter).
+pub trait Answer: Reduce + DeserializeOwned + Serialize + Clone + Send + Sync + 'static {
+    /// The reducer's scope for `query` (one of this type's queries).
+    fn scope(query: &Query) -> Self::Scope;
+}
+
+macro_rules! unscoped_answers {
+    ($($answer:ty),*) => {$(
+        impl Answer for $answer {
+            fn scope(_: &Query) {}
+        }
+    )*};
+}
+
+unscoped_answers!(Dashboard, ProductStats, Order, Page<Notification>, Product, Vec<Shop>);
+
+impl Answer for Page<Order> {
+    fn scope(query: &Query) -> OrderFilter {
+        match query {
+            Query::Orders { status, shop, .. } => OrderFilter { shop_id: *shop, status: *status },
+            _ => OrderFilter { shop_id: None, status: None },
+        }
+    }
+}
+
+impl Answer for Page<Product> {
+    fn scope(query: &Query) -> ProductFilter {
+        match query {
+            Query::Products { shop, search, .. } => ProductFilter::new(*shop, search.as_deref()),
+            _ => ProductFilter::new(None, None),
+        }
+    }
+}
+
+/// A query with the type of its answer.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct Read<T> {
+    query: Query,
+    answer: PhantomData<fn() -> T>,
+}
+
+impl<T> Read<T> {
+    fn new(query: Query) -> Read<T> {
+        Read { query, answer: PhantomData }
+    }
+
+    /// The query.
+    pub fn query(&self) -> &Query {
+        &self.query
+    }
+
+    /// Its cache key.
+    pub fn key(&self) -> CacheKey {
+        self.query.key()
+    }
+}
+
+/// Generic code run on a query as the read of its type (see [`Query::visit`]).
+pub trait Visitor {
+    type Out;
+    fn visit<T: Answer>(self, read: Read<T>) -> Self::Out;
+}
 
 /// One read of the API.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -36,6 +110,60 @@ pub enum Query {
 }
 
 impl Query {
+    /// `GET /api/dashboard`.
+    pub fn dashboard() -> Read<Dashboard> {
+        Read::new(Query::Dashboard)
+    }
+
+    /// `GET /api/products/stats`.
+    pub fn product_stats(shop: Option<ShopId>) -> Read<ProductStats> {
+        Read::new(Query::ProductStats { shop })
+    }
+
+    /// `GET /api/orders`.
+    pub fn orders(page: u32, status: Option<OrderStatus>, shop: Option<ShopId>) -> Read<Page<Order>> {
+        Read::new(Query::Orders { page, status, shop })
+    }
+
+    /// `GET /api/orders/{id}`.
+    pub fn order(id: OrderId) -> Read<Order> {
+        Read::new(Query::Order(id))
+    }
+
+    /// `GET /api/notifications`.
+    pub fn notifications(page: u32) -> Read<Page<Notification>> {
+        Read::new(Query::Notifications { page })
+    }
+
+    /// `GET /api/products`.
+    pub fn products(shop: Option<ShopId>, search: Option<String>, page: u32) -> Read<Page<Product>> {
+        Read::new(Query::Products { shop, search, page })
+    }
+
+    /// `GET /api/products/{id}`.
+    pub fn product(id: ProductId) -> Read<Product> {
+        Read::new(Query::Product(id))
+    }
+
+    /// `GET /api/shops`.
+    pub fn shops() -> Read<Vec<Shop>> {
+        Read::new(Query::Shops)
+    }
+
+    /// Runs `visitor` on this query as the read of its type (through the constructors above: the one table).
+    pub fn visit<V: Visitor>(self, visitor: V) -> V::Out {
+        match self {
+            Query::Dashboard => visitor.visit(Query::dashboard()),
+            Query::ProductStats { shop } => visitor.visit(Query::product_stats(shop)),
+            Query::Orders { page, status, shop } => visitor.visit(Query::orders(page, status, shop)),
+            Query::Order(id) => visitor.visit(Query::order(id)),
+            Query::Notifications { page } => visitor.visit(Query::notifications(page)),
+            Query::Products { shop, search, page } => visitor.visit(Query::products(shop, search, page)),
+            Query::Product(id) => visitor.visit(Query::product(id)),
+            Query::Shops => visitor.visit(Query::shops()),
+        }
+    }
+
     /// The cache key of this query.
     pub fn key(&self) -> CacheKey {
         let params = Params::new();
@@ -144,13 +272,10 @@ impl QueryString {
 
 /// Reads `query` through the cache, reactively: loading, value, error, refetch. Only components reading
 /// this query's key re-render when it changes.
-pub fn use_query<T>(query: Query) -> UseCachedReturn<T>
-where
-    T: DeserializeOwned + Serialize + Clone + Send + Sync + 'static,
-{
+pub fn use_query<T: Answer>(read: Read<T>) -> UseCachedReturn<T> {
     let auth = use_auth();
-    let path = query.path();
-    use_cached(query.key(), move || {
+    let path = read.query.path();
+    use_cached(read.key(), move || {
         let path = path.clone();
         let token = auth.token();
         async move { api::get_json::<T>(&path, token.as_deref()).await }
@@ -158,12 +283,9 @@ where
 }
 
 /// Fetches `query` through the cache (fresh: no request; stale: the cached value now, refetched behind).
-pub async fn fetch_query<T>(query: Query, token: Option<String>) -> Result<T, ApiError>
-where
-    T: DeserializeOwned + Serialize + Clone + 'static,
-{
-    let path = query.path();
-    fetch_with_cache(query.key(), move || {
+pub async fn fetch_query<T: Answer>(read: Read<T>, token: Option<String>) -> Result<T, ApiError> {
+    let path = read.query.path();
+    fetch_with_cache(read.key(), move || {
         let path = path.clone();
         let token = token.clone();
         async move { api::get_json::<T>(&path, token.as_deref()).await }
@@ -217,6 +339,34 @@ mod tests {
         );
         assert_eq!(Query::Product(ProductId(5)).path(), "/products/5");
         assert_eq!(Query::ProductStats { shop: None }.path(), "/products/stats");
+    }
+
+    #[test]
+    fn every_query_visits_as_the_read_of_its_own_type() {
+        struct TypeOf;
+        impl Visitor for TypeOf {
+            type Out = (&'static str, Query);
+            fn visit<T: Answer>(self, read: Read<T>) -> Self::Out {
+                (std::any::type_name::<T>(), read.query)
+            }
+        }
+        for query in all() {
+            let (type_name, visited) = query.clone().visit(TypeOf);
+            assert_eq!(visited, query, "the same query");
+            let expected = match query {
+                Query::Dashboard => std::any::type_name::<Dashboard>(),
+                Query::Orders { .. } => std::any::type_name::<Page<Order>>(),
+                Query::Products { .. } => std::any::type_name::<Page<Product>>(),
+                Query::Shops => std::any::type_name::<Vec<Shop>>(),
+                _ => continue,
+            };
+            assert_eq!(type_name, expected, "{query:?}");
+        }
+        let orders = Query::orders(2, Some(OrderStatus::Paid), Some(ShopId(4)));
+        assert_eq!(
+            <Page<Order>>::scope(orders.query()),
+            OrderFilter { shop_id: Some(ShopId(4)), status: Some(OrderStatus::Paid) }
+        );
     }
 
     #[test]

@@ -1,9 +1,9 @@
-//! Single objects and small collections: a product page, an order page, product figures, the cart and the
-//! wishlist.
+//! Single objects and small collections: a product page, an order page, product figures, the cart, the
+//! wishlist and the list of shops.
 //!
 //! Invariant: a cart's `count` and `total_cents` are always recomputed from its lines, never adjusted.
 
-use protocol::{Cart, Order, Product, ProductAction, ProductStats, ServerMsg, Wishlist};
+use protocol::{Cart, Order, Product, ProductAction, ProductStats, ServerMsg, Shop, Wishlist};
 use protocol::{OrderAction, ProductUpdate};
 
 use super::{Applied, Reduce, is_as_new};
@@ -127,5 +127,14 @@ impl Reduce for Wishlist {
                 Applied::from_changed(changed)
             }
         }
+    }
+}
+
+/// The list of shops: no event changes it (shops are not created or renamed live).
+impl Reduce for Vec<Shop> {
+    type Scope = ();
+
+    fn reduce(&mut self, _: &(), _: &ServerMsg) -> Applied {
+        Applied::Unchanged
     }
 }

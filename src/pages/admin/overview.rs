@@ -8,7 +8,7 @@ use std::collections::HashSet;
 
 use leptos::prelude::*;
 use leptos_router::components::A;
-use protocol::{AdminDashboard, Dashboard, Order, PlatformTotals, Role, ShopStats};
+use protocol::{AdminDashboard, Order, PlatformTotals, Role, ShopStats};
 
 use super::{StatusPill, admin_dashboard, shop_href, short_time};
 use crate::auth::use_auth;
@@ -30,7 +30,7 @@ pub fn AdminPage() -> impl IntoView {
 fn AdminOverview() -> impl IntoView {
     let auth = use_auth();
     let name = move || auth.session().with(|s| s.as_ref().map(|s| s.user.name.clone()).unwrap_or_default());
-    let query = use_query::<Dashboard>(Query::Dashboard);
+    let query = use_query(Query::dashboard());
     let admin: Memo<Option<AdminDashboard>> = Memo::new(move |_| query.data.get().and_then(admin_dashboard));
     let totals = Memo::new(move |_| admin.with(|a| a.as_ref().map(|a| a.totals.clone())));
     let shops = Memo::new(move |_| admin.with(|a| a.as_ref().map(|a| a.shops.clone()).unwrap_or_default()));

@@ -7,7 +7,7 @@
 use leptos::prelude::*;
 use leptos_router::components::A;
 use leptos_router::hooks::use_params_map;
-use protocol::{Dashboard, Order, Page, Product, Role, ShopId, ShopStats};
+use protocol::{Order, Page, Product, Role, ShopId, ShopStats};
 
 use super::{StatusPill, admin_dashboard, parse_shop_id, plural, short_time};
 use crate::components::pager::Pager;
@@ -41,7 +41,7 @@ fn ShopDetail(
     /// The shop shown.
     shop: ShopId,
 ) -> impl IntoView {
-    let query = use_query::<Dashboard>(Query::Dashboard);
+    let query = use_query(Query::dashboard());
     // `Some(None)`: the dashboard is here and has no such shop.
     let stats: Memo<Option<Option<ShopStats>>> = Memo::new(move |_| {
         query.data.get().and_then(admin_dashboard).map(|admin| admin.shops.into_iter().find(|s| s.shop_id == shop))
@@ -127,7 +127,7 @@ fn ShopOrders(
         <section class="card" aria-labelledby="shop-orders-title">
             <h2 id="shop-orders-title">"Orders"</h2>
             {move || {
-                let query = use_query::<Page<Order>>(Query::Orders { page: page.get(), status: None, shop: Some(shop) });
+                let query = use_query(Query::orders(page.get(), None, Some(shop)));
                 loaded_with_error(move || query.data.get(), query.error, query.refetch, 5, move |list: Page<Order>| {
                     total.set(list.total);
                     per_page.set(list.per_page);
@@ -185,7 +185,7 @@ fn ShopProducts(
         <section class="card" aria-labelledby="shop-products-title">
             <h2 id="shop-products-title">"Products"</h2>
             {move || {
-                let query = use_query::<Page<Product>>(Query::Products { shop: Some(shop), search: None, page: page.get() });
+                let query = use_query(Query::products(Some(shop), None, page.get()));
                 loaded_with_error(move || query.data.get(), query.error, query.refetch, 5, move |list: Page<Product>| {
                     total.set(list.total);
                     per_page.set(list.per_page);

@@ -67,7 +67,7 @@ fn OwnerDashboardView() -> impl IntoView {
         .into_any();
     };
     announce_new_orders(shop);
-    let data = OwnerData::new(use_query::<Dashboard>(Query::Dashboard));
+    let data = OwnerData::new(use_query(Query::dashboard()));
     let shop_name = move || data.owner.with(|o| o.as_ref().map(|o| o.shop_stats.shop_name.clone()));
     view! {
         <div class="owner" data-testid="owner-dashboard">

@@ -70,9 +70,9 @@ fn OrdersPage(
     /// The page shown (the section re-creates this view when it changes).
     number: u32,
 ) -> impl IntoView {
-    let query = Query::Orders { page: number, status: None, shop: None };
+    let query = Query::orders(number, None, None);
     let key = query.key();
-    let orders = use_query::<Page<Order>>(query);
+    let orders = use_query(query);
     let (auth, cache, toasts) = (use_auth(), use_data_cache(), use_toasts());
     let busy = RwSignal::new(HashSet::<OrderId>::new());
 

@@ -116,9 +116,9 @@ fn ProductsPage(
     /// The form area, opened by "Edit".
     editor: RwSignal<Editor>,
 ) -> impl IntoView {
-    let query = Query::Products { shop: Some(shop), search: None, page: number };
+    let query = Query::products(Some(shop), None, number);
     let key = query.key();
-    let products = use_query::<Page<Product>>(query);
+    let products = use_query(query);
     let (auth, cache, toasts) = (use_auth(), use_data_cache(), use_toasts());
     let confirming = RwSignal::new(None::<ProductId>);
     let deleting = RwSignal::new(None::<ProductId>);

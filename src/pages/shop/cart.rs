@@ -6,7 +6,7 @@
 
 use leptos::prelude::*;
 use leptos_router::components::A;
-use protocol::{Cart, CartLine, Product, ProductId, Role};
+use protocol::{Cart, CartLine, ProductId, Role};
 
 use super::format::items_text;
 use super::parts::{Price, QuantityStepper, StockBadge};
@@ -168,7 +168,7 @@ fn GuestLine(
 ) -> impl IntoView {
     let name = format!("product #{id}");
     let quantity = Signal::derive(move || actions.guest.with(|g| g.quantity_of(id)));
-    let product = use_query::<Product>(Query::Product(id));
+    let product = use_query(Query::product(id));
     let title =
         move || product.data.with(|p| p.as_ref().map(|p| p.name.clone())).unwrap_or_else(|| format!("Product #{id}"));
     let line_total = move || {

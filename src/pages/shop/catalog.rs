@@ -10,7 +10,7 @@ use leptos::prelude::*;
 use leptos_router::NavigateOptions;
 use leptos_router::components::A;
 use leptos_router::hooks::{use_navigate, use_query_map};
-use protocol::{Page, Product, Shop, ShopId};
+use protocol::{Page, Product, ShopId};
 
 use super::format::{CATALOG_PER_PAGE, CatalogFilter, page_count, products_text};
 use super::parts::ProductCard;
@@ -125,7 +125,7 @@ fn ShopSelect(
     /// Called with the select's change event.
     on_change: impl FnMut(leptos::ev::Event) + 'static,
 ) -> impl IntoView {
-    let shops = use_query::<Vec<Shop>>(Query::Shops);
+    let shops = use_query(Query::shops());
     view! {
         <select name="shop" data-testid="shop-filter" on:change=on_change>
             <option value="" selected=move || selected.get().is_none()>"All shops"</option>
@@ -157,8 +157,7 @@ fn ProductResults(
     /// The cart actions.
     actions: UseCartAuthReturn,
 ) -> impl IntoView {
-    let query = Query::Products { shop: filter.shop, search: filter.search.clone(), page: filter.page };
-    let products = use_query::<Page<Product>>(query);
+    let products = use_query(Query::products(filter.shop, filter.search.clone(), filter.page));
     let data = products.data;
     let ids =
         move || data.with(|d| d.as_ref().map(|p| p.items.iter().map(|p| p.id).collect::<Vec<_>>()).unwrap_or_default());

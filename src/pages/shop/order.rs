@@ -46,7 +46,7 @@ fn OrderDetail(
     /// The order to show.
     id: OrderId,
 ) -> impl IntoView {
-    let order = use_query::<Order>(Query::Order(id));
+    let order = use_query(Query::order(id));
     let data = order.data;
     let loaded = Memo::new(move |_| data.with(Option::is_some));
     move || {

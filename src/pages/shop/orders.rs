@@ -40,7 +40,7 @@ fn OrderList(
     /// 1-based page number.
     page: u32,
 ) -> impl IntoView {
-    let orders = use_query::<Page<Order>>(Query::Orders { page, status: None, shop: None });
+    let orders = use_query(Query::orders(page, None, None));
     let data = orders.data;
     let ids =
         move || data.with(|d| d.as_ref().map(|p| p.items.iter().map(|o| o.id).collect::<Vec<_>>()).unwrap_or_default());

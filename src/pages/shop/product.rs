@@ -45,7 +45,7 @@ fn ProductDetail(
     /// The product to show.
     id: ProductId,
 ) -> impl IntoView {
-    let product = use_query::<Product>(Query::Product(id));
+    let product = use_query(Query::product(id));
     let actions = use_cart_auth();
     let data = product.data;
     let loaded = Memo::new(move |_| data.with(Option::is_some));
