@@ -2,6 +2,10 @@
 //! the store (hit, stale-while-revalidate, one fetch per key, retries) and [`use_cached`], the reactive read of
 //! one key for components.
 //!
+//! Split by responsibility: `context/hook.rs` (the component hook and the accessors), `fetching.rs` (driving
+//! one fetch), `waiters.rs` (callers awaiting a first value), `saving.rs` (the snapshot), `sharing.rs` (the
+//! other tabs), `values.rs` (type erasure, the clock); this file holds the handle and its reads and writes.
+//!
 //! Invariant: the store decides and this file only does the I/O it is told to (spawn the fetch, arm the retry
 //! timer, notify signals). Values are held typed ([`Held`]): a fetch answer or a write is kept as the `T` it
 //! is, read without decoding and patched in place; JSON only for the snapshot and the other tabs. Every key
@@ -47,18 +51,15 @@ use std::rc::Rc;
 use std::time::Duration;
 
 use leptos::prelude::*;
-use leptos::task::spawn_local;
 use protocol::{Seq, ShopId, UserId};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use serde_json::Value;
 
-use super::entry::{Entry, EntryState};
-use super::fetch::{Begin, Settled, Ticket};
+use super::fetch::Begin;
 use super::held::Held;
 use super::invalidate::Invalidated;
 use super::key::{CacheKey, DataKind};
-use super::persist;
 use super::persist_driver;
 use super::policy::CachePolicy;
 use super::share::{Joining, Scope};
@@ -179,108 +180,6 @@ pub fn provide_data_cache(options: DataCacheOptions) -> DataCache {
     persist_driver::save_on_page_hide(cache);
     persist_driver::follow_session(cache, auth);
     cache
-}
-
-/// The cache context provided at the root.
-pub fn use_data_cache() -> DataCache {
-    expect_context()
-}
-
-/// [`DataCache::fetch`] on the context (take the handle first if you call it after an `.await`).
-pub fn fetch_with_cache<T, F, Fut>(key: CacheKey, fetcher: F) -> impl Future<Output = Result<T, ApiError>> + 'static
-where
-    T: DeserializeOwned + Serialize + Clone + 'static,
-    F: Fn() -> Fut + 'static,
-    Fut: Future<Output = Result<T, ApiError>> + 'static,
-{
-    use_data_cache().fetch(key, fetcher)
-}
-
-/// [`DataCache::invalidate`] on the context.
-pub fn invalidate_cache(key: &CacheKey) -> usize {
-    use_data_cache().invalidate(key)
-}
-
-/// [`DataCache::invalidate_kind`] on the context.
-pub fn invalidate_kind(kind: DataKind) -> usize {
-    use_data_cache().invalidate_kind(kind)
-}
-
-/// [`DataCache::invalidate_shop`] on the context.
-pub fn invalidate_shop(shop: ShopId) -> usize {
-    use_data_cache().invalidate_shop(shop)
-}
-
-/// The statistics now (not reactive).
-pub fn get_cache_stats() -> CacheStats {
-    use_data_cache().stats()
-}
-
-/// The statistics, reactive: for the monitoring panel.
-pub fn use_cache_stats() -> Signal<CacheStats> {
-    use_data_cache().stats_signal()
-}
-
-/// What [`use_cached`] returns: signals of one key, and a callback to refetch it.
-pub struct UseCachedReturn<T: Send + Sync + 'static> {
-    /// The last good value (kept through errors and refreshes); `None` while loading the first time.
-    pub data: Signal<Option<T>>,
-    /// Idle, loading, ready, refreshing or error.
-    pub state: Signal<EntryState>,
-    /// The message of the last failed fetch, until a fetch succeeds.
-    pub error: Signal<Option<String>>,
-    /// Marks the key stale and fetches it again in the background.
-    pub refetch: Callback<()>,
-}
-
-impl<T: Send + Sync + 'static> Clone for UseCachedReturn<T> {
-    fn clone(&self) -> Self {
-        *self
-    }
-}
-
-impl<T: Send + Sync + 'static> Copy for UseCachedReturn<T> {}
-
-/// Reads `key` for a component: registers the component as a reader while it is mounted (so invalidations
-/// refetch the key and eviction spares it), starts a fetch with `fetcher` when the key is missing or stale,
-/// and returns signals that change only when this key does.
-pub fn use_cached<T, F, Fut>(key: CacheKey, fetcher: F) -> UseCachedReturn<T>
-where
-    T: DeserializeOwned + Serialize + Clone + Send + Sync + 'static,
-    F: Fn() -> Fut + 'static,
-    Fut: Future<Output = Result<T, ApiError>> + 'static,
-{
-    let cache = use_data_cache();
-    let (value, status) = cache.add_reader(&key, erase(fetcher)).unwrap_or_default();
-    let cleanup_key = key.clone();
-    on_cleanup(move || cache.remove_reader(&cleanup_key));
-    cache.start(&key, None, false);
-
-    let data_key = key.clone();
-    let data = Memo::new_with_compare(
-        move |_| {
-            value.track();
-            cache.get::<T>(&data_key)
-        },
-        // The value trigger fires only on a change of value, and `T` need not be `PartialEq`.
-        |_, _| true,
-    );
-    let state_key = key.clone();
-    let state_status = status.clone();
-    let state = Signal::derive(move || {
-        state_status.track();
-        cache.inner.try_with_value(|inner| inner.store.state(&state_key)).unwrap_or(EntryState::Idle)
-    });
-    let error_key = key.clone();
-    let error = Signal::derive(move || {
-        status.track();
-        let message = |inner: &Inner| inner.store.entry(&error_key).and_then(Entry::error).map(|e| e.message.clone());
-        cache.inner.try_with_value(message).flatten()
-    });
-    let refetch = Callback::new(move |()| {
-        cache.invalidate(&key);
-    });
-    UseCachedReturn { data: data.into(), state, error, refetch }
 }
 
 impl DataCache {
@@ -499,94 +398,6 @@ impl DataCache {
         })
     }
 
-    /// Asks the store about `key` and starts the fetch it asks for, with `fetcher` or else the readers' one
-    /// (nothing happens without either). With `wait`, and no value to show, also returns a receiver of the
-    /// fetch's final outcome.
-    fn start(self, key: &CacheKey, fetcher: Option<Fetcher>, wait: bool) -> Option<(Begin<Held>, Option<Receiver>)> {
-        let now = now();
-        let (begin, run, receiver) = self
-            .inner
-            .try_update_value(|inner| {
-                let fetcher = fetcher.or_else(|| inner.readers.get(key).map(|reader| reader.fetcher.clone()))?;
-                if inner.joining.hold(key, || fetcher.clone()) {
-                    // Joining the other tabs: shown as is, started once they answered.
-                    let value = inner.store.get(key).cloned();
-                    let receiver = (wait && value.is_none()).then(|| inner.waiters.wait(key));
-                    return Some((Begin::InFlight(value), None, receiver));
-                }
-                let begin = inner.store.begin(key, now);
-                let receiver = (wait && begin.value().is_none()).then(|| inner.waiters.wait(key));
-                let run = begin.ticket().cloned().map(|ticket| (ticket, fetcher));
-                Some((begin, run, receiver))
-            })
-            .flatten()?;
-        let started = run.is_some();
-        if let Some((ticket, fetcher)) = run {
-            spawn_local(self.drive(ticket, fetcher));
-        }
-        if started {
-            self.notify(key, Changed::Status);
-        } else {
-            self.notify_stats();
-        }
-        Some((begin, receiver))
-    }
-
-    /// Runs one fetch to completion; a drop before the answer abandons the ticket.
-    async fn drive(self, ticket: Ticket, fetcher: Fetcher) {
-        let mut pending = Pending { cache: self, ticket: Some(ticket) };
-        let outcome = fetcher().await;
-        if let Some(ticket) = pending.ticket.take() {
-            self.settle(ticket, outcome, fetcher);
-        }
-    }
-
-    /// Completes a fetch and does what the store says next: refetch, retry after a delay, or nothing.
-    fn settle(self, ticket: Ticket, outcome: Outcome, fetcher: Fetcher) {
-        let now = now();
-        let key = ticket.key().clone();
-        let Some(settled) = self.inner.try_update_value(|inner| {
-            let settled = match &outcome {
-                Ok(value) => inner.store.complete_ok(&ticket, value.clone(), value.size_bytes(), now),
-                Err(error) => inner.store.complete_err(&ticket, error.to_string(), now),
-            };
-            if matches!(settled, Settled::Stored { .. } | Settled::Failed { retry_in: None }) {
-                inner.waiters.settle(&key, &outcome);
-            }
-            settled
-        }) else {
-            return;
-        };
-        match settled {
-            Settled::Stored { refetch } => {
-                self.notify(&key, Changed::Both);
-                self.share_put(&key);
-                self.schedule_save();
-                if refetch {
-                    self.start(&key, Some(fetcher), false);
-                }
-            }
-            Settled::Failed { retry_in } => {
-                self.notify(&key, Changed::Status);
-                if let Some(delay) = retry_in {
-                    let retry = move || drop(self.start(&key, Some(fetcher), false));
-                    set_timeout(retry, Duration::from_millis(delay.0));
-                }
-            }
-            Settled::Ignored => {}
-        }
-    }
-
-    fn abandon(self, ticket: &Ticket) {
-        let abandoned = self.inner.try_update_value(|inner| {
-            inner.waiters.cancel(ticket.key());
-            inner.store.abandon(ticket)
-        });
-        if abandoned == Some(true) {
-            self.notify(ticket.key(), Changed::Status);
-        }
-    }
-
     /// Runs an invalidation, refetches the read keys it reports and tells the other tabs.
     fn invalidated(self, scope: Scope) -> usize {
         let Some(Invalidated { matched, refetch }) = self.inner.try_update_value(|inner| scope.apply(&mut inner.store))
@@ -602,35 +413,6 @@ impl DataCache {
             self.share_invalidation(scope, refetch);
         }
         matched
-    }
-
-    /// Registers one more reader of `key`; returns its value and status triggers.
-    fn add_reader(self, key: &CacheKey, fetcher: Fetcher) -> Option<(ArcTrigger, ArcTrigger)> {
-        self.inner.try_update_value(|inner| {
-            inner.store.retain(key);
-            let reader = inner.readers.entry(key.clone()).or_insert_with(|| Reader {
-                count: 0,
-                fetcher: fetcher.clone(),
-                value: ArcTrigger::new(),
-                status: ArcTrigger::new(),
-            });
-            reader.count += 1;
-            reader.fetcher = fetcher;
-            (reader.value.clone(), reader.status.clone())
-        })
-    }
-
-    fn remove_reader(self, key: &CacheKey) {
-        self.inner.try_update_value(|inner| {
-            inner.store.release(key);
-            if let Some(reader) = inner.readers.get_mut(key) {
-                reader.count = reader.count.saturating_sub(1);
-                if reader.count == 0 {
-                    inner.readers.remove(key);
-                }
-            }
-        });
-        self.notify_stats();
     }
 
     /// Notifies the readers of `key` (outside the store's borrow) and the statistics.
@@ -651,72 +433,18 @@ impl DataCache {
             stats.notify();
         }
     }
-
-    /// Saves the snapshot once, `save_delay` after the first change since the last save.
-    fn schedule_save(self) {
-        let delay = self
-            .inner
-            .try_update_value(|inner| {
-                let wanted = inner.persist && inner.user.is_some() && !inner.save_armed;
-                inner.save_armed |= wanted;
-                wanted.then_some(inner.save_delay)
-            })
-            .flatten();
-        if let Some(delay) = delay {
-            let save = move || {
-                self.inner.try_update_value(|inner| inner.save_armed = false);
-                self.save_now();
-            };
-            set_timeout(save, delay);
-        }
-    }
-
-    /// Saves the snapshot of the signed-in user now; nothing when nobody is signed in or persistence is off.
-    pub(super) fn save_now(self) {
-        let now = now();
-        let text = self
-            .inner
-            .try_with_value(|inner| {
-                let user = inner.user.filter(|_| inner.persist)?;
-                persist::encode(&inner.store.snapshot_persistable(user, now)).ok()
-            })
-            .flatten();
-        if let Some(text) = text {
-            persist_driver::write(&text);
-        }
-    }
-
-    /// Follows the session: a logout or another user clears the cache and the snapshot; on a sign-in, the keys
-    /// still read (say, by the layout) are fetched again for the new user.
-    pub(super) fn set_user(self, user: Option<UserId>) {
-        let changed = self.inner.try_update_value(|inner| std::mem::replace(&mut inner.user, user) != user);
-        if changed == Some(true) {
-            let read = self.clear_keeping_readers();
-            self.join_tabs(user);
-            if user.is_some() {
-                for key in &read {
-                    self.start(key, None, false);
-                }
-            }
-        }
-    }
 }
 
-/// Abandons the ticket of a fetch dropped before its answer.
-struct Pending {
-    cache: DataCache,
-    ticket: Option<Ticket>,
-}
-
-impl Drop for Pending {
-    fn drop(&mut self) {
-        if let Some(ticket) = self.ticket.take() {
-            self.cache.abandon(&ticket);
-        }
-    }
-}
-
+mod fetching;
+mod hook;
+mod saving;
 mod sharing;
 mod values;
+mod waiters;
 
-use values::{Receiver, Waiters, cancelled, erase, now, read_held, typed};
+pub use hook::{
+    UseCachedReturn, fetch_with_cache, get_cache_stats, invalidate_cache, invalidate_kind, invalidate_shop,
+    use_cache_stats, use_cached, use_data_cache,
+};
+use values::{cancelled, erase, now, read_held, typed};
+use waiters::{Receiver, Waiters};

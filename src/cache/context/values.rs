@@ -1,52 +1,18 @@
-//! The cache binding's small parts: callers waiting for a key's first value, fetchers with their value type
-//! erased (answering a [`Held`]), typed reads of held values, and the clock the binding reads.
+//! The cache binding's small parts: fetchers with their value type erased (answering a [`Held`]), typed
+//! reads of held values, and the clock the binding reads.
 //!
 //! Invariant: the only clock of the binding is [`now`] (wall-clock ms, the store's time unit).
 
-use std::collections::HashMap;
 use std::future::Future;
 use std::rc::Rc;
 
-use futures::channel::oneshot;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
-use super::{Fetcher, Outcome};
+use super::Fetcher;
 use crate::api::ApiError;
 use crate::cache::held::Held;
-use crate::cache::key::CacheKey;
 use crate::cache::time::Millis;
-
-pub(super) type Receiver = oneshot::Receiver<Outcome>;
-
-/// Callers waiting for the first value of a key, answered all at once by the fetch in flight.
-#[derive(Default)]
-pub(super) struct Waiters(HashMap<CacheKey, Vec<oneshot::Sender<Outcome>>>);
-
-impl Waiters {
-    /// A receiver of the next outcome of `key`.
-    pub(super) fn wait(&mut self, key: &CacheKey) -> Receiver {
-        let (sender, receiver) = oneshot::channel();
-        self.0.entry(key.clone()).or_default().push(sender);
-        receiver
-    }
-
-    /// Sends `outcome` to every waiter of `key`.
-    pub(super) fn settle(&mut self, key: &CacheKey, outcome: &Outcome) {
-        for sender in self.0.remove(key).unwrap_or_default() {
-            let _ = sender.send(outcome.clone());
-        }
-    }
-
-    /// Drops the waiters of `key`: they see a cancellation.
-    pub(super) fn cancel(&mut self, key: &CacheKey) {
-        self.0.remove(key);
-    }
-
-    pub(super) fn cancel_all(&mut self) {
-        self.0.clear();
-    }
-}
 
 pub(super) fn erase<T, F, Fut>(fetcher: F) -> Fetcher
 where
@@ -83,34 +49,9 @@ pub(super) fn now() -> Millis {
 mod tests {
     use super::*;
     use crate::cache::context::DataCacheOptions;
-    use crate::cache::key::DataKind;
     use crate::cache::policy::CachePolicy;
     use serde_json::json;
     use std::time::Duration;
-
-    fn key(kind: DataKind) -> CacheKey {
-        CacheKey::new(kind)
-    }
-
-    #[test]
-    fn every_waiter_of_a_key_gets_the_one_outcome() {
-        let mut waiters = Waiters::default();
-        let mut first = waiters.wait(&key(DataKind::Orders));
-        let mut second = waiters.wait(&key(DataKind::Orders));
-        let mut other = waiters.wait(&key(DataKind::Shops));
-        waiters.settle(&key(DataKind::Orders), &Ok(Held::from_json(json!([1]))));
-        assert_eq!(first.try_recv(), Ok(Some(Ok(Held::from_json(json!([1]))))));
-        assert_eq!(second.try_recv(), Ok(Some(Ok(Held::new(vec![1])))));
-        assert_eq!(other.try_recv(), Ok(None), "another key still waits");
-
-        let error = ApiError::Network("down".into());
-        let mut late = waiters.wait(&key(DataKind::Orders));
-        waiters.settle(&key(DataKind::Orders), &Err(error.clone()));
-        assert_eq!(late.try_recv(), Ok(Some(Err(error))), "a settled key starts a new round");
-
-        waiters.cancel_all();
-        assert!(other.try_recv().is_err(), "a cleared cache cancels its waiters");
-    }
 
     #[test]
     fn typed_reads_clone_what_is_held_and_decode_the_rest_once() {
