@@ -282,12 +282,19 @@ impl DataCache {
     where
         T: DeserializeOwned + Serialize + Clone + 'static,
     {
-        let mut answer = None;
-        self.inner.try_update_value(|inner| {
-            inner.store.update(key, |held| answer = held.update(change).ok(), Held::size_bytes);
-        });
-        let answer = answer?;
-        if changed(&answer) {
+        let (answer, is_changed) = self
+            .inner
+            .try_update_value(|inner| {
+                let answer = inner.store.get_mut(key)?.update(change).ok()?;
+                let is_changed = changed(&answer);
+                // Only a changed value is measured again (and the bounds enforced).
+                if is_changed {
+                    inner.store.update(key, |_| {}, Held::size_bytes);
+                }
+                Some((answer, is_changed))
+            })
+            .flatten()?;
+        if is_changed {
             self.changed_in_place(key);
         }
         Some(answer)

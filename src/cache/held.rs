@@ -99,17 +99,20 @@ impl Held {
         decoded.map_err(|e| HeldError::Decode { wanted, message: e.to_string() })
     }
 
-    /// Applies `change` to the value as a `T`, in place when no reader shares it (else on a copy); answers
-    /// what `change` answered. A value of another type is left as it was.
+    /// Applies `change` to the value as a `T`, in place when nothing else shares it (else on a copy); answers
+    /// what `change` answered. A value that is not a `T` is left as it was.
     pub fn update<T, R>(&mut self, change: impl FnOnce(&mut T) -> R) -> Result<R, HeldError>
     where
         T: DeserializeOwned + Serialize + Clone + 'static,
     {
-        let mut typed = self.read::<T>()?;
-        // `read` left `self` holding the same `Rc`: let go of it so an unshared value is changed in place.
-        *self = Held::from_json(Value::Null);
-        let answer = change(Rc::make_mut(&mut typed));
-        *self = Held::Typed { value: typed, codec: Codec::of::<T>() };
+        if let Held::Typed { value, .. } = self
+            && let Some(typed) = Rc::get_mut(value).and_then(|value| value.downcast_mut::<T>())
+        {
+            return Ok(change(typed));
+        }
+        let mut copy = (*self.read::<T>()?).clone();
+        let answer = change(&mut copy);
+        *self = Held::new(copy);
         Ok(answer)
     }
 
