@@ -47,7 +47,8 @@ pub const RELOAD_GUARD_MS: f64 = 10_000.0;
 
 /// What [`should_load_elsewhere`] is told of a load: when, and which path.
 pub fn bundle_load_mark(path: &str, now_ms: f64) -> String {
-    format!("{now_ms} {path}")
+    // Whole milliseconds: an integer formats without pulling float formatting into the wasm.
+    format!("{} {path}", now_ms as u64)
 }
 
 /// Percent-encodes `value` for a query string: the unreserved characters of RFC 3986 stay as they are, every

@@ -43,9 +43,15 @@ pub fn approx_bytes(bytes: u64) -> String {
     const KB: u64 = 1024;
     match bytes {
         0..KB => format!("{bytes} B"),
-        KB..1_048_576 => format!("{:.1} KB", bytes as f64 / KB as f64),
-        _ => format!("{:.1} MB", bytes as f64 / 1_048_576.0),
+        KB..1_048_576 => tenths(bytes, KB, "KB"),
+        _ => tenths(bytes, 1_048_576, "MB"),
     }
+}
+
+/// `bytes / unit` with one decimal, rounded, in integers (float formatting would add kilobytes of wasm).
+fn tenths(bytes: u64, unit: u64, name: &str) -> String {
+    let tenths = (u128::from(bytes) * 10 + u128::from(unit / 2)) / u128::from(unit);
+    format!("{}.{} {name}", tenths / 10, tenths % 10)
 }
 
 /// The wire name of a message's type (`order_update`, `auth_ok`, …).
@@ -119,7 +125,7 @@ fn action_word<T: serde::Serialize>(action: &T) -> String {
 
 /// A cache hit rate as a percentage, "75%" ("–" before the first lookup).
 pub fn hit_rate_text(counters: &Counters) -> String {
-    counters.hit_rate().map(|rate| format!("{:.0}%", rate * 100.0)).unwrap_or_else(|| "–".to_owned())
+    counters.hit_rate().map(|rate| format!("{}%", (rate * 100.0).round() as u64)).unwrap_or_else(|| "–".to_owned())
 }
 
 /// The "Monitor" button of the header and the panel it opens (hidden until asked for).
@@ -355,6 +361,9 @@ mod tests {
         assert_eq!(approx_bytes(512), "512 B");
         assert_eq!(approx_bytes(1536), "1.5 KB");
         assert_eq!(approx_bytes(2 * 1_048_576), "2.0 MB");
+        assert_eq!(approx_bytes(1_048_575), "1024.0 KB");
+        assert_eq!(approx_bytes(1_100), "1.1 KB");
+        assert_eq!(approx_bytes(u64::MAX / 4), "4398046511104.0 MB");
     }
 
     #[test]
