@@ -5,15 +5,14 @@
 //! as one `IZI_EVENT_COST {json}` line. Nothing here passes or fails on a timing.
 #![cfg(all(target_arch = "wasm32", feature = "bench-probe"))]
 
-use std::cell::RefCell;
-use std::rc::Rc;
+#[path = "support/mount_cache.rs"]
+mod mount;
 
-use izishopin_live::auth::provide_auth;
-use izishopin_live::cache::context::{DataCache, DataCacheOptions, provide_data_cache};
+use izishopin_live::cache::context::{DataCache, DataCacheOptions};
 use izishopin_live::data::live::apply_event;
 use izishopin_live::data::queries::Query;
+use mount::mount_cache;
 use protocol::*;
-use wasm_bindgen::JsCast;
 use wasm_bindgen_test::*;
 
 wasm_bindgen_test_configure!(run_in_browser);
@@ -128,18 +127,8 @@ fn event(n: usize) -> ServerMsg {
 
 #[wasm_bindgen_test]
 fn event_cost() {
-    web_sys::window().unwrap().local_storage().unwrap().unwrap().clear().unwrap();
-    let document = web_sys::window().unwrap().document().unwrap();
-    let root = document.create_element("div").unwrap().dyn_into::<web_sys::HtmlElement>().unwrap();
-    document.body().unwrap().append_child(&root).unwrap();
-    let slot: Rc<RefCell<Option<DataCache>>> = Rc::default();
-    let handed = slot.clone();
-    let _mounted = leptos::mount::mount_to(root, move || {
-        provide_auth();
-        let options = DataCacheOptions { persist: false, ..DataCacheOptions::default() };
-        *handed.borrow_mut() = Some(provide_data_cache(options));
-    });
-    let cache = slot.borrow().expect("the cache is provided while mounting");
+    let options = DataCacheOptions { persist: false, ..DataCacheOptions::default() };
+    let (cache, _mounted) = mount_cache(options);
     let entries = fill(cache);
     let performance = web_sys::window().unwrap().performance().unwrap();
     let mut times = Vec::with_capacity(EVENTS);

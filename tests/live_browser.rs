@@ -2,15 +2,14 @@
 //! they concern, in place, and leave the others alone.
 #![cfg(target_arch = "wasm32")]
 
-use std::cell::RefCell;
-use std::rc::Rc;
+#[path = "support/mount_cache.rs"]
+mod mount;
 
-use izishopin_live::auth::provide_auth;
-use izishopin_live::cache::context::{DataCache, DataCacheOptions, provide_data_cache};
+use izishopin_live::cache::context::DataCacheOptions;
 use izishopin_live::data::live::apply_event;
 use izishopin_live::data::queries::Query;
+use mount::mount_cache;
 use protocol::*;
-use wasm_bindgen::JsCast;
 use wasm_bindgen_test::*;
 
 wasm_bindgen_test_configure!(run_in_browser);
@@ -67,25 +66,9 @@ fn owner_dashboard() -> Dashboard {
     })
 }
 
-/// Mounts the auth and cache contexts and hands the cache out.
-fn mount_cache() -> (DataCache, impl Drop) {
-    web_sys::window().unwrap().local_storage().unwrap().unwrap().clear().unwrap();
-    let document = web_sys::window().unwrap().document().unwrap();
-    let root = document.create_element("div").unwrap().dyn_into::<web_sys::HtmlElement>().unwrap();
-    document.body().unwrap().append_child(&root).unwrap();
-    let slot: Rc<RefCell<Option<DataCache>>> = Rc::default();
-    let handed = slot.clone();
-    let handle = leptos::mount::mount_to(root, move || {
-        provide_auth();
-        *handed.borrow_mut() = Some(provide_data_cache(DataCacheOptions::default()));
-    });
-    let cache = slot.borrow().expect("the cache is provided while mounting");
-    (cache, handle)
-}
-
 #[wasm_bindgen_test]
 fn a_new_order_patches_the_owner_dashboard_and_the_orders_page_in_place() {
-    let (cache, _mounted) = mount_cache();
+    let (cache, _mounted) = mount_cache(DataCacheOptions::default());
     let orders_page = Query::Orders { page: 1, status: None, shop: None };
     cache.set(&Query::Dashboard.key(), &owner_dashboard());
     cache.set(&orders_page.key(), &Page { items: vec![order(4, 1, 2_000)], total: 1, page: 1, per_page: 20 });
@@ -112,7 +95,7 @@ fn a_new_order_patches_the_owner_dashboard_and_the_orders_page_in_place() {
 
 #[wasm_bindgen_test]
 fn a_price_change_reaches_every_catalog_page_showing_the_product() {
-    let (cache, _mounted) = mount_cache();
+    let (cache, _mounted) = mount_cache(DataCacheOptions::default());
     let all = Query::Products { shop: None, search: None, page: 1 };
     let shop_two = Query::Products { shop: Some(ShopId(2)), search: None, page: 1 };
     let one = Query::Product(ProductId(7));

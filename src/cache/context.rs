@@ -54,7 +54,6 @@ use leptos::prelude::*;
 use protocol::{Seq, ShopId, UserId};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
-use serde_json::Value;
 
 use super::fetch::Begin;
 use super::held::Held;
@@ -298,32 +297,6 @@ impl DataCache {
             self.changed_in_place(key);
         }
         Some(answer)
-    }
-
-    /// Changes the JSON value of `key` in place. Returns `false` when the key holds no value or it has no JSON.
-    pub fn update_json(self, key: &CacheKey, change: impl FnOnce(&mut Value)) -> bool {
-        let Some(mut value) = self.inner.try_with_value(|inner| inner.store.get(key)?.to_json()).flatten() else {
-            return false;
-        };
-        change(&mut value);
-        self.write_in_place(key, Held::from_json(value))
-    }
-
-    /// Replaces the value of `key` in place with `value`: like [`DataCache::update`], the TTL still runs from
-    /// the last fetch. Returns `false` when the key holds no value.
-    pub fn replace<T: Serialize + Clone + 'static>(self, key: &CacheKey, value: &T) -> bool {
-        self.write_in_place(key, Held::new(value.clone()))
-    }
-
-    fn write_in_place(self, key: &CacheKey, value: Held) -> bool {
-        let written = self
-            .inner
-            .try_update_value(|inner| inner.store.update(key, |v| *v = value, Held::size_bytes))
-            .unwrap_or(false);
-        if written {
-            self.changed_in_place(key);
-        }
-        written
     }
 
     /// A value changed in place: its readers, the other tabs and the snapshot are told.
