@@ -39,8 +39,11 @@ async fn stored_snapshot(browser: &Client) -> Option<String> {
     value.as_str().map(str::to_owned)
 }
 
+/// Clicks the link `text` once it is on screen: after a crossing between bundles the new page's header may
+/// still be rendering when the address has changed.
 async fn click_link(browser: &Client, text: &str) {
-    browser.find(Locator::LinkText(text)).await.unwrap_or_else(|_| panic!("a `{text}` link")).click().await.unwrap();
+    let link = browser.wait().at_most(WAIT).for_element(Locator::LinkText(text)).await;
+    link.unwrap_or_else(|e| panic!("a `{text}` link: {e}")).click().await.unwrap();
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
