@@ -166,7 +166,7 @@ impl<M: Serialize + DeserializeOwned + 'static> JsonChannel<M> {
         let channel = web_sys::BroadcastChannel::new(name).ok()?;
         let on_message = Closure::<dyn FnMut(MessageEvent)>::new(move |event: MessageEvent| {
             // Anything that is not a message of ours (another app on the origin, another version) is dropped.
-            if let Some(message) = event.data().as_string().and_then(|text| serde_json::from_str::<M>(&text).ok()) {
+            if let Some(message) = event.data().as_string().and_then(|text| crate::json::from_text::<M>(&text).ok()) {
                 on_message(message);
             }
         });

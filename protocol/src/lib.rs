@@ -1,6 +1,7 @@
 //! Wire types shared by the app and the server: every JSON body that crosses the network is defined here.
 //!
-//! Invariant: this crate depends only on serde; it holds data shapes, never I/O.
+//! Invariant: this crate depends only on serde and serde_json (whose `Value` decodes the tagged shapes, see
+//! `tagged`); it holds data shapes, never I/O.
 
 use serde::{Deserialize, Serialize};
 
@@ -9,6 +10,7 @@ pub mod bundles;
 pub mod domain;
 pub mod ids;
 pub mod rest;
+mod tagged;
 pub mod ws;
 
 pub use auth::{LoggedOut, LoginRequest, LoginResponse, Role, User};

@@ -6,6 +6,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::domain::{Notification, Order, OrderStatus, Product, ShopStats};
 use crate::ids::{Cents, ProductId, Seq, ShopId};
+use crate::tagged;
 use crate::ws::ServerMsg;
 
 /// One page of a list.
@@ -66,13 +67,33 @@ pub struct CustomerDashboard {
     pub unread_notifications: u64,
 }
 
-/// `GET /api/dashboard`: the shape depends on the caller's role, named by `"role"`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+/// `GET /api/dashboard`: the shape depends on the caller's role, named by `"role"`. Decoded through
+/// `serde_json::Value` (see `tagged`), encoded by the derive.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(tag = "role", rename_all = "snake_case")]
 pub enum Dashboard {
     Owner(OwnerDashboard),
     Admin(AdminDashboard),
     Customer(CustomerDashboard),
+}
+
+impl<'de> Deserialize<'de> for Dashboard {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let value = serde_json::Value::deserialize(deserializer)?;
+        Dashboard::from_json(&value).map_err(serde::de::Error::custom)
+    }
+}
+
+impl Dashboard {
+    /// Decodes a dashboard already parsed as JSON.
+    pub fn from_json(value: &serde_json::Value) -> Result<Self, serde_json::Error> {
+        Ok(match tagged::tag(value, "role")? {
+            "owner" => Dashboard::Owner(tagged::part(value)?),
+            "admin" => Dashboard::Admin(tagged::part(value)?),
+            "customer" => Dashboard::Customer(tagged::part(value)?),
+            other => return Err(tagged::unknown(other, &["owner", "admin", "customer"])),
+        })
+    }
 }
 
 /// `POST /api/products`. `shop_id` is required from an admin and ignored from an owner (their own shop).

@@ -10,6 +10,7 @@ use serde::{Deserialize, Serialize};
 use crate::auth::User;
 use crate::domain::{Notification, Order, Product, ProductStats, ShopStats};
 use crate::ids::{Cents, Seq};
+use crate::tagged;
 
 /// A kind of event a client can subscribe to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
@@ -128,8 +129,8 @@ pub struct NotificationEvent {
     pub seq: Seq,
 }
 
-/// A frame from the server.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+/// A frame from the server. Decoded through `serde_json::Value` (see `tagged`), encoded by the derive.
+#[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum ServerMsg {
     /// The token was accepted; `seq` is the newest event seq at this moment. `topics` is set when the `auth`
@@ -167,7 +168,72 @@ impl ClientMsg {
     }
 }
 
+/// The fields of `auth_ok`.
+#[derive(Deserialize)]
+struct AuthOkFields {
+    user: User,
+    seq: Seq,
+    #[serde(default)]
+    topics: Option<Vec<Topic>>,
+}
+
+/// The fields of `error`.
+#[derive(Deserialize)]
+struct ErrorFields {
+    code: String,
+    message: String,
+}
+
+/// The fields of `subscribed`.
+#[derive(Deserialize)]
+struct SubscribedFields {
+    topics: Vec<Topic>,
+}
+
+const SERVER_MSG_TYPES: &[&str] = &[
+    "auth_ok",
+    "pong",
+    "error",
+    "resync",
+    "subscribed",
+    "order_update",
+    "product_update",
+    "dashboard_update",
+    "notification",
+    "catalog_update",
+];
+
+impl<'de> Deserialize<'de> for ServerMsg {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let value = serde_json::Value::deserialize(deserializer)?;
+        ServerMsg::from_json(&value).map_err(serde::de::Error::custom)
+    }
+}
+
 impl ServerMsg {
+    /// Decodes a frame already parsed as JSON (the client's path: no second copy of the events' decoders).
+    pub fn from_json(value: &serde_json::Value) -> Result<Self, serde_json::Error> {
+        Ok(match tagged::tag(value, "type")? {
+            "auth_ok" => {
+                let AuthOkFields { user, seq, topics } = tagged::part(value)?;
+                ServerMsg::AuthOk { user, seq, topics }
+            }
+            "pong" => ServerMsg::Pong,
+            "error" => {
+                let ErrorFields { code, message } = tagged::part(value)?;
+                ServerMsg::Error { code, message }
+            }
+            "resync" => ServerMsg::Resync,
+            "subscribed" => ServerMsg::Subscribed { topics: tagged::part::<SubscribedFields>(value)?.topics },
+            "order_update" => ServerMsg::OrderUpdate(tagged::part(value)?),
+            "product_update" => ServerMsg::ProductUpdate(tagged::part(value)?),
+            "dashboard_update" => ServerMsg::DashboardUpdate(tagged::part(value)?),
+            "notification" => ServerMsg::Notification(tagged::part(value)?),
+            "catalog_update" => ServerMsg::CatalogUpdate(tagged::part(value)?),
+            other => return Err(tagged::unknown(other, SERVER_MSG_TYPES)),
+        })
+    }
+
     /// The product a `product_update` or `catalog_update` is about, with what happened to it.
     pub fn product_change(&self) -> Option<(ProductAction, &Product)> {
         match self {

@@ -237,3 +237,20 @@ fn pages_and_patches() {
     assert_eq!(patch, ProductPatch { price_cents: Some(999), ..ProductPatch::default() });
     assert_eq!(serde_json::to_value(&patch).unwrap(), json!({"price_cents": 999}));
 }
+
+#[test]
+fn tagged_shapes_say_what_is_wrong() {
+    let message = |text: &str| serde_json::from_str::<ServerMsg>(text).unwrap_err().to_string();
+    assert!(message(r#"{"seq": 3}"#).contains("missing field `type`"), "{}", message(r#"{"seq": 3}"#));
+    assert!(message(r#"{"type": 7}"#).contains("`type` is not a string"));
+    assert!(message(r#"{"type": "explode"}"#).contains("unknown variant `explode`"));
+    assert!(message(r#"[1, 2]"#).contains("expected an object"));
+    let dashboard = serde_json::from_str::<Dashboard>(r#"{"role": "guest"}"#).unwrap_err().to_string();
+    assert!(dashboard.contains("unknown variant `guest`"), "{dashboard}");
+    // A frame's extra fields are fine (the wire may grow), the variant's own are required.
+    let pong = serde_json::from_value::<ServerMsg>(json!({"type": "pong", "at": 1})).unwrap();
+    assert_eq!(pong, ServerMsg::Pong);
+    assert!(serde_json::from_value::<ServerMsg>(json!({"type": "subscribed"})).is_err());
+    let from_json = ServerMsg::from_json(&json!({"type": "subscribed", "topics": ["orders"]})).unwrap();
+    assert_eq!(from_json, ServerMsg::Subscribed { topics: vec![Topic::Orders] });
+}

@@ -22,7 +22,7 @@ impl ApiError {
     /// Maps an error answer (status and body text) onto an error, using the body's `{code, message}` when
     /// it has one.
     pub fn from_response(status: u16, body: &str) -> Self {
-        match serde_json::from_str::<ErrorBody>(body) {
+        match crate::json::from_text::<ErrorBody>(body) {
             Ok(ErrorBody { code, message, .. }) => ApiError::Server { status, code, message },
             Err(_) => ApiError::Server {
                 status,

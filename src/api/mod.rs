@@ -83,7 +83,9 @@ async fn send(request: Request) -> Result<Response, gloo_net::Error> {
 async fn read<T: DeserializeOwned>(sent: Result<Response, gloo_net::Error>) -> Result<T, ApiError> {
     let response = sent.map_err(|e| ApiError::Network(e.to_string()))?;
     if response.ok() {
-        response.json::<T>().await.map_err(|e| ApiError::Decode(e.to_string()))
+        // Through `Value`, the app's one decoding path (see `crate::json`).
+        let value = response.json::<serde_json::Value>().await.map_err(|e| ApiError::Decode(e.to_string()))?;
+        T::deserialize(&value).map_err(|e| ApiError::Decode(e.to_string()))
     } else {
         let status = response.status();
         let body = response.text().await.unwrap_or_default();

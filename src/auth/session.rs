@@ -47,7 +47,7 @@ pub fn encode(session: &Session) -> String {
 
 /// Reads a stored session; `None` when the text is unreadable, of another version, or expired at `now_secs`.
 pub fn decode(text: &str, now_secs: i64) -> Option<Session> {
-    let stored: Stored = serde_json::from_str(text).ok()?;
+    let stored: Stored = crate::json::from_text(text).ok()?;
     (stored.v == STORAGE_VERSION && !stored.session.is_expired(now_secs)).then_some(stored.session)
 }
 

@@ -173,9 +173,9 @@ pub fn decode<V: DeserializeOwned>(
         #[serde(default)]
         entries: Vec<serde_json::Value>,
     }
-    let loose: Loose = serde_json::from_str(text).map_err(|e| SnapshotError::Unreadable(e.to_string()))?;
+    let loose: Loose = crate::json::from_text(text).map_err(|e| SnapshotError::Unreadable(e.to_string()))?;
     check_header(loose.version, expected_version, loose.user_id, user_id)?;
-    let entries = loose.entries.into_iter().filter_map(|entry| serde_json::from_value(entry).ok()).collect();
+    let entries = loose.entries.into_iter().filter_map(|entry| SnapshotEntry::deserialize(&entry).ok()).collect();
     Ok(Snapshot { version: loose.version, user_id: loose.user_id, saved_at: loose.saved_at, entries })
 }
 

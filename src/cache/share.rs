@@ -28,9 +28,10 @@ pub const ASK_WAIT: Millis = Millis(400);
 /// After the first answer, how much longer the other answers are awaited.
 pub const MORE_ANSWERS: Millis = Millis(30);
 
-/// A message between the caches of one user's tabs.
+/// A message between the caches of one user's tabs, externally tagged like the tabs' own (see
+/// `realtime::tabs::Wire`).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(tag = "kind", rename_all = "snake_case")]
+#[serde(rename_all = "snake_case")]
 pub enum CacheWire {
     /// A new tab asks every tab for what it holds.
     Ask { from: TabId },
@@ -57,7 +58,7 @@ impl CacheWire {
 
 /// What an invalidation covers.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(tag = "scope", rename_all = "snake_case")]
+#[serde(rename_all = "snake_case")]
 pub enum Scope {
     /// These keys.
     Keys { keys: Vec<CacheKey> },

@@ -106,7 +106,7 @@ impl GuestCart {
     /// [`GuestCart::add`] would (quantities ≤ 0 dropped, repeats added up, caps applied).
     pub fn decode(text: &str) -> GuestCart {
         let mut cart = GuestCart::new();
-        let Ok(stored) = serde_json::from_str::<StoredCart>(text) else { return cart };
+        let Ok(stored) = crate::json::from_text::<StoredCart>(text) else { return cart };
         if stored.v != GUEST_CART_VERSION {
             return cart;
         }
@@ -125,14 +125,15 @@ impl GuestCart {
 /// The localStorage key of the pending action.
 pub const PENDING_ACTION_KEY: &str = "izi.pending_action";
 /// Version of the stored pending action; another version reads as none.
-pub const PENDING_ACTION_VERSION: u32 = 1;
+pub const PENDING_ACTION_VERSION: u32 = 2;
 /// How long a pending action stays valid: a login abandoned and resumed later must not add things by
 /// surprise.
 pub const PENDING_ACTION_TTL_SECS: i64 = 30 * 60;
 
-/// What a logged-out visitor asked for before being sent to log in.
+/// What a logged-out visitor asked for before being sent to log in. Externally tagged since version 2 (an
+/// internally tagged enum costs a buffering decoder); a version-1 action reads as none.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(tag = "type", rename_all = "snake_case")]
+#[serde(rename_all = "snake_case")]
 pub enum PendingKind {
     /// Add `quantity` (1..=[`MAX_QUANTITY`]) units of a product to the cart.
     AddToCart { product_id: ProductId, quantity: u32 },
@@ -199,7 +200,7 @@ impl PendingAction {
     /// [`PENDING_ACTION_TTL_SECS`] (or saved in the future) at `now_secs`, or no longer valid as
     /// [`PendingAction::new`] checks (stored text is not trusted).
     pub fn decode(text: &str, now_secs: i64) -> Option<PendingAction> {
-        let stored: StoredAction = serde_json::from_str(text).ok()?;
+        let stored: StoredAction = crate::json::from_text(text).ok()?;
         if stored.v != PENDING_ACTION_VERSION {
             return None;
         }
@@ -341,13 +342,15 @@ mod tests {
 
     #[test]
     fn tampered_or_foreign_stored_actions_are_refused() {
-        let tampered = r#"{"v":1,"action":{"kind":{"type":"checkout"},"return_to":"//evil.test","saved_at":10}}"#;
+        let tampered = r#"{"v":2,"action":{"kind":"checkout","return_to":"//evil.test","saved_at":10}}"#;
         let valid = tampered.replace("//evil.test", "/shop");
         assert!(PendingAction::decode(&valid, 10).is_some(), "the fixture is otherwise valid");
         assert_eq!(PendingAction::decode(tampered, 10), None);
-        let other_version = valid.replace(r#""v":1"#, r#""v":9"#);
+        let other_version = valid.replace(r#""v":2"#, r#""v":9"#);
         assert_eq!(PendingAction::decode(&other_version, 10), None);
-        for garbage in ["", "{}", "42", r#"{"v":1,"action":{"kind":{"type":"steal"},"return_to":"/","saved_at":10}}"#] {
+        let version_one = r#"{"v":1,"action":{"kind":{"type":"checkout"},"return_to":"/shop","saved_at":10}}"#;
+        assert_eq!(PendingAction::decode(version_one, 10), None, "the old shape reads as none");
+        for garbage in ["", "{}", "42", r#"{"v":2,"action":{"kind":"steal","return_to":"/","saved_at":10}}"#] {
             assert_eq!(PendingAction::decode(garbage, 10), None, "{garbage:?}");
         }
         assert_eq!(PendingAction::decode(&valid, i64::MIN), None, "no overflow");

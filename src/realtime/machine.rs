@@ -520,7 +520,7 @@ impl Connection {
             self.counters.oversized_messages += 1;
             return;
         }
-        let Ok(msg) = serde_json::from_str::<ServerMsg>(text) else {
+        let Ok(msg) = serde_json::from_str(text).and_then(|value| ServerMsg::from_json(&value)) else {
             self.counters.malformed_messages += 1;
             return;
         };

@@ -32,9 +32,10 @@ pub const HIDDEN_PEER_TIMEOUT: Duration = Duration::from_secs(150);
 /// A new leader waits this long for the other tabs' newest seqs before it connects.
 pub const HANDOVER_WAIT: Duration = Duration::from_millis(150);
 
-/// A message between tabs.
+/// A message between tabs, externally tagged (`{"hello": {"from": 1}}`): serde decodes that shape without
+/// buffering, where an internally tagged one costs a second decoder of every type inside (17.6 KB of wasm).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(tag = "kind", rename_all = "snake_case")]
+#[serde(rename_all = "snake_case")]
 pub enum Wire {
     /// A tab opened: every tab answers with `Here`.
     Hello { from: TabId },

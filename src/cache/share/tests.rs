@@ -173,5 +173,5 @@ fn messages_read_back_as_written_and_name_their_sender() {
         assert_eq!(serde_json::from_str::<CacheWire>(&text).expect("reads back"), wire);
         assert_eq!(wire.from(), from);
     }
-    assert!(serde_json::from_str::<CacheWire>(r#"{"kind":"hello","from":1}"#).is_err(), "a tab message is not ours");
+    assert!(serde_json::from_str::<CacheWire>(r#"{"hello":{"from":1}}"#).is_err(), "a tab message is not ours");
 }

@@ -350,7 +350,12 @@ fn the_wire_messages_round_trip_as_json() {
     let wire = Wire::Here { from: 5, applied: Some(9), visible: false, topics: vec![Topic::Orders] };
     let text = serde_json::to_string(&wire).unwrap();
     assert_eq!(serde_json::from_str::<Wire>(&text).unwrap(), wire);
-    assert!(serde_json::from_str::<Wire>(r#"{"kind":"nonsense"}"#).is_err());
+    assert_eq!(serde_json::to_value(Wire::Bye { from: 5 }).unwrap(), serde_json::json!({"bye": {"from": 5}}));
+    let relayed = Wire::Event { from: 5, msg: event(4) };
+    let text = serde_json::to_string(&relayed).unwrap();
+    assert_eq!(serde_json::from_str::<Wire>(&text).unwrap(), relayed, "an event inside keeps its frame's shape");
+    assert!(serde_json::from_str::<Wire>(r#"{"nonsense":{"from":5}}"#).is_err());
+    assert!(serde_json::from_str::<Wire>(r#"{"event":{"from":5,"msg":{"type":"nonsense"}}}"#).is_err());
 }
 
 #[test]
