@@ -30,6 +30,7 @@ fn product(id: i64, price: i64) -> Product {
         price_cents: Cents(price),
         stock: 10,
         updated_at: NOW.into(),
+        version: 1,
     }
 }
 
@@ -50,6 +51,7 @@ fn order(id: i64) -> Order {
         total_cents: Cents(2_000),
         created_at: NOW.into(),
         updated_at: NOW.into(),
+        version: 1,
     }
 }
 

@@ -26,6 +26,7 @@ fn product(id: i64, shop: i64, name: &str, price: i64) -> Product {
         price_cents: Cents(price),
         stock: 10,
         updated_at: NOW.into(),
+        version: 1,
     }
 }
 
@@ -41,6 +42,7 @@ fn order(id: i64, shop: i64, total: i64) -> Order {
         total_cents: Cents(total),
         created_at: NOW.into(),
         updated_at: NOW.into(),
+        version: 1,
     }
 }
 

@@ -26,6 +26,10 @@ pub struct Product {
     pub stock: u32,
     /// RFC 3339.
     pub updated_at: String,
+    /// Bumped by every change (an edit, a sale, a deletion): what `If-Match` names on a write. 0 from a backend
+    /// that keeps no versions (the app then sends no `If-Match`).
+    #[serde(default)]
+    pub version: u64,
 }
 
 /// Where an order is in its life. Legal moves: pending → paid → shipped → delivered, and pending or paid →
@@ -101,6 +105,9 @@ pub struct Order {
     pub created_at: String,
     /// RFC 3339.
     pub updated_at: String,
+    /// Bumped by every status change: what `If-Match` names on a write (0: the backend keeps no versions).
+    #[serde(default)]
+    pub version: u64,
 }
 
 /// What a notification is about.

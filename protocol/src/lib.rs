@@ -31,12 +31,15 @@ pub struct ErrorBody {
     /// The request field at fault, for validation errors.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub field: Option<String>,
+    /// The object as it is now, for `stale` (a write whose `If-Match` named an older version).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub current: Option<serde_json::Value>,
 }
 
 impl ErrorBody {
     /// Builds an error body from a code and a message.
     pub fn new(code: impl Into<String>, message: impl Into<String>) -> Self {
-        Self { code: code.into(), message: message.into(), field: None }
+        Self { code: code.into(), message: message.into(), field: None, current: None }
     }
 }
 

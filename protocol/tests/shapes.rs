@@ -13,6 +13,7 @@ fn product() -> Product {
         price_cents: Cents(1250),
         stock: 4,
         updated_at: "2026-11-27T10:00:00Z".into(),
+        version: 1,
     }
 }
 
@@ -33,6 +34,7 @@ fn order() -> Order {
         total_cents: Cents(2500),
         created_at: "2026-11-27T10:00:00Z".into(),
         updated_at: "2026-11-27T10:00:00Z".into(),
+        version: 1,
     }
 }
 

@@ -39,6 +39,15 @@ pub enum AppError {
     /// The object is not in a state that allows this (409).
     #[error("{0}")]
     Conflict(String),
+    /// A write's `If-Match` named an older version of the object (409 `stale`, with the current value).
+    #[error("it was changed meanwhile by someone else; here is how it is now")]
+    Stale { current: serde_json::Value },
+    /// An `Idempotency-Key` already used for another request (422).
+    #[error("this Idempotency-Key was already used for another request")]
+    IdempotencyKeyReused,
+    /// The first request with this `Idempotency-Key` is still running (409, retry in a second).
+    #[error("a request with this Idempotency-Key is still running; retry in a moment")]
+    IdempotencyInProgress,
     /// The body is over the size limit (413).
     #[error("the request body is too large")]
     PayloadTooLarge,
@@ -63,6 +72,11 @@ impl AppError {
     /// A validation error on `field`.
     pub fn validation(field: &str, message: impl Into<String>) -> Self {
         AppError::Validation { field: field.to_owned(), message: message.into() }
+    }
+
+    /// The 409 for a write that named an older version of `current`.
+    pub fn stale<T: serde::Serialize>(current: &T) -> Self {
+        AppError::Stale { current: serde_json::to_value(current).unwrap_or_default() }
     }
 
     /// The 404 for an object the caller may not see or that does not exist.
@@ -94,6 +108,7 @@ impl IntoResponse for AppError {
                     code: "validation".into(),
                     message: format!("{field}: {message}"),
                     field: Some(field.clone()),
+                    current: None,
                 },
             ),
             AppError::Unauthorized(_) => (StatusCode::UNAUTHORIZED, ErrorBody::new("unauthorized", message)),
@@ -102,6 +117,15 @@ impl IntoResponse for AppError {
             AppError::SessionEnded => (StatusCode::UNAUTHORIZED, ErrorBody::new("session_ended", message)),
             AppError::NotFound(_) => (StatusCode::NOT_FOUND, ErrorBody::new("not_found", message)),
             AppError::Conflict(_) => (StatusCode::CONFLICT, ErrorBody::new("conflict", message)),
+            AppError::Stale { current } => {
+                (StatusCode::CONFLICT, ErrorBody { current: Some(current.clone()), ..ErrorBody::new("stale", message) })
+            }
+            AppError::IdempotencyKeyReused => {
+                (StatusCode::UNPROCESSABLE_ENTITY, ErrorBody::new("idempotency_key_reused", message))
+            }
+            AppError::IdempotencyInProgress => {
+                (StatusCode::CONFLICT, ErrorBody::new("idempotency_in_progress", message))
+            }
             AppError::PayloadTooLarge => (StatusCode::PAYLOAD_TOO_LARGE, ErrorBody::new("payload_too_large", message)),
             AppError::BodyTimeout => (StatusCode::REQUEST_TIMEOUT, ErrorBody::new("request_timeout", message)),
             AppError::MethodNotAllowed(_) => {
@@ -117,8 +141,14 @@ impl IntoResponse for AppError {
             }
         };
         let mut response = (status, Json(body)).into_response();
-        if let AppError::TooManyRequests { retry_after_secs } = self {
-            response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(retry_after_secs));
+        match self {
+            AppError::TooManyRequests { retry_after_secs } => {
+                response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(retry_after_secs));
+            }
+            AppError::IdempotencyInProgress => {
+                response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(1));
+            }
+            _ => {}
         }
         response
     }
@@ -141,14 +171,7 @@ where
         if !is_json(req.headers()) {
             return Err(AppError::BadRequest("send the body as application/json".into()));
         }
-        let bytes = match Bytes::from_request(req, state).await {
-            Ok(bytes) => bytes,
-            Err(rejection) if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE => {
-                return Err(AppError::PayloadTooLarge);
-            }
-            Err(rejection) if is_timeout(&rejection) => return Err(AppError::BodyTimeout),
-            Err(rejection) => return Err(AppError::BadRequest(rejection.body_text())),
-        };
+        let bytes = read_body(req, state).await?;
         if bytes.iter().find(|b| !b.is_ascii_whitespace()) != Some(&b'{') {
             return Err(match serde_json::from_slice::<IgnoredAny>(&bytes) {
                 Ok(_) => AppError::validation("body", "expected a JSON object"),
@@ -159,6 +182,16 @@ where
             Ok(Json(value)) => Ok(ApiJson(value)),
             Err(rejection) => Err(json_rejection(rejection)),
         }
+    }
+}
+
+/// The whole body of `req`, within the body limit and the body timeout (413, 408; 400 for anything else).
+pub async fn read_body<S: Send + Sync>(req: Request, state: &S) -> Result<Bytes, AppError> {
+    match Bytes::from_request(req, state).await {
+        Ok(bytes) => Ok(bytes),
+        Err(rejection) if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE => Err(AppError::PayloadTooLarge),
+        Err(rejection) if is_timeout(&rejection) => Err(AppError::BodyTimeout),
+        Err(rejection) => Err(AppError::BadRequest(rejection.body_text())),
     }
 }
 

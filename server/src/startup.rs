@@ -148,6 +148,7 @@ pub fn app(state: AppState) -> Router {
         .route("/", index_page(Arc::clone(&pages)))
         .route("/index.html", index_page(pages))
         .fallback_service(static_files)
+        .layer(axum::middleware::from_fn_with_state(state.clone(), crate::api::idempotency::layer))
         .layer(axum::middleware::from_fn(cache_control))
         .layer(axum::middleware::from_fn_with_state(state.clone(), delay_api))
         .layer(axum::middleware::from_fn_with_state(state.clone(), crate::metrics::count))
@@ -213,6 +214,10 @@ async fn prune_events(state: AppState) {
         }
         if let Err(error) = state.sessions.prune(&state.db, crate::clock::now_secs()).await {
             tracing::warn!(%error, "cannot prune old sessions");
+        }
+        let forget_before = crate::clock::now_secs() - crate::api::idempotency::KEEP_SECS;
+        if let Err(error) = crate::store::idempotency::prune(&state.db, forget_before).await {
+            tracing::warn!(%error, "cannot prune old idempotency keys");
         }
     }
 }

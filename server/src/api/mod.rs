@@ -18,6 +18,7 @@ mod cart;
 mod checkout;
 mod dashboard;
 mod emit;
+pub mod idempotency;
 mod notifications;
 mod orders;
 mod params;

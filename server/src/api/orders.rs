@@ -3,7 +3,8 @@
 //!
 //! Invariant: an owner sees only their shop's orders, a customer only their own, an admin all; any other
 //! order is a 404. A status only moves as `OrderStatus::can_become` allows; a cancelled order's units go back
-//! to stock in the same transaction.
+//! to stock in the same transaction. A status change sent with `If-Match` applies only to that version (409
+//! `stale` with the order as it is now otherwise).
 
 use axum::extract::State;
 use axum::routing::get;
@@ -16,7 +17,7 @@ use time::OffsetDateTime;
 
 use super::access;
 use super::emit::Outbox;
-use super::params::{ApiPath, ApiQuery, parse_paging, parse_param};
+use super::params::{ApiPath, ApiQuery, IfMatch, parse_paging, parse_param};
 use crate::auth::AuthUser;
 use crate::clock;
 use crate::error::{ApiJson, AppError};
@@ -89,6 +90,7 @@ async fn set_status(
     State(state): State<AppState>,
     AuthUser(user): AuthUser,
     ApiPath(id): ApiPath<OrderId>,
+    if_match: IfMatch,
     ApiJson(input): ApiJson<StatusInput>,
 ) -> Result<Json<Order>, AppError> {
     let staff = access::staff(&user)?;
@@ -97,6 +99,7 @@ async fn set_status(
         Some(order) if staff.manages(order.shop_id) => order,
         _ => return Err(AppError::not_found("order")),
     };
+    if_match.check(order.version, &order)?;
     let (from, to) = (order.status, input.status);
     if !from.can_become(to) {
         return Err(AppError::Conflict(format!("an order that is {} cannot become {}", from.as_str(), to.as_str())));

@@ -73,6 +73,47 @@ pub fn parse_paging(page: Option<&str>, per_page: Option<&str>) -> Result<Paging
         .ok_or_else(|| AppError::validation("per_page", format!("must be between 1 and {}", Paging::MAX_PER_PAGE)))
 }
 
+/// The version a write's `If-Match` names (`"3"`, `W/"3"` or `3`); `None` without the header or with `*`:
+/// the write then applies to whatever version is current. Anything else is a 400.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct IfMatch(pub Option<u64>);
+
+impl IfMatch {
+    /// Parses the header's text.
+    pub fn parse(text: &str) -> Result<IfMatch, AppError> {
+        let text = text.trim();
+        if text == "*" {
+            return Ok(IfMatch(None));
+        }
+        let bare = text.strip_prefix("W/").unwrap_or(text);
+        let bare = bare.strip_prefix('"').and_then(|t| t.strip_suffix('"')).unwrap_or(bare);
+        bare.parse::<u64>()
+            .map(|version| IfMatch(Some(version)))
+            .map_err(|_| AppError::BadRequest(format!("If-Match must name one version, as \"3\"; got `{text}`")))
+    }
+
+    /// A 409 `stale` with `current` when the header named another version than `current_version`.
+    pub fn check<T: serde::Serialize>(self, current_version: u64, current: &T) -> Result<(), AppError> {
+        match self.0 {
+            Some(expected) if expected != current_version => Err(AppError::stale(current)),
+            _ => Ok(()),
+        }
+    }
+}
+
+impl<S: Send + Sync> FromRequestParts<S> for IfMatch {
+    type Rejection = AppError;
+
+    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
+        match parts.headers.get(axum::http::header::IF_MATCH) {
+            None => Ok(IfMatch(None)),
+            Some(value) => {
+                IfMatch::parse(value.to_str().map_err(|_| AppError::BadRequest("If-Match is not text".into()))?)
+            }
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -96,5 +137,22 @@ mod tests {
         assert_eq!(field(parse_paging(None, Some("0")).unwrap_err()), "per_page");
         assert_eq!(field(parse_paging(None, Some("101")).unwrap_err()), "per_page");
         assert_eq!(field(parse_paging(None, Some("ten")).unwrap_err()), "per_page");
+    }
+
+    #[test]
+    fn if_match_names_one_version_or_any() {
+        assert_eq!(IfMatch::parse("\"3\"").unwrap(), IfMatch(Some(3)));
+        assert_eq!(IfMatch::parse("W/\"12\"").unwrap(), IfMatch(Some(12)));
+        assert_eq!(IfMatch::parse(" 7 ").unwrap(), IfMatch(Some(7)));
+        assert_eq!(IfMatch::parse("*").unwrap(), IfMatch(None));
+        for bad in ["", "\"\"", "\"3\", \"4\"", "abc", "-1", "\"3"] {
+            assert!(matches!(IfMatch::parse(bad), Err(AppError::BadRequest(_))), "{bad:?}");
+        }
+        assert!(IfMatch(Some(3)).check(3, &"now").is_ok());
+        assert!(IfMatch(None).check(9, &"now").is_ok());
+        match IfMatch(Some(2)).check(3, &"now") {
+            Err(AppError::Stale { current }) => assert_eq!(current, serde_json::json!("now")),
+            other => panic!("expected stale, got {other:?}"),
+        }
     }
 }

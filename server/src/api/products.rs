@@ -3,7 +3,8 @@
 //!
 //! Invariant: every write runs in one transaction that also appends its `product_update` and
 //! `dashboard_update` (the shop's staff) and its `catalog_update` (everyone); an owner can only ever touch
-//! products of their own shop.
+//! products of their own shop. An edit or a deletion sent with `If-Match` applies only to that version (409
+//! `stale` with the product as it is now otherwise).
 
 use axum::extract::State;
 use axum::routing::get;
@@ -14,7 +15,7 @@ use time::OffsetDateTime;
 
 use super::access::{self, Staff};
 use super::emit::Outbox;
-use super::params::{ApiPath, ApiQuery, parse_paging, parse_param};
+use super::params::{ApiPath, ApiQuery, IfMatch, parse_paging, parse_param};
 use crate::auth::AuthUser;
 use crate::clock;
 use crate::error::{ApiJson, AppError};
@@ -121,12 +122,14 @@ async fn update(
     State(state): State<AppState>,
     AuthUser(user): AuthUser,
     ApiPath(id): ApiPath<ProductId>,
+    if_match: IfMatch,
     ApiJson(patch): ApiJson<ProductPatch>,
 ) -> Result<Json<Product>, AppError> {
     let staff = access::staff(&user)?;
     let changes = ProductChanges::parse(&patch)?;
     let mut tx = begin_write(&state.db).await?;
-    managed_product(&mut tx, staff, id).await?;
+    let current = managed_product(&mut tx, staff, id).await?;
+    if_match.check(current.version, &current)?;
     let now = OffsetDateTime::now_utc();
     let product = store::products::update(&mut tx, id, &changes, &clock::rfc3339(now))
         .await?
@@ -144,10 +147,12 @@ async fn remove(
     State(state): State<AppState>,
     AuthUser(user): AuthUser,
     ApiPath(id): ApiPath<ProductId>,
+    if_match: IfMatch,
 ) -> Result<Json<Product>, AppError> {
     let staff = access::staff(&user)?;
     let mut tx = begin_write(&state.db).await?;
     let product = managed_product(&mut tx, staff, id).await?;
+    if_match.check(product.version, &product)?;
     let now = OffsetDateTime::now_utc();
     if !store::products::soft_delete(&mut tx, id, &clock::rfc3339(now)).await? {
         return Err(AppError::not_found("product"));

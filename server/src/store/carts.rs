@@ -3,39 +3,32 @@
 //! Invariant: a cart line holds 1..=[`MAX_LINE_QUANTITY`] units of a live product; lines of a deleted product
 //! are removed with it (see `products::soft_delete`) and never shown.
 
-use protocol::{Cart, CartLine, Cents, Product, ProductId, UserId, Wishlist};
+use protocol::{Cart, CartLine, ProductId, UserId, Wishlist};
 use sqlx::AnyConnection;
 
-use super::{count, units};
+use super::{count, products, units};
 
 /// Most units of one product in a cart.
 pub const MAX_LINE_QUANTITY: u32 = 99;
 
-const PRODUCT_COLUMNS: &str = "p.id, p.shop_id, s.name, p.name, p.description, p.price_cents, p.stock, p.updated_at";
+type Row = (i64, i64, String, String, String, i64, i64, String, i64, i64);
 
-type Row = (i64, i64, String, String, String, i64, i64, String, i64);
-
-fn into_line((id, shop_id, shop_name, name, description, price, stock, updated_at, quantity): Row) -> CartLine {
+fn into_line(
+    (id, shop_id, shop_name, name, description, price, stock, updated_at, version, quantity): Row,
+) -> CartLine {
     let quantity = units(quantity);
-    let product = Product {
-        id: ProductId(id),
-        shop_id: protocol::ShopId(shop_id),
-        shop_name,
-        name,
-        description,
-        price_cents: Cents(price),
-        stock: units(stock),
-        updated_at,
-    };
+    let product =
+        products::into_product((id, shop_id, shop_name, name, description, price, stock, updated_at, version));
     CartLine { line_total_cents: product.price_cents.times(quantity), product, quantity }
 }
 
 /// The lines of a customer's cart (oldest first) with their products as they are now.
 pub async fn lines(conn: &mut AnyConnection, user: UserId) -> Result<Vec<CartLine>, sqlx::Error> {
     let rows: Vec<Row> = sqlx::query_as(&format!(
-        "SELECT {PRODUCT_COLUMNS}, c.quantity FROM cart_items c
+        "SELECT {}, c.quantity FROM cart_items c
          JOIN products p ON p.id = c.product_id JOIN shops s ON s.id = p.shop_id
-         WHERE c.user_id = $1 AND p.deleted = 0 ORDER BY c.added_at, c.rowid"
+         WHERE c.user_id = $1 AND p.deleted = 0 ORDER BY c.added_at, c.rowid",
+        products::COLUMNS
     ))
     .bind(user.0)
     .fetch_all(&mut *conn)
@@ -117,9 +110,10 @@ pub async fn units_in_cart(conn: &mut AnyConnection, user: UserId) -> Result<u64
 /// A customer's wishlist, oldest first.
 pub async fn wishlist(conn: &mut AnyConnection, user: UserId) -> Result<Wishlist, sqlx::Error> {
     let rows: Vec<Row> = sqlx::query_as(&format!(
-        "SELECT {PRODUCT_COLUMNS}, 1 FROM wishlist_items w
+        "SELECT {}, 1 FROM wishlist_items w
          JOIN products p ON p.id = w.product_id JOIN shops s ON s.id = p.shop_id
-         WHERE w.user_id = $1 AND p.deleted = 0 ORDER BY w.added_at, w.rowid"
+         WHERE w.user_id = $1 AND p.deleted = 0 ORDER BY w.added_at, w.rowid",
+        products::COLUMNS
     ))
     .bind(user.0)
     .fetch_all(&mut *conn)

@@ -8,6 +8,7 @@ use protocol::Page;
 use sqlx::{Any, AnyPool, Transaction};
 
 pub mod carts;
+pub mod idempotency;
 pub mod notifications;
 pub mod orders;
 pub mod products;

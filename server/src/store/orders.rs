@@ -11,13 +11,13 @@ use sqlx::AnyConnection;
 use super::{Paging, corrupt, count, units};
 
 const SELECT: &str = "SELECT o.id, o.shop_id, s.name, o.customer_id, u.name, o.status, o.total_cents,
-                             o.created_at, o.updated_at
+                             o.created_at, o.updated_at, o.version
                       FROM orders o JOIN shops s ON s.id = o.shop_id JOIN users u ON u.id = o.customer_id";
 
 const SCOPE_FILTER: &str =
     "WHERE ($1 IS NULL OR o.shop_id = $1) AND ($2 IS NULL OR o.customer_id = $2) AND ($3 IS NULL OR o.status = $3)";
 
-type Row = (i64, i64, String, i64, String, String, i64, String, String);
+type Row = (i64, i64, String, i64, String, String, i64, String, String, i64);
 
 /// Which orders a query may return: those of a shop, of a customer, both or all.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -52,7 +52,7 @@ async fn with_items(conn: &mut AnyConnection, rows: Vec<Row>) -> Result<Vec<Orde
         });
     }
     rows.into_iter()
-        .map(|(id, shop_id, shop_name, customer_id, customer_name, status, total, created_at, updated_at)| {
+        .map(|(id, shop_id, shop_name, customer_id, customer_name, status, total, created_at, updated_at, version)| {
             Ok(Order {
                 id: OrderId(id),
                 shop_id: ShopId(shop_id),
@@ -64,6 +64,7 @@ async fn with_items(conn: &mut AnyConnection, rows: Vec<Row>) -> Result<Vec<Orde
                 total_cents: Cents(total),
                 created_at,
                 updated_at,
+                version: version.max(0) as u64,
             })
         })
         .collect()
@@ -150,13 +151,15 @@ pub async fn set_status(
     to: OrderStatus,
     now: &str,
 ) -> Result<bool, sqlx::Error> {
-    let done = sqlx::query("UPDATE orders SET status = $1, updated_at = $2 WHERE id = $3 AND status = $4")
-        .bind(to.as_str())
-        .bind(now)
-        .bind(id.0)
-        .bind(from.as_str())
-        .execute(&mut *conn)
-        .await?;
+    let done = sqlx::query(
+        "UPDATE orders SET status = $1, updated_at = $2, version = version + 1 WHERE id = $3 AND status = $4",
+    )
+    .bind(to.as_str())
+    .bind(now)
+    .bind(id.0)
+    .bind(from.as_str())
+    .execute(&mut *conn)
+    .await?;
     Ok(done.rows_affected() == 1)
 }
 

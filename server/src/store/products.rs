@@ -18,12 +18,23 @@ pub const MAX_PRICE_CENTS: i64 = 100_000_000;
 /// Most units a product may have in stock.
 pub const MAX_STOCK: i64 = 1_000_000;
 
-const SELECT: &str = "SELECT p.id, p.shop_id, s.name, p.name, p.description, p.price_cents, p.stock, p.updated_at
-                      FROM products p JOIN shops s ON s.id = p.shop_id";
+macro_rules! columns {
+    () => {
+        "p.id, p.shop_id, s.name, p.name, p.description, p.price_cents, p.stock, p.updated_at, p.version"
+    };
+}
 
-type Row = (i64, i64, String, String, String, i64, i64, String);
+/// The columns [`into_product`] reads, of `products p JOIN shops s`.
+pub(super) const COLUMNS: &str = columns!();
 
-fn into_product((id, shop_id, shop_name, name, description, price, stock, updated_at): Row) -> Product {
+const SELECT: &str = concat!("SELECT ", columns!(), " FROM products p JOIN shops s ON s.id = p.shop_id");
+
+/// A row of [`COLUMNS`].
+pub(super) type Row = (i64, i64, String, String, String, i64, i64, String, i64);
+
+pub(super) fn into_product(
+    (id, shop_id, shop_name, name, description, price, stock, updated_at, version): Row,
+) -> Product {
     Product {
         id: ProductId(id),
         shop_id: ShopId(shop_id),
@@ -33,6 +44,7 @@ fn into_product((id, shop_id, shop_name, name, description, price, stock, update
         price_cents: Cents(price),
         stock: units(stock),
         updated_at,
+        version: version.max(0) as u64,
     }
 }
 
@@ -181,7 +193,8 @@ pub async fn update(
 ) -> Result<Option<Product>, sqlx::Error> {
     let done = sqlx::query(
         "UPDATE products SET name = COALESCE($1, name), description = COALESCE($2, description),
-             price_cents = COALESCE($3, price_cents), stock = COALESCE($4, stock), updated_at = $5
+             price_cents = COALESCE($3, price_cents), stock = COALESCE($4, stock), updated_at = $5,
+             version = version + 1
          WHERE id = $6 AND deleted = 0",
     )
     .bind(changes.name.as_deref())
@@ -200,11 +213,13 @@ pub async fn update(
 
 /// Marks a product deleted and takes it out of every cart and wishlist; `false` when it was not live.
 pub async fn soft_delete(conn: &mut AnyConnection, id: ProductId, now: &str) -> Result<bool, sqlx::Error> {
-    let done = sqlx::query("UPDATE products SET deleted = 1, updated_at = $1 WHERE id = $2 AND deleted = 0")
-        .bind(now)
-        .bind(id.0)
-        .execute(&mut *conn)
-        .await?;
+    let done = sqlx::query(
+        "UPDATE products SET deleted = 1, updated_at = $1, version = version + 1 WHERE id = $2 AND deleted = 0",
+    )
+    .bind(now)
+    .bind(id.0)
+    .execute(&mut *conn)
+    .await?;
     if done.rows_affected() == 0 {
         return Ok(false);
     }
@@ -222,7 +237,7 @@ pub async fn take_stock(
 ) -> Result<bool, sqlx::Error> {
     let quantity = i64::from(quantity);
     let done = sqlx::query(
-        "UPDATE products SET stock = stock - $1, updated_at = $2 WHERE id = $3 AND deleted = 0 AND stock >= $4",
+        "UPDATE products SET stock = stock - $1, updated_at = $2, version = version + 1 WHERE id = $3 AND deleted = 0 AND stock >= $4",
     )
     .bind(quantity)
     .bind(now)
@@ -241,7 +256,8 @@ pub async fn restore_stock(
     now: &str,
 ) -> Result<(), sqlx::Error> {
     sqlx::query(
-        "UPDATE products SET stock = CASE WHEN stock + $1 < $2 THEN stock + $1 ELSE $2 END, updated_at = $3
+        "UPDATE products SET stock = CASE WHEN stock + $1 < $2 THEN stock + $1 ELSE $2 END, updated_at = $3,
+             version = version + 1
          WHERE id = $4",
     )
     .bind(i64::from(quantity))

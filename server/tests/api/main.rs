@@ -11,6 +11,7 @@ mod client;
 mod fanout;
 mod hostile;
 mod live;
+mod offline_writes;
 mod order_flow;
 mod pg;
 mod reconnect;

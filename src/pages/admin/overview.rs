@@ -264,6 +264,7 @@ mod tests {
             total_cents: Cents(1300),
             created_at: "2026-11-27T10:00:00Z".into(),
             updated_at: "2026-11-27T10:00:00Z".into(),
+            version: 1,
         }
     }
 

@@ -421,6 +421,7 @@ mod tests {
             price_cents: Cents(1250),
             stock: 7,
             updated_at: "2026-11-27T10:00:00Z".into(),
+            version: 1,
         };
         let same = validate(&ProductDraft::from_product(&product)).unwrap();
         assert_eq!(same.to_patch(&product), None);

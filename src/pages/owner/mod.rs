@@ -138,6 +138,7 @@ mod tests {
                 total_cents: Cents(1300),
                 created_at: "2026-11-27T10:00:00Z".into(),
                 updated_at: "2026-11-27T10:00:00Z".into(),
+                version: 1,
             },
             total_orders: 21,
             monthly_revenue: Cents(48_057),

@@ -235,6 +235,7 @@ mod tests {
             total_cents: Cents(3296),
             created_at: "2026-11-26T22:59:16Z".into(),
             updated_at: "2026-11-26T22:59:16Z".into(),
+            version: 1,
         };
         assert_eq!(items_summary(&order), "3 × Basmati Rice 2 kg, 1 × Honey");
         assert_eq!(short_time(&order.created_at), "2026-11-26 22:59");

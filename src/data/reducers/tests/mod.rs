@@ -36,6 +36,7 @@ fn order(id: i64, shop: ShopId, total: i64, created_at: &str) -> Order {
         total_cents: Cents(total),
         created_at: created_at.into(),
         updated_at: created_at.into(),
+        version: 1,
     }
 }
 
@@ -65,6 +66,7 @@ fn product(id: i64, shop: ShopId, name: &str, price: i64, stock: u32) -> Product
         price_cents: Cents(price),
         stock,
         updated_at: "2026-11-27T10:00:00Z".into(),
+        version: 1,
     }
 }
 
