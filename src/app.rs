@@ -17,6 +17,7 @@ use crate::components::layout::Layout;
 use crate::components::toast::provide_toasts;
 use crate::data::cart_auth::provide_cart;
 use crate::data::live::provide_live_updates;
+use crate::data::outbox_driver::provide_writes;
 use crate::nav::{self, home_of};
 use crate::pages::{
     AdminPage, AdminShopPage, CartPage, CatalogPage, CheckoutPage, LoginPage, NotFound, OrderPage, OrdersPage,
@@ -74,6 +75,7 @@ fn Shell(bundle: Bundle, children: Children) -> impl IntoView {
     provide_websocket(UseWebSocketOptions::default());
     provide_data_cache(DataCacheOptions::default());
     provide_live_updates();
+    provide_writes();
     provide_cart();
     view! {
         <Router>

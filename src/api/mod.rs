@@ -74,6 +74,55 @@ pub async fn delete_json<T: DeserializeOwned>(path: &str, token: Option<&str>) -
     read(send(request).await).await
 }
 
+/// How a keyed write went: the answer's JSON, an error answer's status and body text, or no answer.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Keyed {
+    Answered(serde_json::Value),
+    Status(u16, String),
+    Unreachable(String),
+}
+
+/// A write of the outbox: `method {api}{path}` with an optional JSON body, its `Idempotency-Key` and, when
+/// given, `If-Match: "<version>"` (docs/PROTOCOL.md).
+pub async fn send_keyed(
+    method: &str,
+    path: &str,
+    body: Option<&serde_json::Value>,
+    key: &str,
+    if_match: Option<u64>,
+    token: Option<&str>,
+) -> Keyed {
+    let builder = match method {
+        "POST" => Request::post(&url(path)),
+        "PATCH" => Request::patch(&url(path)),
+        _ => Request::delete(&url(path)),
+    };
+    let mut builder = authorized(builder, token).header("Idempotency-Key", key);
+    if let Some(version) = if_match {
+        builder = builder.header("If-Match", &format!("\"{version}\""));
+    }
+    let request = match body {
+        Some(body) => builder.json(body),
+        None => builder.build(),
+    };
+    let request = match request {
+        Ok(request) => request,
+        Err(e) => return Keyed::Unreachable(e.to_string()),
+    };
+    let response = match send(request).await {
+        Ok(response) => response,
+        Err(e) => return Keyed::Unreachable(e.to_string()),
+    };
+    let status = response.status();
+    let text = response.text().await.unwrap_or_default();
+    if response.ok() {
+        // Applied whatever the body says: a body that is not JSON must not make the write run again.
+        Keyed::Answered(crate::json::from_text(&text).unwrap_or_default())
+    } else {
+        Keyed::Status(status, text)
+    }
+}
+
 async fn send(request: Request) -> Result<Response, gloo_net::Error> {
     let requests = requests();
     requests.update(|n| *n += 1);

@@ -10,6 +10,7 @@ use crate::auth::use_auth;
 use crate::components::app_link::AppLink;
 use crate::components::connection_badge::ConnectionBadge;
 use crate::components::monitoring_panel::MonitoringToggle;
+use crate::components::pending_writes::PendingWrites;
 use crate::components::toast::ToastHost;
 use crate::pages::ShopNav;
 
@@ -39,6 +40,7 @@ pub fn Layout(children: Children) -> impl IntoView {
             </nav>
             <div class="session">
                 <ConnectionBadge/>
+                <PendingWrites/>
                 <MonitoringToggle/>
                 <Show
                     when=move || role().is_some()

@@ -5,6 +5,7 @@ pub mod connection_badge;
 pub mod layout;
 pub mod monitoring_panel;
 pub mod pager;
+pub mod pending_writes;
 pub mod require_role;
 pub mod revenue_chart;
 pub mod stat_card;

@@ -14,6 +14,8 @@ use crate::cache::context::use_cache_stats;
 use crate::cache::key::DataKind;
 use crate::cache::stats::Counters;
 use crate::components::connection_badge::{badge_text, state_name, transport_name};
+use crate::data::outbox::{Entry, State};
+use crate::data::outbox_driver::use_writes;
 use crate::realtime::context::use_websocket;
 use crate::realtime::machine::{Millis, Status};
 
@@ -184,6 +186,7 @@ pub fn MonitoringPanel(
             </header>
             <RequestsSection/>
             <ConnectionSection/>
+            <OutboxSection/>
             <CacheSection/>
         </aside>
     }
@@ -273,6 +276,53 @@ fn ConnectionSection() -> impl IntoView {
             <p class="monitor-last" data-testid="monitor-last-message">
                 {move || last.with(|m| m.as_ref().map(summarize).unwrap_or_else(|| "None yet".to_owned()))}
             </p>
+        </section>
+    }
+}
+
+/// The writes waiting for the server (pending or retrying) and those it refused lately.
+#[component]
+fn OutboxSection() -> impl IntoView {
+    let writes = use_writes();
+    let state = |entry: &Entry| match (&entry.state, entry.attempts) {
+        (State::Sending, _) => "sending".to_owned(),
+        (State::Waiting { .. }, 0) => "pending".to_owned(),
+        (State::Waiting { not_before }, n) => {
+            let why = entry.last_error.clone().unwrap_or_default();
+            format!("retrying at {} ({n} failed: {why})", clock_time(Millis(not_before.0)))
+        }
+    };
+    view! {
+        <section aria-labelledby="monitor-outbox-title">
+            <h3 id="monitor-outbox-title">"Outbox"</h3>
+            <p data-testid="monitor-outbox-pending">
+                {move || match writes.pending() {
+                    0 => "No change waiting.".to_owned(),
+                    n => format!("{n} waiting for the server"),
+                }}
+            </p>
+            <ul class="monitor-outbox">
+                {move || {
+                    writes
+                        .entries()
+                        .into_iter()
+                        .map(|entry| view! { <li data-state=state(&entry)>{entry.write.describe()} " — " {state(&entry)}</li> })
+                        .collect_view()
+                }}
+                {move || {
+                    writes
+                        .failed()
+                        .into_iter()
+                        .map(|f| {
+                            view! {
+                                <li data-state="failed">
+                                    {f.write.describe()} " — refused at " {clock_time(Millis(f.at.0))} ": " {f.message}
+                                </li>
+                            }
+                        })
+                        .collect_view()
+                }}
+            </ul>
         </section>
     }
 }

@@ -10,5 +10,6 @@ pub mod dashboard;
 pub mod guest_cart;
 pub mod live;
 pub mod outbox;
+pub mod outbox_driver;
 pub mod queries;
 pub mod reducers;

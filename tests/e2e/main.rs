@@ -7,6 +7,7 @@ mod bundles;
 mod cache;
 mod fallback;
 mod journey;
+mod offline;
 mod owner;
 mod page;
 mod realtime;

@@ -4,32 +4,35 @@
 //!
 //! Invariant: the account's cart and wishlist are only ever what the server last answered (every write answers
 //! the whole `Cart` or `Wishlist`), patched in between by `product_update` events through the pure reducers;
-//! nothing here polls. A visitor's cart lives in localStorage as a [`GuestCart`]; it is merged into the account
+//! what is shown is that with the writes still waiting in the outbox applied (`outbox::cart_with`), so a
+//! change shows at once, offline too, and a refused one disappears; nothing here polls. A visitor's cart lives in localStorage as a [`GuestCart`]; it is merged into the account
 //! at login and cleared only once the server took it. The decisions of the flow ([`replay_of`],
 //! [`login_target`], [`action_error`]) are pure and tested natively.
 
 use leptos::prelude::*;
 use leptos::task::spawn_local;
-use leptos_router::NavigateOptions;
-use leptos_router::hooks::{use_location, use_navigate};
 use protocol::{
-    Cart, CartItemInput, CheckoutResult, LoginResponse, Product, ProductId, QuantityInput, Role, ServerMsg, Topic,
-    UserId, Wishlist, WishlistInput,
+    Cart, CartItemInput, CheckoutResult, LoginResponse, Product, ProductId, Role, ServerMsg, Topic, UserId, Wishlist,
+    WishlistInput,
 };
+use serde::Deserialize;
 
 use crate::api::{self, ApiError};
 use crate::auth::{Auth, use_auth};
 use crate::browser::JsonChannel;
 use crate::components::toast::{ToastKind, Toasts, use_toasts};
-use crate::data::guest_cart::{GuestCart, PendingAction, PendingKind};
+use crate::data::guest_cart::GuestCart;
+use crate::data::outbox::{Scope, Settled, Write, cart_with, wishlist_with};
+use crate::data::outbox_driver::{Writes, use_writes};
 use crate::data::reducers::{Applied, Reduce};
-use crate::nav::login_url_returning_to;
 use crate::realtime::context::use_websocket;
 
+mod hook;
 mod rules;
 mod storage;
 
-use rules::search_part;
+pub use hook::{AddItem, UseCartAuthOptions, UseCartAuthReturn, use_cart_auth, use_cart_auth_with_options};
+
 pub use rules::{CartShare, Replay, STAFF_MESSAGE, action_error, login_target, replay_of};
 
 /// The handle to the cart context: `Copy`, provided once in `App`, read with [`use_cart`].
@@ -53,6 +56,8 @@ pub struct CartStore {
     tabs: StoredValue<Option<JsonChannel<CartShare>>, LocalStorage>,
     auth: Auth,
     toasts: Toasts,
+    /// The outbox every account write goes through.
+    writes: Writes,
 }
 
 /// Provides the cart context: reads the guest cart, loads the account's cart and wishlist when a customer
@@ -70,8 +75,28 @@ pub fn provide_cart() -> CartStore {
         tabs: StoredValue::new_local(None),
         auth: use_auth(),
         toasts: use_toasts(),
+        writes: use_writes(),
     };
     provide_context(store);
+    // The answers of the account's writes: the server's cart or wishlist, shown here and in the other tabs.
+    store.writes.on_settled(move |settled| match settled {
+        Settled::Applied { write, answer } => match write.scope() {
+            Scope::Cart => {
+                if let Ok(cart) = Cart::deserialize(answer) {
+                    store.answered_cart(cart);
+                }
+            }
+            Scope::Wishlist => {
+                if let Ok(list) = Wishlist::deserialize(answer) {
+                    store.answered_wishlist(list);
+                }
+            }
+            _ => {}
+        },
+        // Refused: it no longer shows; the server's cart is read again in case it changed (stock, a deletion).
+        Settled::RolledBack { write, .. } if matches!(write.scope(), Scope::Cart | Scope::Wishlist) => store.refresh(),
+        _ => {}
+    });
     // A visitor's cart changed in another tab of this browser.
     storage::follow_guest(move |guest| drop(store.guest.try_set(guest)));
 
@@ -127,10 +152,25 @@ impl CartStore {
     /// is loaded: a number shown before would be wrong), the guest cart's for a visitor, none for staff.
     pub fn count(&self) -> Option<u64> {
         match self.role() {
-            Some(Role::Customer) => self.account.with(|c| c.as_ref().map(|c| c.count)),
+            Some(Role::Customer) => self.account_cart().map(|c| c.count),
             Some(_) => Some(0),
             None => Some(self.guest.with(GuestCart::count)),
         }
+    }
+
+    /// The customer's cart as shown: the server's with the waiting writes applied (reactive).
+    fn account_cart(&self) -> Option<Cart> {
+        self.account.with(|c| c.as_ref().map(|c| self.writes.with_entries(|e| cart_with(c, e))))
+    }
+
+    /// The customer's wishlist as shown (reactive).
+    fn account_wishlist(&self) -> Option<Wishlist> {
+        self.wishlist.with(|w| w.as_ref().map(|w| self.writes.with_entries(|e| wishlist_with(w, e))))
+    }
+
+    /// Keeps an account write in the outbox (shown at once, sent when the server can be reached).
+    fn push(&self, write: Write, shown: Option<Product>) {
+        self.writes.push(write, shown);
     }
 
     /// Applies one event to the cart and the wishlist; refetches when the reducer cannot know.
@@ -223,6 +263,11 @@ impl CartStore {
         self.guest.with_untracked(storage::save_guest);
     }
 
+    /// What a toast adds to a change made offline.
+    fn later(&self) -> &'static str {
+        if self.writes.online() { "" } else { " It is saved when you are back online." }
+    }
+
     /// Runs one write for a customer, keeping `busy` up meanwhile.
     async fn write<T>(&self, request: impl std::future::Future<Output = Result<T, ApiError>>) -> Result<T, ApiError> {
         self.busy.update(|n| *n += 1);
@@ -235,6 +280,14 @@ impl CartStore {
     /// server); on a failure (a 409 when something ran out) nothing changed on the server and the cart is
     /// reloaded to show the current stock.
     pub async fn checkout(&self) -> Result<CheckoutResult, ApiError> {
+        // Never queued: an order is placed now, on the cart the server has.
+        if !self.writes.online() {
+            return Err(ApiError::Network("checkout needs a connection; your cart is kept".into()));
+        }
+        if self.writes.with_entries(|e| e.iter().any(|e| e.write.scope() == Scope::Cart)) {
+            let message = "your cart changes are still being saved; try again in a moment".to_owned();
+            return Err(ApiError::Server { status: 409, code: "pending".into(), message });
+        }
         let token = self.auth.token();
         self.checking_out.set_value(true);
         let result =
@@ -356,253 +409,4 @@ fn wishlisted_toast(toasts: Toasts, name: &str) {
 
 fn now_secs() -> i64 {
     (js_sys::Date::now() / 1000.0) as i64
-}
-
-/// An item to add: the product, its name for messages, and the units.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct AddItem {
-    pub product_id: ProductId,
-    /// Shown in toasts ("Added Fern to your cart").
-    pub name: String,
-    /// 1..=99.
-    pub quantity: u32,
-}
-
-/// Options of [`use_cart_auth_with_options`].
-#[derive(Debug, Clone)]
-pub struct UseCartAuthOptions {
-    /// Whether actions report their outcome in toasts. Default: `true`.
-    pub toasts: bool,
-    /// The page a visitor comes back to after the login an action asks for. Default: `None`, meaning the
-    /// current path and query.
-    pub return_to: Option<String>,
-}
-
-impl Default for UseCartAuthOptions {
-    fn default() -> Self {
-        UseCartAuthOptions { toasts: true, return_to: None }
-    }
-}
-
-/// What [`use_cart_auth`] returns: the cart and wishlist as signals, and the actions.
-#[derive(Clone, Copy)]
-pub struct UseCartAuthReturn {
-    /// The signed-in customer's cart (`None` while loading, for visitors and for staff).
-    pub cart: Signal<Option<Cart>>,
-    /// The visitor's cart (kept on this device until login).
-    pub guest: Signal<GuestCart>,
-    /// Units in the cart, for the header (`None` while a customer's cart loads).
-    pub count: Signal<Option<u64>>,
-    /// The signed-in customer's wishlist (`None` while loading, for visitors and for staff).
-    pub wishlist: Signal<Option<Wishlist>>,
-    /// Why the cart or wishlist could not be loaded.
-    pub error: Signal<Option<String>>,
-    /// The signed-in role; `None` for a visitor.
-    pub role: Signal<Option<Role>>,
-    /// Whether a write is in flight.
-    pub busy: Signal<bool>,
-    /// Adds units to the cart: the account's for a customer; for a visitor the guest cart, then the login
-    /// page (the add is finished there); for staff, a message.
-    pub add_to_cart: Callback<AddItem>,
-    /// Sets the units of a line (0 removes it).
-    pub set_quantity: Callback<(ProductId, u32)>,
-    /// Removes a line.
-    pub remove_from_cart: Callback<ProductId>,
-    /// Adds to the wishlist: for a visitor, remembered and done after the login page.
-    pub add_to_wishlist: Callback<AddItem>,
-    /// Removes from the wishlist.
-    pub remove_from_wishlist: Callback<ProductId>,
-    /// Adds one unit to the cart, then removes the product from the wishlist.
-    pub move_to_cart: Callback<Product>,
-    /// Sends a visitor to log in, coming back to checkout with the guest cart merged.
-    pub checkout_login: Callback<()>,
-    /// Loads the cart and wishlist again.
-    pub refetch: Callback<()>,
-}
-
-/// The cart, the wishlist and their actions, with default options.
-pub fn use_cart_auth() -> UseCartAuthReturn {
-    use_cart_auth_with_options(UseCartAuthOptions::default())
-}
-
-/// The cart, the wishlist and their actions. Call inside the router (a visitor's action navigates to login).
-pub fn use_cart_auth_with_options(options: UseCartAuthOptions) -> UseCartAuthReturn {
-    let store = use_cart();
-    let location = use_location();
-    let navigate = StoredValue::new_local(use_navigate());
-    let toasts = options.toasts.then_some(store.toasts);
-    let fixed_return = options.return_to;
-    let here = move || {
-        fixed_return.clone().unwrap_or_else(|| {
-            format!("{}{}", location.pathname.get_untracked(), search_part(&location.search.get_untracked()))
-        })
-    };
-    let notify = move |kind: ToastKind, title: &str, message: String| {
-        if let Some(toasts) = toasts {
-            toasts.push(kind, title, message);
-        }
-    };
-    let staff = move || notify(ToastKind::Info, "Staff accounts cannot shop", STAFF_MESSAGE.to_owned());
-    // A visitor's action: remember it, then log in, coming back here.
-    let go_login = {
-        let here = here.clone();
-        move |kind: PendingKind| {
-            let here = here();
-            if let Some(action) = PendingAction::new(kind, &here, now_secs()) {
-                storage::save_pending(&action);
-            }
-            let url = login_url_returning_to(&here);
-            navigate.with_value(|navigate| navigate(&url, NavigateOptions::default()));
-        }
-    };
-
-    let add_to_cart = Callback::new({
-        let go_login = go_login.clone();
-        move |item: AddItem| match store.role() {
-            None => {
-                store.set_guest(|guest| {
-                    guest.add(item.product_id, item.quantity);
-                });
-                notify(ToastKind::Info, "Kept in your cart", format!("Sign in to buy {}.", item.name));
-                go_login(PendingKind::AddToCart { product_id: item.product_id, quantity: item.quantity });
-            }
-            Some(Role::Customer) => spawn_local(async move {
-                let input = CartItemInput { product_id: item.product_id, quantity: i64::from(item.quantity) };
-                let token = store.auth.token();
-                match store.write(api::post_json::<_, Cart>("/cart/items", &input, token.as_deref())).await {
-                    Ok(cart) => {
-                        store.answered_cart(cart);
-                        notify(ToastKind::Success, "Added to your cart", format!("Added {} to your cart.", item.name));
-                    }
-                    Err(e) => notify(ToastKind::Error, "Not added to your cart", action_error(&e, Some(&item.name))),
-                }
-            }),
-            Some(_) => staff(),
-        }
-    });
-
-    let set_quantity = Callback::new(move |(product_id, quantity): (ProductId, u32)| match store.role() {
-        None => store.set_guest(|guest| {
-            guest.set(product_id, quantity);
-        }),
-        Some(Role::Customer) => spawn_local(async move {
-            let path = format!("/cart/items/{product_id}");
-            let body = QuantityInput { quantity: i64::from(quantity) };
-            let token = store.auth.token();
-            match store.write(api::patch_json::<_, Cart>(&path, &body, token.as_deref())).await {
-                Ok(cart) => store.answered_cart(cart),
-                Err(e) => notify(ToastKind::Error, "Quantity not changed", action_error(&e, None)),
-            }
-        }),
-        Some(_) => staff(),
-    });
-
-    let remove_from_cart = Callback::new(move |product_id: ProductId| match store.role() {
-        None => store.set_guest(|guest| {
-            guest.remove(product_id);
-        }),
-        Some(Role::Customer) => spawn_local(async move {
-            let token = store.auth.token();
-            let path = format!("/cart/items/{product_id}");
-            match store.write(api::delete_json::<Cart>(&path, token.as_deref())).await {
-                Ok(cart) => store.answered_cart(cart),
-                Err(e) => notify(ToastKind::Error, "Not removed", action_error(&e, None)),
-            }
-        }),
-        Some(_) => staff(),
-    });
-
-    let add_to_wishlist = Callback::new({
-        let go_login = go_login.clone();
-        move |item: AddItem| match store.role() {
-            None => {
-                notify(
-                    ToastKind::Info,
-                    "Sign in to keep a wishlist",
-                    format!("{} will be added after you sign in.", item.name),
-                );
-                go_login(PendingKind::AddToWishlist { product_id: item.product_id });
-            }
-            Some(Role::Customer) => spawn_local(async move {
-                let token = store.auth.token();
-                let body = WishlistInput { product_id: item.product_id };
-                match store.write(api::post_json::<_, Wishlist>("/wishlist", &body, token.as_deref())).await {
-                    Ok(list) => {
-                        store.answered_wishlist(list);
-                        notify(
-                            ToastKind::Success,
-                            "Added to your wishlist",
-                            format!("Added {} to your wishlist.", item.name),
-                        );
-                    }
-                    Err(e) => {
-                        notify(ToastKind::Error, "Not added to your wishlist", action_error(&e, Some(&item.name)))
-                    }
-                }
-            }),
-            Some(_) => staff(),
-        }
-    });
-
-    let remove_from_wishlist = Callback::new(move |product_id: ProductId| {
-        if store.role() != Some(Role::Customer) {
-            return staff();
-        }
-        spawn_local(async move {
-            let token = store.auth.token();
-            let path = format!("/wishlist/{product_id}");
-            match store.write(api::delete_json::<Wishlist>(&path, token.as_deref())).await {
-                Ok(list) => store.answered_wishlist(list),
-                Err(e) => notify(ToastKind::Error, "Not removed", action_error(&e, None)),
-            }
-        })
-    });
-
-    let move_to_cart = Callback::new(move |product: Product| {
-        if store.role() != Some(Role::Customer) {
-            return staff();
-        }
-        spawn_local(async move {
-            let token = store.auth.token();
-            let input = CartItemInput { product_id: product.id, quantity: 1 };
-            match store.write(api::post_json::<_, Cart>("/cart/items", &input, token.as_deref())).await {
-                Ok(cart) => {
-                    store.answered_cart(cart);
-                    let path = format!("/wishlist/{}", product.id);
-                    if let Ok(list) = store.write(api::delete_json::<Wishlist>(&path, token.as_deref())).await {
-                        store.answered_wishlist(list);
-                    }
-                    notify(ToastKind::Success, "Moved to your cart", format!("Added {} to your cart.", product.name));
-                }
-                Err(e) => notify(ToastKind::Error, "Not moved to your cart", action_error(&e, Some(&product.name))),
-            }
-        })
-    });
-
-    let checkout_login = Callback::new(move |()| {
-        let action = PendingAction::new(PendingKind::Checkout, "/checkout", now_secs());
-        if let Some(action) = action {
-            storage::save_pending(&action);
-        }
-        let url = login_url_returning_to("/checkout");
-        navigate.with_value(|navigate| navigate(&url, NavigateOptions::default()));
-    });
-
-    UseCartAuthReturn {
-        cart: store.account.into(),
-        guest: store.guest.into(),
-        count: Signal::derive(move || store.count()),
-        wishlist: store.wishlist.into(),
-        error: store.error.into(),
-        role: Signal::derive(move || store.role()),
-        busy: Signal::derive(move || store.busy.get() > 0),
-        add_to_cart,
-        set_quantity,
-        remove_from_cart,
-        add_to_wishlist,
-        remove_from_wishlist,
-        move_to_cart,
-        checkout_login,
-        refetch: Callback::new(move |()| store.refresh()),
-    }
 }

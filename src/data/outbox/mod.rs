@@ -11,16 +11,19 @@ use std::collections::{BTreeSet, VecDeque};
 use std::time::Duration;
 
 use protocol::{
-    CartItemInput, NewProduct, OrderId, OrderStatus, ProductId, ProductPatch, QuantityInput, StatusInput, UserId,
-    WishlistInput,
+    CartItemInput, NewProduct, OrderId, OrderStatus, Product, ProductId, ProductPatch, QuantityInput, StatusInput,
+    UserId, WishlistInput,
 };
 use serde::{Deserialize, Serialize};
 
 use crate::cache::time::Millis;
 use crate::realtime::backoff::{Rng, bound, full_jitter};
 
+mod optimistic;
 #[cfg(test)]
 mod tests;
+
+pub use optimistic::{cart_with, wishlist_with};
 
 /// A write's id in this outbox (local; the server knows it by its key).
 pub type WriteId = u64;
@@ -195,6 +198,10 @@ pub struct Entry {
     /// Why the last send got no answer.
     #[serde(default)]
     pub last_error: Option<String>,
+    /// The product as the UI showed it when the write was made, to show a cart or wishlist line the server
+    /// has not answered yet.
+    #[serde(default)]
+    pub shown: Option<Product>,
 }
 
 impl Entry {
@@ -236,6 +243,27 @@ impl Outcome {
                 Outcome::Refused { status, code: code.to_owned(), message: message.to_owned(), current }
             }
             _ => unanswered(None),
+        }
+    }
+}
+
+impl Outcome {
+    /// The outcome of an error answer with `status` and body `text` (an `ErrorBody`, or anything else).
+    pub fn of_answer(status: u16, text: &str) -> Outcome {
+        match crate::json::from_text::<protocol::ErrorBody>(text) {
+            Ok(body) => Outcome::of_error(status, &body.code, &body.message, body.current),
+            Err(_) => Outcome::of_error(status, &format!("http_{status}"), &format!("status {status}"), None),
+        }
+    }
+}
+
+impl Method {
+    /// Its name in HTTP.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Method::Post => "POST",
+            Method::Patch => "PATCH",
+            Method::Delete => "DELETE",
         }
     }
 }
@@ -283,13 +311,18 @@ impl Outbox {
     /// Keeps `write` under `key`, to be sent at once; a key already kept is the same write (made twice, say
     /// by a double click replayed from storage) and keeps its first id.
     pub fn push(&mut self, key: String, write: Write, now: Millis) -> WriteId {
+        self.push_showing(key, write, None, now)
+    }
+
+    /// [`push`](Outbox::push), with the product the UI showed (see [`Entry::shown`]).
+    pub fn push_showing(&mut self, key: String, write: Write, shown: Option<Product>, now: Millis) -> WriteId {
         if let Some(entry) = self.entries.iter().find(|e| e.key == key) {
             return entry.id;
         }
         let id = self.next_id;
         self.next_id += 1;
         let state = State::Waiting { not_before: now };
-        self.entries.push(Entry { id, key, write, made_at: now, attempts: 0, state, last_error: None });
+        self.entries.push(Entry { id, key, write, made_at: now, attempts: 0, state, last_error: None, shown });
         id
     }
 

@@ -183,3 +183,88 @@ fn the_outbox_survives_a_reload_and_resends_what_was_in_flight_with_the_same_key
         assert_eq!(Outbox::decode(garbage, ME, at(0)), Outbox::new(ME), "{garbage:?}");
     }
 }
+
+fn product(id: i64, price: i64) -> Product {
+    Product {
+        id: ProductId(id),
+        shop_id: protocol::ShopId(1),
+        shop_name: "Green Corner".into(),
+        name: format!("Product {id}"),
+        description: String::new(),
+        price_cents: protocol::Cents(price),
+        stock: 50,
+        updated_at: "2026-12-02T10:00:00Z".into(),
+        version: 1,
+    }
+}
+
+fn server_cart(lines: &[(Product, u32)]) -> protocol::Cart {
+    let mut cart = protocol::Cart { items: Vec::new(), count: 0, total_cents: protocol::Cents(0) };
+    for (product, quantity) in lines {
+        cart.items.push(protocol::CartLine {
+            product: product.clone(),
+            quantity: *quantity,
+            line_total_cents: product.price_cents.times(*quantity),
+        });
+    }
+    cart.count = lines.iter().map(|(_, q)| u64::from(*q)).sum();
+    cart.total_cents = cart.items.iter().map(|l| l.line_total_cents).sum();
+    cart
+}
+
+#[test]
+fn the_cart_shown_is_the_servers_with_the_waiting_writes_applied_in_order() {
+    let (tea, jam) = (product(11, 450), product(12, 600));
+    let server = server_cart(&[(tea.clone(), 1)]);
+    let mut outbox = Outbox::new(ME);
+    outbox.push("k1".into(), Write::CartAdd { product: TEA, quantity: 2 }, at(0));
+    outbox.push_showing("k2".into(), Write::CartAdd { product: JAM, quantity: 1 }, Some(jam.clone()), at(1));
+    outbox.push("k3".into(), Write::CartAdd { product: ProductId(99), quantity: 1 }, at(2)); // nothing to show
+    let shown = cart_with(&server, outbox.entries());
+    assert_eq!(shown, server_cart(&[(tea.clone(), 3), (jam.clone(), 1)]), "added at once, totals recomputed");
+    assert_eq!(shown.count, 4);
+    assert_eq!(shown.total_cents.0, 3 * 450 + 600);
+
+    // A set and a remove after them, in order; a set to 0 removes.
+    outbox.push("k4".into(), Write::CartSet { product: TEA, quantity: 5 }, at(3));
+    outbox.push("k5".into(), Write::CartSet { product: JAM, quantity: 0 }, at(4));
+    assert_eq!(cart_with(&server, outbox.entries()), server_cart(&[(tea.clone(), 5)]));
+    outbox.push("k6".into(), Write::CartRemove { product: TEA }, at(5));
+    assert_eq!(cart_with(&server, outbox.entries()).count, 0);
+
+    // Nothing waiting: the server's cart as it is (unchanged, not recomputed).
+    assert_eq!(cart_with(&server, &[]), server);
+    // The server answered the first write: its cart holds it, and the others rebase on it.
+    let mut rng = Rng::new(1);
+    let first = outbox.due(at(10))[0].0;
+    let answered = server_cart(&[(tea.clone(), 3)]);
+    outbox.settle(first, Outcome::Applied(serde_json::json!({})), at(11), &mut rng);
+    let after = cart_with(&answered, &outbox.entries()[..1]);
+    assert_eq!(after, server_cart(&[(tea.clone(), 3), (jam.clone(), 1)]), "the add counted once");
+}
+
+#[test]
+fn a_refused_cart_write_disappears_from_what_is_shown() {
+    let tea = product(11, 450);
+    let server = server_cart(&[(tea.clone(), 1)]);
+    let mut outbox = Outbox::new(ME);
+    let mut rng = Rng::new(1);
+    let id = outbox.push("k1".into(), Write::CartAdd { product: TEA, quantity: 2 }, at(0));
+    assert_eq!(cart_with(&server, outbox.entries()).count, 3);
+    outbox.due(at(0));
+    outbox.settle(id, Outcome::of_error(409, "conflict", "only 1 left", None), at(1), &mut rng);
+    assert_eq!(cart_with(&server, outbox.entries()), server, "rolled back to the server's");
+}
+
+#[test]
+fn the_wishlist_shown_follows_the_waiting_writes() {
+    let (tea, jam) = (product(11, 450), product(12, 600));
+    let server = protocol::Wishlist { items: vec![tea.clone()] };
+    let mut outbox = Outbox::new(ME);
+    outbox.push_showing("k1".into(), Write::WishlistAdd { product: JAM }, Some(jam.clone()), at(0));
+    outbox.push_showing("k2".into(), Write::WishlistAdd { product: TEA }, Some(tea.clone()), at(1));
+    outbox.push_showing("k3".into(), Write::WishlistAdd { product: ProductId(5) }, Some(tea.clone()), at(2));
+    assert_eq!(wishlist_with(&server, outbox.entries()).items, vec![tea.clone(), jam.clone()], "no doubles");
+    outbox.push("k4".into(), Write::WishlistRemove { product: TEA }, at(3));
+    assert_eq!(wishlist_with(&server, outbox.entries()).items, vec![jam]);
+}

@@ -67,7 +67,7 @@ use protocol::{
 
 mod dashboards;
 mod days;
-mod objects;
+pub(crate) mod objects;
 mod pages;
 
 pub use dashboards::{customer_mark_read, owner_mark_read};

@@ -66,7 +66,7 @@ impl Reduce for ProductStats {
 }
 
 /// Recomputes a cart's line totals, `count` (units) and `total_cents` from its lines, at today's prices.
-fn recompute(cart: &mut Cart) {
+pub(crate) fn recompute(cart: &mut Cart) {
     for line in &mut cart.items {
         line.line_total_cents = line.product.price_cents.times(line.quantity);
     }

@@ -69,11 +69,21 @@ pub fn ProductCard(
     let name = move || product.with(|p| p.name.clone());
     let out = move || product.with(|p| p.stock == 0);
     let add = move |_| {
-        let item = product.with_untracked(|p| AddItem { product_id: p.id, name: p.name.clone(), quantity: 1 });
+        let item = product.with_untracked(|p| AddItem {
+            product_id: p.id,
+            name: p.name.clone(),
+            quantity: 1,
+            product: Some(p.clone()),
+        });
         actions.add_to_cart.run(item);
     };
     let wish = move |_| {
-        let item = product.with_untracked(|p| AddItem { product_id: p.id, name: p.name.clone(), quantity: 1 });
+        let item = product.with_untracked(|p| AddItem {
+            product_id: p.id,
+            name: p.name.clone(),
+            quantity: 1,
+            product: Some(p.clone()),
+        });
         actions.add_to_wishlist.run(item);
     };
     view! {

@@ -90,6 +90,7 @@ fn ProductView(
                 id=product.with_untracked(|p| p.id)
                 name=Signal::derive(name)
                 stock=Signal::derive(move || Some(stock.get()))
+                shown=product
                 actions
             />
         </article>
@@ -105,6 +106,8 @@ fn BuyBox(
     name: Signal<String>,
     /// Units in stock, when known.
     stock: Signal<Option<u32>>,
+    /// The product as shown, kept with a change made before the server answers.
+    shown: Signal<Product>,
     /// The cart actions.
     actions: UseCartAuthReturn,
 ) -> impl IntoView {
@@ -115,12 +118,14 @@ fn BuyBox(
     let add = move |_| match parse_quantity(&quantity.get_untracked(), stock.get_untracked()) {
         Some(quantity) => {
             invalid.set(false);
-            actions.add_to_cart.run(AddItem { product_id: id, name: name.get_untracked(), quantity });
+            let product = Some(shown.get_untracked());
+            actions.add_to_cart.run(AddItem { product_id: id, name: name.get_untracked(), quantity, product });
         }
         None => invalid.set(true),
     };
     let wish = move |_| {
-        actions.add_to_wishlist.run(AddItem { product_id: id, name: name.get_untracked(), quantity: 1 });
+        let product = Some(shown.get_untracked());
+        actions.add_to_wishlist.run(AddItem { product_id: id, name: name.get_untracked(), quantity: 1, product });
     };
     view! {
         <div class="buy-box">

@@ -1,0 +1,111 @@
+//! Writes made while the server is down: shown at once and waiting in the outbox, applied exactly once when
+//! it is back (counted at the server), and a write the server then refuses rolled back with a toast.
+
+use std::time::Duration;
+
+use fantoccini::{Client, Locator};
+use protocol::{Cart, Page, Product, ProductId};
+
+use crate::page::{PASSWORD, WAIT, attribute_of, click, eventually, wait_live};
+use crate::support::{self, http_json};
+
+const CUSTOMER: &str = "customer2@izishopin.test";
+const OWNER: &str = "owner1@izishopin.test";
+
+async fn cart_over_rest(base: &str, token: &str) -> Cart {
+    let (status, body) = http_json("GET", &format!("{base}/api/cart"), Some(token), None).await;
+    assert_eq!(status, 200, "{body}");
+    serde_json::from_value(body).unwrap()
+}
+
+fn quantity_of(cart: &Cart, product: ProductId) -> u32 {
+    cart.items.iter().find(|line| line.product.id == product).map_or(0, |line| line.quantity)
+}
+
+async fn header_count(browser: &Client) -> Option<u64> {
+    let text = browser.find(Locator::Css("[data-testid=cart-count]")).await.ok()?.text().await.ok()?;
+    text.trim().parse().ok()
+}
+
+async fn wait_header_count(browser: &Client, expected: u64, what: &str) {
+    eventually(WAIT, what, || async { (header_count(browser).await == Some(expected)).then_some(()) }).await;
+}
+
+async fn pending(browser: &Client) -> Option<String> {
+    attribute_of(browser, "[data-testid=pending-writes]", "data-pending").await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn cart_changes_made_while_the_server_is_down_wait_then_apply_once_and_a_refused_one_rolls_back() {
+    let data = support::server_data();
+    let server = support::start_server_on(0, &data).await;
+    let base = server.base_url.clone();
+    support::with_browser(move |browser| async move {
+        let customer = support::api_login(&base, CUSTOMER, PASSWORD).await;
+        let before = cart_over_rest(&base, &customer.token).await;
+        support::login(&browser, &base, CUSTOMER).await;
+        browser.wait().at_most(WAIT).for_element(Locator::Css("[data-testid=product-card]")).await.unwrap();
+        wait_header_count(&browser, before.count, "the header shows the account's cart").await;
+        wait_live(&browser).await;
+
+        // Two products of owner1's shop on the first catalog page, in stock, not in the cart yet.
+        let (_, listed) = http_json("GET", &format!("{base}/api/products?shop_id=1&per_page=100"), None, None).await;
+        let listed: Page<Product> = serde_json::from_value(listed).unwrap();
+        let mut picked = Vec::new();
+        for card in browser.find_all(Locator::Css("[data-testid=product-card]")).await.unwrap() {
+            let id: i64 = card.attr("data-product-id").await.unwrap().unwrap().parse().unwrap();
+            let fits =
+                listed.items.iter().any(|p| p.id.0 == id && p.stock > 2) && quantity_of(&before, ProductId(id)) == 0;
+            if fits && picked.len() < 2 {
+                picked.push(ProductId(id));
+            }
+        }
+        let [kept, deleted] = picked[..] else { panic!("two products of shop 1 on the first page: {picked:?}") };
+
+        let port = server.port;
+        server.kill().await;
+        eventually(WAIT, "the page notices the server is gone", || async {
+            (attribute_of(&browser, ".connection-badge", "data-state").await.as_deref() != Some("open")).then_some(())
+        })
+        .await;
+        for product in [kept, deleted] {
+            click(
+                &browser,
+                &format!("[data-testid=product-card][data-product-id='{product}'] button.button:not(.secondary)"),
+            )
+            .await;
+        }
+        wait_header_count(&browser, before.count + 2, "both adds show at once").await;
+        eventually(WAIT, "the header says two changes wait", || async {
+            (pending(&browser).await.as_deref() == Some("2")).then_some(())
+        })
+        .await;
+
+        // While the page's server is down, the owner deletes one of them through another instance on the
+        // same database: that add will be refused (404) when it is sent.
+        let elsewhere = support::start_server_on(0, &data).await;
+        let owner = support::api_login(&elsewhere.base_url, OWNER, PASSWORD).await;
+        let url = format!("{}/api/products/{deleted}", elsewhere.base_url);
+        assert_eq!(http_json("DELETE", &url, Some(&owner.token), None).await.0, 200);
+        assert_eq!(cart_over_rest(&elsewhere.base_url, &customer.token).await, before, "nothing arrived yet");
+        elsewhere.kill().await;
+
+        let server = support::start_server_on(port, &data).await;
+        eventually(Duration::from_secs(60), "the outbox drains once the server is back", || async {
+            pending(&browser).await.is_none().then_some(())
+        })
+        .await;
+        let after = cart_over_rest(&base, &customer.token).await;
+        assert_eq!(quantity_of(&after, kept), 1, "applied exactly once: {after:?}");
+        assert_eq!(quantity_of(&after, deleted), 0);
+        assert_eq!(after.count, before.count + 1);
+        wait_header_count(&browser, before.count + 1, "the refused add is rolled back on screen").await;
+        let toasts = browser.find(Locator::Css(".toasts")).await.unwrap().text().await.unwrap();
+        assert!(toasts.contains("A change was not saved"), "a toast says why: {toasts}");
+        tokio::time::sleep(Duration::from_secs(2)).await;
+        assert_eq!(cart_over_rest(&base, &customer.token).await, after, "nothing sent twice");
+        server.kill().await;
+        drop(data);
+    })
+    .await;
+}
