@@ -7,6 +7,8 @@
 //!
 //! Invariant: the only code that stores the outbox or sends its writes; the rules are in `data::outbox`.
 
+use std::collections::HashMap;
+use std::rc::Rc;
 use std::time::Duration;
 
 use leptos::prelude::*;
@@ -22,6 +24,9 @@ use crate::realtime::backoff::Rng;
 use crate::realtime::context::use_websocket;
 use crate::realtime::machine::StateKind;
 
+/// What is done with a settled write.
+type Then = Rc<dyn Fn(&Settled)>;
+
 /// The localStorage key of the outbox.
 pub const STORAGE_KEY: &str = "izi.outbox";
 
@@ -34,7 +39,11 @@ pub struct Writes {
     online: RwSignal<bool>,
     rng: StoredValue<Rng>,
     timer: StoredValue<Option<TimeoutHandle>>,
-    listeners: StoredValue<Vec<Callback<Settled>>>,
+    /// Plain closures, not `Callback`s: a callback belongs to the component that made it, which may be gone
+    /// (re-rendered) when the answer comes.
+    listeners: StoredValue<Vec<Then>, LocalStorage>,
+    /// What the page that made a write does with its answer (see [`Writes::push_then`]).
+    callbacks: StoredValue<HashMap<WriteId, Then>, LocalStorage>,
     auth: Auth,
     toasts: Toasts,
 }
@@ -67,7 +76,8 @@ pub fn provide_writes() -> Writes {
         online: RwSignal::new(navigator_online()),
         rng: StoredValue::new(Rng::new(seed)),
         timer: StoredValue::new(None),
-        listeners: StoredValue::new(Vec::new()),
+        listeners: StoredValue::new_local(Vec::new()),
+        callbacks: StoredValue::new_local(HashMap::new()),
         auth: use_auth(),
         toasts: use_toasts(),
     };
@@ -143,6 +153,24 @@ impl Writes {
         Some(id)
     }
 
+    /// [`push`](Writes::push), and `then` gets its answer (applied or refused) if this page is still open
+    /// when it comes; a refusal is then the page's to report (no toast from here).
+    pub fn push_then(
+        &self,
+        write: Write,
+        shown: Option<Product>,
+        then: impl Fn(&Settled) + 'static,
+    ) -> Option<WriteId> {
+        let id = self.push(write, shown)?;
+        self.callbacks.try_update_value(|callbacks| callbacks.insert(id, Rc::new(then) as Then));
+        Some(id)
+    }
+
+    /// Whether a write matching `which` waits (reactive): a row shows its change as not saved yet.
+    pub fn waits(&self, which: impl Fn(&Write) -> bool) -> bool {
+        self.with_entries(|entries| entries.iter().any(|e| which(&e.write)))
+    }
+
     /// The writes waiting for an answer, oldest first (reactive).
     pub fn entries(&self) -> Vec<Entry> {
         self.outbox.with(|o| o.as_ref().map(|o| o.entries().to_vec()).unwrap_or_default())
@@ -169,9 +197,8 @@ impl Writes {
     }
 
     /// `callback` gets every settled write (applied or rolled back), for the page's life.
-    pub fn on_settled(&self, callback: impl Fn(&Settled) + Send + Sync + 'static) {
-        let callback = Callback::new(move |settled: Settled| callback(&settled));
-        self.listeners.update_value(|listeners| listeners.push(callback));
+    pub fn on_settled(&self, callback: impl Fn(&Settled) + 'static) {
+        self.listeners.update_value(|listeners| listeners.push(Rc::new(callback) as Then));
     }
 
     /// The socket reconnected (the server is back): everything waiting is sent now.
@@ -231,17 +258,18 @@ impl Writes {
         self.rng.try_set_value(rng);
         let Some(settled) = settled else { return };
         self.save();
-        if let Settled::RolledBack { write, message, .. } = &settled {
-            self.toasts.push(
-                ToastKind::Error,
-                "A change was not saved",
-                format!("Could not {}: {message}", write.describe()),
-            );
+        let answered = matches!(settled, Settled::Applied { .. } | Settled::RolledBack { .. });
+        let then = if answered { self.callbacks.try_update_value(|c| c.remove(&id)).flatten() } else { None };
+        if let Some(then) = then {
+            then(&settled);
+        } else if let Settled::RolledBack { write, message, .. } = &settled {
+            let text = format!("Could not {}: {message}", write.describe());
+            self.toasts.push(ToastKind::Error, "A change was not saved", text);
         }
-        if matches!(settled, Settled::Applied { .. } | Settled::RolledBack { .. }) {
+        if answered {
             let listeners = self.listeners.try_get_value().unwrap_or_default();
             for listener in listeners {
-                listener.run(settled.clone());
+                listener(&settled);
             }
         }
         self.pump();

@@ -109,3 +109,89 @@ async fn cart_changes_made_while_the_server_is_down_wait_then_apply_once_and_a_r
     })
     .await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_order_marked_shipped_offline_shows_at_once_and_is_applied_once_and_a_stale_edit_shows_the_conflict() {
+    use protocol::{Order, OrderStatus};
+
+    use crate::owner::{by_label, get, retype};
+
+    let data = support::server_data();
+    let server = support::start_server_on(0, &data).await;
+    let base = server.base_url.clone();
+    support::with_browser(move |browser| async move {
+        let owner = support::api_login(&base, OWNER, PASSWORD).await;
+        let admin = support::api_login(&base, "admin@izishopin.test", PASSWORD).await;
+        // A paid order on the first page of the owner's list.
+        let orders: Page<Order> = get(&base, "/orders?page=1", &owner).await;
+        let order = orders.items.iter().find(|o| o.status == OrderStatus::Pending).expect("a pending order").clone();
+        let url = format!("{base}/api/orders/{}", order.id);
+        let paid = http_json("PATCH", &url, Some(&owner.token), Some(serde_json::json!({"status": "paid"}))).await;
+        assert_eq!(paid.0, 200, "{}", paid.1);
+        let seq_before = {
+            let (_, page) = http_json("GET", &format!("{base}/api/events?after=0"), Some(&admin.token), None).await;
+            page["last_seq"].as_u64().unwrap()
+        };
+        support::login(&browser, &base, OWNER).await;
+        let row = format!("[data-order-id='{}']", order.id);
+        eventually(WAIT, "the order shows paid", || async {
+            (attribute_of(&browser, &row, "data-status").await.as_deref() == Some("paid")).then_some(())
+        })
+        .await;
+        wait_live(&browser).await;
+
+        let port = server.port;
+        server.kill().await;
+        eventually(WAIT, "the page notices the server is gone", || async {
+            (attribute_of(&browser, ".connection-badge", "data-state").await.as_deref() != Some("open")).then_some(())
+        })
+        .await;
+        by_label(&browser, &format!("Mark order #{} shipped", order.id)).await.click().await.unwrap();
+        eventually(WAIT, "shipped at once, marked as not saved", || async {
+            let status = attribute_of(&browser, &row, "data-status").await;
+            let pending = attribute_of(&browser, &row, "data-pending").await;
+            (status.as_deref() == Some("shipped") && pending.as_deref() == Some("true")).then_some(())
+        })
+        .await;
+
+        let server = support::start_server_on(port, &data).await;
+        eventually(Duration::from_secs(60), "saved once the server is back", || async {
+            (attribute_of(&browser, &row, "data-pending").await.as_deref() == Some("false")).then_some(())
+        })
+        .await;
+        let now: Order = get(&base, &format!("/orders/{}", order.id), &owner).await;
+        assert_eq!((now.status, now.version), (OrderStatus::Shipped, order.version + 2), "paid, then shipped once");
+        let (_, page) =
+            http_json("GET", &format!("{base}/api/events?after={seq_before}"), Some(&admin.token), None).await;
+        let changes = page["events"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|e| e["type"] == "order_update" && e["order"]["id"] == order.id.0)
+            .count();
+        assert_eq!(changes, 1, "one status change reached the admin: {page}");
+
+        // Two people edit one product: the admin's edit lands first; the owner's, made on the version before,
+        // shows the admin's product instead of overwriting it.
+        let products: Page<Product> = get(&base, "/products?shop_id=1&page=1", &owner).await;
+        let product = products.items[0].clone();
+        by_label(&browser, &format!("Edit {}", product.name)).await.click().await.unwrap();
+        browser.wait().at_most(WAIT).for_element(Locator::Css("#product-name")).await.unwrap();
+        let url = format!("{base}/api/products/{}", product.id);
+        let body = serde_json::json!({"name": "Renamed by the admin", "price_cents": 777});
+        assert_eq!(http_json("PATCH", &url, Some(&admin.token), Some(body)).await.0, 200);
+        retype(&browser, "#product-stock", "42").await;
+        browser.find(Locator::Css("form.product-form button[type=submit]")).await.unwrap().click().await.unwrap();
+        let said = eventually(WAIT, "the form shows the conflict", || async {
+            let text = browser.find(Locator::Css("form.product-form .error")).await.ok()?.text().await.ok()?;
+            text.contains("Someone else changed this product").then_some(text)
+        })
+        .await;
+        assert!(said.contains("“Renamed by the admin”, $7.77"), "{said}");
+        let kept: Product = get(&base, &format!("/products/{}", product.id), &owner).await;
+        assert_eq!((kept.name.as_str(), kept.stock), ("Renamed by the admin", product.stock), "not overwritten");
+        server.kill().await;
+        drop(data);
+    })
+    .await;
+}

@@ -81,7 +81,7 @@ fn loaded(view: &OwnerView) -> bool {
     view.total_orders.is_some() && view.bars > 0 && !view.orders.is_empty() && !view.products.is_empty()
 }
 
-async fn get<T: serde::de::DeserializeOwned>(base: &str, path: &str, user: &LoginResponse) -> T {
+pub(crate) async fn get<T: serde::de::DeserializeOwned>(base: &str, path: &str, user: &LoginResponse) -> T {
     let (status, body) = support::http_json("GET", &format!("{base}/api{path}"), Some(&user.token), None).await;
     assert_eq!(status, 200, "GET {path}: {body}");
     serde_json::from_value(body).unwrap()
@@ -95,13 +95,13 @@ async fn owner_dashboard(base: &str, owner: &LoginResponse) -> protocol::OwnerDa
 }
 
 /// The element with this accessible name given by `aria-label`.
-async fn by_label(browser: &Client, label: &str) -> fantoccini::elements::Element {
+pub(crate) async fn by_label(browser: &Client, label: &str) -> fantoccini::elements::Element {
     let css = format!("[aria-label=\"{label}\"]");
     browser.wait().at_most(WAIT).for_element(Locator::Css(&css)).await.unwrap_or_else(|e| panic!("{css}: {e}"))
 }
 
 /// Replaces the text of an input, as a person would (select all, type).
-async fn retype(browser: &Client, css: &str, text: &str) {
+pub(crate) async fn retype(browser: &Client, css: &str, text: &str) {
     let input = browser.find(Locator::Css(css)).await.unwrap();
     input.send_keys(&(Key::Control + "a")).await.unwrap();
     input.send_keys(&format!("{}{}", Key::Backspace, text)).await.unwrap();

@@ -279,6 +279,15 @@ pub fn errors_from_server(error: &ApiError) -> FieldErrors {
     errors
 }
 
+/// What the form says when its edit was made on an older version: the product as the other person left it.
+pub fn conflict_message(theirs: &Product) -> String {
+    format!(
+        "Someone else changed this product meanwhile: it is now “{}”, {}, {} in stock. Your change was not applied; \
+         close the form and edit their version.",
+        theirs.name, theirs.price_cents, theirs.stock
+    )
+}
+
 /// `"must not be empty"` → `"Must not be empty."`.
 fn sentence(text: &str) -> String {
     let text = text.trim();
@@ -427,6 +436,10 @@ mod tests {
         assert_eq!(same.to_patch(&product), None);
         let cheaper = validate(&ProductDraft { price: "9.99".into(), ..ProductDraft::from_product(&product) }).unwrap();
         assert_eq!(cheaper.to_patch(&product), Some(ProductPatch { price_cents: Some(999), ..Default::default() }));
+        let theirs = Product { name: "Royal Fern".into(), price_cents: Cents(1400), stock: 3, ..product };
+        let said = conflict_message(&theirs);
+        assert!(said.contains("“Royal Fern”, $14.00, 3 in stock"), "{said}");
+        assert!(said.contains("Your change was not applied"), "{said}");
     }
 
     #[test]

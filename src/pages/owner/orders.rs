@@ -1,21 +1,22 @@
 //! The shop's orders, newest first, paged: status badges and one button per allowed next status.
 //!
 //! Invariant: the list is the cached `Query::Orders` page (new orders arrive through the live layer); a status
-//! change writes the answered order into that page, and a refusal (409) is a toast, never a silent failure.
-
-use std::collections::HashSet;
+//! change goes through the outbox with the order's version: shown in that page at once (marked as not saved
+//! yet), replaced by the server's answer, and on a refusal by the order as the server has it (the other
+//! person's change, for a 409 `stale`) with a toast, never a silent failure.
 
 use leptos::prelude::*;
-use leptos::task::spawn_local;
-use protocol::{Order, OrderId, OrderStatus, Page, StatusInput};
+use protocol::{Order, OrderId, OrderStatus, Page};
+use serde::Deserialize;
 
-use crate::api::{self, ApiError};
-use crate::auth::use_auth;
-use crate::cache::context::use_data_cache;
+use crate::cache::context::{DataCache, use_data_cache};
+use crate::cache::key::CacheKey;
 use crate::components::pager::Pager;
 use crate::components::states::EmptyState;
 use crate::components::states::loaded;
 use crate::components::toast::{ToastKind, use_toasts};
+use crate::data::outbox::{Settled, Write};
+use crate::data::outbox_driver::use_writes;
 use crate::data::queries::{Query, use_query};
 use crate::pages::shop::format::status_label;
 
@@ -73,38 +74,45 @@ fn OrdersPage(
     let query = Query::orders(number, None, None);
     let key = query.key();
     let orders = use_query(query);
-    let (auth, cache, toasts) = (use_auth(), use_data_cache(), use_toasts());
-    let busy = RwSignal::new(HashSet::<OrderId>::new());
+    let (cache, toasts, writes) = (use_data_cache(), use_toasts(), use_writes());
+    let waiting = move |id: OrderId| writes.waits(|w| matches!(w, Write::OrderStatus { id: o, .. } if *o == id));
 
     let change = move |id: OrderId, next: OrderStatus| {
-        if busy.with_untracked(|b| b.contains(&id)) {
+        if waiting(id) {
             return;
         }
-        busy.update(|b| {
-            b.insert(id);
+        let version = orders.data.with_untracked(|page| {
+            page.as_ref().and_then(|p| p.items.iter().find(|o| o.id == id)).map_or(0, |o| o.version)
+        });
+        // Shown at once; the answer (or, on a refusal, the server's order) replaces it.
+        cache.update(&key, |page: &mut Page<Order>| {
+            if let Some(listed) = page.items.iter_mut().find(|o| o.id == id) {
+                listed.status = next;
+            }
         });
         let key = key.clone();
-        spawn_local(async move {
-            let body = StatusInput { status: next };
-            let answer: Result<Order, ApiError> =
-                api::patch_json(&format!("/orders/{id}"), &body, auth.token().as_deref()).await;
-            busy.try_update(|b| b.remove(&id));
-            match answer {
-                Ok(order) => {
-                    // The answer is the truth now; the event that follows finds it already applied.
-                    cache.update(&key, |page: &mut Page<Order>| {
-                        if let Some(listed) = page.items.iter_mut().find(|o| o.id == order.id) {
-                            *listed = order.clone();
-                        }
-                    });
-                    toasts.push(
-                        ToastKind::Success,
-                        format!("Order #{id} is {}", status_label(order.status).to_lowercase()),
-                        "",
-                    );
+        writes.push_then(Write::OrderStatus { id, status: next, version }, None, move |settled| match settled {
+            Settled::Applied { answer, .. } => {
+                if let Ok(order) = Order::deserialize(answer) {
+                    let status = status_label(order.status).to_lowercase();
+                    put_order(&cache, &key, order);
+                    toasts.push(ToastKind::Success, format!("Order #{id} is {status}"), "");
                 }
-                Err(error) => toasts.push(ToastKind::Error, format!("Order #{id} was not changed"), error.to_string()),
             }
+            Settled::RolledBack { message, current, .. } => match current.as_ref().map(Order::deserialize) {
+                Some(Ok(order)) => {
+                    let now = status_label(order.status).to_lowercase();
+                    put_order(&cache, &key, order);
+                    let text =
+                        format!("Someone else changed it meanwhile: it is now {now}. Your change was not applied.");
+                    toasts.push(ToastKind::Error, format!("Order #{id} was not changed"), text);
+                }
+                _ => {
+                    cache.invalidate(&key);
+                    toasts.push(ToastKind::Error, format!("Order #{id} was not changed"), message.clone());
+                }
+            },
+            _ => {}
         });
     };
 
@@ -126,7 +134,11 @@ fn OrdersPage(
                         {list
                             .items
                             .into_iter()
-                            .map(|order| view! { <OrderRow order=order busy=busy on_move=change.clone()/> })
+                            .map(|order| {
+                                let id = order.id;
+                                let waiting = Signal::derive(move || waiting(id));
+                                view! { <OrderRow order=order waiting=waiting on_move=change.clone()/> }
+                            })
                             .collect_view()}
                     </ul>
                 }
@@ -137,13 +149,22 @@ fn OrdersPage(
     }
 }
 
+/// Writes `order` (the server's) into the cached page `key`.
+fn put_order(cache: &DataCache, key: &CacheKey, order: Order) {
+    cache.update(key, |page: &mut Page<Order>| {
+        if let Some(listed) = page.items.iter_mut().find(|o| o.id == order.id) {
+            *listed = order;
+        }
+    });
+}
+
 /// One order with its status and its moves.
 #[component]
 fn OrderRow<F>(
     /// The order to show.
     order: Order,
-    /// Orders with a status change in flight (their buttons are disabled).
-    busy: RwSignal<HashSet<OrderId>>,
+    /// Whether its status change waits for the server (its buttons are disabled meanwhile).
+    waiting: Signal<bool>,
     /// Moves an order to a status.
     on_move: F,
 ) -> impl IntoView
@@ -165,7 +186,7 @@ where
                     class=class
                     aria-label=name
                     data-next=next.as_str()
-                    disabled=move || busy.with(|b| b.contains(&id))
+                    disabled=move || waiting.get()
                     on:click=move |_| on_move(id, next)
                 >
                     {text}
@@ -174,7 +195,7 @@ where
         })
         .collect_view();
     view! {
-        <li class="order-row" data-order-id=id.0 data-status=status.as_str()>
+        <li class="order-row" data-order-id=id.0 data-status=status.as_str() data-pending=move || waiting.get().to_string()>
             <div class="order-main">
                 <span class="order-id">{format!("#{id}")}</span>
                 <span class="order-customer">{order.customer_name.clone()}</span>
@@ -187,6 +208,9 @@ where
                 <span class=format!("badge status-{}", status.as_str()) data-testid="order-status">
                     {status_label(status)}
                 </span>
+                <Show when=move || waiting.get()>
+                    <span class="badge muted" data-testid="order-not-saved">"Not saved yet"</span>
+                </Show>
             </div>
             <div class="order-actions">{moves}</div>
         </li>

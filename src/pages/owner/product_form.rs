@@ -1,17 +1,19 @@
 //! The product form, for a new product or an edit: checks before sending, then the server's 422 shown next
-//! to the field it names.
+//! to the field it names, or for an edit made on an older version (409 `stale`) the other person's product.
 //!
-//! Invariant: nothing is sent until [`validate`] passes; money goes out as integer cents parsed from text.
+//! Invariant: nothing is sent until [`validate`] passes; money goes out as integer cents parsed from text; the
+//! write goes through the outbox (an edit with the version it was made on), so it waits while offline.
 
 use leptos::html;
 use leptos::prelude::*;
-use leptos::task::spawn_local;
 use protocol::Product;
+use serde::Deserialize;
 
-use super::form::{Field, FieldErrors, ProductDraft, errors_from_server, validate};
-use crate::api::{self, ApiError};
-use crate::auth::use_auth;
+use super::form::{Field, FieldErrors, ProductDraft, conflict_message, errors_from_server, validate};
+use crate::api::ApiError;
 use crate::components::toast::{ToastKind, use_toasts};
+use crate::data::outbox::{Settled, Write};
+use crate::data::outbox_driver::use_writes;
 
 /// Creates a product, or edits `product` when given.
 #[component]
@@ -23,7 +25,7 @@ pub fn ProductForm(
     /// Called when the person gives up (Cancel, Escape).
     on_cancel: Callback<()>,
 ) -> impl IntoView {
-    let (auth, toasts) = (use_auth(), use_toasts());
+    let (writes, toasts) = (use_writes(), use_toasts());
     let initial = product.as_ref().map(ProductDraft::from_product).unwrap_or_default();
     let name = RwSignal::new(initial.name);
     let description = RwSignal::new(initial.description);
@@ -66,33 +68,51 @@ pub fn ProductForm(
             }
         };
         errors.set(FieldErrors::default());
-        let token = auth.token();
-        let request = match editing.get_value() {
-            None => Some(Request::Create(valid.to_new())),
-            Some(product) => valid.to_patch(&product).map(|patch| Request::Edit(product.id, patch)),
+        let write = match editing.get_value() {
+            None => Some(Write::ProductCreate { input: valid.to_new() }),
+            Some(product) => valid.to_patch(&product).map(|patch| Write::ProductEdit {
+                id: product.id,
+                patch,
+                version: product.version,
+            }),
         };
-        let Some(request) = request else {
+        let Some(write) = write else {
             on_saved.run(None);
             return;
         };
+        let verb = if matches!(write, Write::ProductCreate { .. }) { "created" } else { "saved" };
         pending.set(true);
-        spawn_local(async move {
-            let answer: Result<Product, ApiError> = match &request {
-                Request::Create(body) => api::post_json("/products", body, token.as_deref()).await,
-                Request::Edit(id, patch) => api::patch_json(&format!("/products/{id}"), patch, token.as_deref()).await,
-            };
-            pending.try_set(false);
-            match answer {
-                Ok(saved) => {
-                    let verb = if matches!(request, Request::Create(_)) { "created" } else { "saved" };
-                    toasts.push(ToastKind::Success, format!("{} {verb}", saved.name), "");
-                    on_saved.run(Some(saved));
+        writes.push_then(write, None, move |settled| {
+            // The form may be gone (closed while the write waited): the toast still says what happened.
+            let open = pending.try_set(false).is_none();
+            match settled {
+                Settled::Applied { answer, .. } => {
+                    if let Ok(saved) = Product::deserialize(answer) {
+                        toasts.push(ToastKind::Success, format!("{} {verb}", saved.name), "");
+                        if open {
+                            on_saved.run(Some(saved));
+                        }
+                    }
                 }
-                Err(error) => {
-                    let found = errors_from_server(&error);
-                    refs.focus(found.first_field());
-                    errors.try_set(found);
+                Settled::RolledBack { status, code, message, current, .. } => {
+                    let found = match current.as_ref().map(Product::deserialize) {
+                        Some(Ok(theirs)) => {
+                            FieldErrors { form: Some(conflict_message(&theirs)), ..FieldErrors::default() }
+                        }
+                        _ => errors_from_server(&ApiError::Server {
+                            status: *status,
+                            code: code.clone(),
+                            message: message.clone(),
+                        }),
+                    };
+                    if open {
+                        refs.focus(found.first_field());
+                        errors.try_set(found);
+                    } else {
+                        toasts.push(ToastKind::Error, "A product change was not saved", found.form.unwrap_or_default());
+                    }
                 }
+                _ => {}
             }
         });
     };
@@ -163,12 +183,6 @@ pub fn ProductForm(
             </div>
         </form>
     }
-}
-
-/// What the form sends.
-enum Request {
-    Create(protocol::NewProduct),
-    Edit(protocol::ProductId, protocol::ProductPatch),
 }
 
 /// The form's fields, to move the focus to the first one at fault.

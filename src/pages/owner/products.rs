@@ -5,17 +5,16 @@
 
 use leptos::html;
 use leptos::prelude::*;
-use leptos::task::spawn_local;
 use protocol::{LOW_STOCK_THRESHOLD, Page, Product, ProductId, ShopId};
 
 use super::product_form::ProductForm;
-use crate::api::{self, ApiError};
-use crate::auth::use_auth;
 use crate::cache::context::use_data_cache;
 use crate::components::pager::Pager;
 use crate::components::states::EmptyState;
 use crate::components::states::loaded;
 use crate::components::toast::{ToastKind, use_toasts};
+use crate::data::outbox::{Settled, Write};
+use crate::data::outbox_driver::use_writes;
 use crate::data::queries::{Query, use_query};
 
 /// What the form area shows.
@@ -119,34 +118,47 @@ fn ProductsPage(
     let query = Query::products(Some(shop), None, number);
     let key = query.key();
     let products = use_query(query);
-    let (auth, cache, toasts) = (use_auth(), use_data_cache(), use_toasts());
+    let (cache, toasts, writes) = (use_data_cache(), use_toasts(), use_writes());
     let confirming = RwSignal::new(None::<ProductId>);
-    let deleting = RwSignal::new(None::<ProductId>);
+    // The product whose deletion waits for the server ("Deleting…", offline too).
+    let deleting = Signal::derive(move || {
+        writes.with_entries(|entries| {
+            entries.iter().find_map(|e| match e.write {
+                Write::ProductDelete { id, .. } => Some(id),
+                _ => None,
+            })
+        })
+    });
 
     let delete = move |product: Product| {
-        if deleting.get_untracked().is_some() {
+        if deleting.get_untracked() == Some(product.id) {
             return;
         }
-        deleting.set(Some(product.id));
         let key = key.clone();
-        spawn_local(async move {
-            let answer: Result<Product, ApiError> =
-                api::delete_json(&format!("/products/{}", product.id), auth.token().as_deref()).await;
-            deleting.try_set(None);
-            match answer {
-                Ok(_) => {
+        let write = Write::ProductDelete { id: product.id, version: product.version };
+        writes.push_then(write, None, move |settled| {
+            let name = &product.name;
+            match settled {
+                Settled::Applied { .. } => {
                     confirming.try_set(None);
                     if editor.try_with_untracked(|e| matches!(e, Editor::Edit(p) if p.id == product.id)) == Some(true) {
                         editor.try_set(Editor::Closed);
                     }
-                    toasts.push(ToastKind::Success, format!("{} deleted", product.name), "");
-                    // The next page's first product moves up: only the server knows which.
-                    cache.invalidate(&key);
+                    toasts.push(ToastKind::Success, format!("{name} deleted"), "");
                 }
-                Err(error) => {
-                    toasts.push(ToastKind::Error, format!("{} was not deleted", product.name), error.to_string());
+                Settled::RolledBack { code, message, .. } => {
+                    confirming.try_set(None);
+                    let text = match code.as_str() {
+                        "stale" => "Someone else changed it meanwhile: look at it again before deleting it.".to_owned(),
+                        _ => message.clone(),
+                    };
+                    toasts.push(ToastKind::Error, format!("{name} was not deleted"), text);
                 }
+                _ => return,
             }
+            // The next page's first product moves up (or the product is as the other person left it): only the
+            // server knows.
+            cache.invalidate(&key);
         });
     };
 
@@ -195,7 +207,7 @@ fn product_row(
     product: Product,
     editor: RwSignal<Editor>,
     confirming: RwSignal<Option<ProductId>>,
-    deleting: RwSignal<Option<ProductId>>,
+    deleting: Signal<Option<ProductId>>,
     delete: impl Fn(Product) + Clone + Send + Sync + 'static,
 ) -> impl IntoView {
     let id = product.id;
