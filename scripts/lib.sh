@@ -115,4 +115,26 @@ build_app() {
   trunk build --release
   step "Building the back office into dist/backoffice (trunk build --release backoffice.html)"
   trunk build backoffice.html --release --dist dist/backoffice --public-url /backoffice/
+  write_service_worker
+}
+
+# dist/sw.js: the hashed files of each bundle (as built: no index.html, no .br/.gz the server adds), a version
+# that changes with every build (the pages name the hashed files), then sw/sw.js.
+write_service_worker() {
+  local bundle file name version
+  version=$(cat dist/storefront/index.html dist/backoffice/index.html | sha256sum | cut -c1-16)
+  {
+    printf '// Written by scripts/lib.sh build_app.\nconst VERSION = "%s";\nconst PRECACHE = {\n' "$version"
+    for bundle in storefront backoffice; do
+      printf '  %s: [' "$bundle"
+      for file in dist/"$bundle"/*; do
+        name=${file##*/}
+        case $name in index.html | *.br | *.gz) continue ;; esac
+        printf '"/%s/%s", ' "$bundle" "$name"
+      done
+      printf '],\n'
+    done
+    printf '};\n\n'
+    cat sw/sw.js
+  } > dist/sw.js
 }

@@ -24,6 +24,7 @@ use crate::pages::{
     OwnerPage, ProductPage, WishlistPage,
 };
 use crate::realtime::context::{UseWebSocketOptions, provide_websocket};
+use crate::sw_driver::provide_service_worker;
 
 /// The title of the app, shown in the header and on the login page.
 pub const APP_TITLE: &str = "IziShopin Live";
@@ -70,6 +71,7 @@ pub fn BackOffice() -> impl IntoView {
 fn Shell(bundle: Bundle, children: Children) -> impl IntoView {
     provide_context(bundle);
     arrived(bundle);
+    provide_service_worker();
     provide_auth();
     provide_toasts();
     provide_websocket(UseWebSocketOptions::default());

@@ -15,3 +15,4 @@ pub mod json;
 pub mod nav;
 pub mod pages;
 pub mod realtime;
+pub mod sw_driver;

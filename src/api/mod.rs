@@ -1,4 +1,5 @@
-//! The REST client: JSON in, JSON out, errors as [`ApiError`]; counts the requests it makes.
+//! The REST client: JSON in, JSON out, errors as [`ApiError`]; counts the requests it makes and knows whether
+//! the last one reached the server.
 //!
 //! Invariant: the only module that issues HTTP requests; components call it through hooks and contexts.
 
@@ -16,6 +17,18 @@ use crate::config::AppConfig;
 
 thread_local! {
     static REQUESTS: OnceCell<ArcRwSignal<u64>> = const { OnceCell::new() };
+    static UNREACHABLE: OnceCell<ArcRwSignal<bool>> = const { OnceCell::new() };
+}
+
+fn unreachable_signal() -> ArcRwSignal<bool> {
+    UNREACHABLE.with(|cell| cell.get_or_init(|| ArcRwSignal::new(false)).clone())
+}
+
+/// Whether the last request got no answer at all (the server or the network is down), reactive: what the
+/// offline note shows on.
+pub fn unreachable() -> Signal<bool> {
+    let unreachable = unreachable_signal();
+    Signal::derive(move || unreachable.get())
 }
 
 fn requests() -> ArcRwSignal<u64> {
@@ -126,7 +139,12 @@ pub async fn send_keyed(
 async fn send(request: Request) -> Result<Response, gloo_net::Error> {
     let requests = requests();
     requests.update(|n| *n += 1);
-    request.send().await
+    let sent = request.send().await;
+    let unreachable = unreachable_signal();
+    if unreachable.get_untracked() != sent.is_err() {
+        unreachable.set(sent.is_err());
+    }
+    sent
 }
 
 async fn read<T: DeserializeOwned>(sent: Result<Response, gloo_net::Error>) -> Result<T, ApiError> {

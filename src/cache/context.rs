@@ -148,6 +148,11 @@ enum Changed {
     Both,
 }
 
+/// When the data the app opened with was saved (the restored snapshot's time; `None` without one): what an
+/// offline start says it shows ("Offline — data from 14:32").
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DataFrom(pub Option<crate::cache::time::Millis>);
+
 /// Provides the cache context: restores the signed-in user's snapshot, saves on page hide and follows the
 /// session (a logout or a change of user clears the cache and the snapshot). Call once, in `App`, after
 /// `provide_auth()`.
@@ -155,9 +160,8 @@ pub fn provide_data_cache(options: DataCacheOptions) -> DataCache {
     let auth = use_auth();
     let user = auth.session().with_untracked(|s| s.as_ref().map(|s| s.user.id));
     let mut store = Store::new(options.policy);
-    if options.persist {
-        persist_driver::restore(&mut store, user, now());
-    }
+    let restored = if options.persist { persist_driver::restore(&mut store, user, now()) } else { None };
+    provide_context(DataFrom(restored));
     let cache = DataCache {
         inner: StoredValue::new_local(Inner {
             store,

@@ -14,21 +14,23 @@ use super::store::Store;
 use super::time::Millis;
 use crate::auth::Auth;
 
-/// Restores the snapshot of `user` into `store`. A snapshot that cannot be used (unreadable, another version
-/// or user) is deleted, and so is any snapshot when nobody is signed in (its owner's session is gone).
-pub(super) fn restore(store: &mut Store<Held>, user: Option<UserId>, now: Millis) {
+/// Restores the snapshot of `user` into `store`; answers when it was saved. A snapshot that cannot be used
+/// (unreadable, another version or user) is deleted, and so is any snapshot when nobody is signed in (its
+/// owner's session is gone).
+pub(super) fn restore(store: &mut Store<Held>, user: Option<UserId>, now: Millis) -> Option<Millis> {
     let Some(user) = user else {
         remove();
-        return;
+        return None;
     };
-    let Some(text) = local_storage().and_then(|storage| storage.get_item(STORAGE_KEY).ok().flatten()) else {
-        return;
-    };
-    let restored = persist::decode(&text, CACHE_FORMAT_VERSION, user)
-        .and_then(|snapshot| store.restore(snapshot, CACHE_FORMAT_VERSION, user, now));
+    let text = local_storage().and_then(|storage| storage.get_item(STORAGE_KEY).ok().flatten())?;
+    let restored = persist::decode(&text, CACHE_FORMAT_VERSION, user).and_then(|snapshot| {
+        let saved_at = snapshot.saved_at;
+        store.restore(snapshot, CACHE_FORMAT_VERSION, user, now).map(|_| saved_at)
+    });
     if restored.is_err() {
         remove();
     }
+    restored.ok()
 }
 
 /// Stores the snapshot text (a full storage only loses the snapshot, never the app).

@@ -10,6 +10,7 @@ use crate::auth::use_auth;
 use crate::components::app_link::AppLink;
 use crate::components::connection_badge::ConnectionBadge;
 use crate::components::monitoring_panel::MonitoringToggle;
+use crate::components::offline_note::AppNotes;
 use crate::components::pending_writes::PendingWrites;
 use crate::components::toast::ToastHost;
 use crate::pages::ShopNav;
@@ -51,6 +52,7 @@ pub fn Layout(children: Children) -> impl IntoView {
                 </Show>
             </div>
         </header>
+        <AppNotes/>
         <main class="page">{children()}</main>
         <ToastHost/>
     }

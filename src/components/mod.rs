@@ -4,6 +4,7 @@ pub mod app_link;
 pub mod connection_badge;
 pub mod layout;
 pub mod monitoring_panel;
+pub mod offline_note;
 pub mod pager;
 pub mod pending_writes;
 pub mod require_role;

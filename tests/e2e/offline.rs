@@ -195,3 +195,87 @@ async fn an_order_marked_shipped_offline_shows_at_once_and_is_applied_once_and_a
     })
     .await;
 }
+
+/// Copies the built app (`dist/`) to a folder of the test's own, which it may change.
+fn own_dist() -> tempfile::TempDir {
+    fn copy(from: &std::path::Path, to: &std::path::Path) {
+        std::fs::create_dir_all(to).unwrap();
+        for entry in std::fs::read_dir(from).unwrap() {
+            let entry = entry.unwrap();
+            let name = entry.file_name();
+            let is_compressed = name.to_string_lossy().ends_with(".br") || name.to_string_lossy().ends_with(".gz");
+            match entry.file_type().unwrap().is_dir() {
+                true => copy(&entry.path(), &to.join(&name)),
+                false if !is_compressed => drop(std::fs::copy(entry.path(), to.join(&name)).unwrap()),
+                false => {}
+            }
+        }
+    }
+    let dir = tempfile::tempdir().unwrap();
+    copy(&std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("dist"), dir.path());
+    dir
+}
+
+async fn controlled(browser: &Client) -> bool {
+    let script = "return !!(navigator.serviceWorker && navigator.serviceWorker.controller);";
+    browser.execute(script, vec![]).await.unwrap().as_bool().unwrap_or(false)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_app_opens_from_the_service_worker_while_the_server_is_down_and_offers_a_new_version() {
+    let dist = own_dist();
+    let mut data = support::server_data();
+    data.config.dist_dir = dist.path().to_owned();
+    let server = support::start_server_on(0, &data).await;
+    let base = server.base_url.clone();
+    support::with_browser(move |browser| async move {
+        support::login(&browser, &base, CUSTOMER).await;
+        browser.wait().at_most(WAIT).for_element(Locator::Css("[data-testid=product-card]")).await.unwrap();
+        eventually(WAIT, "the service worker controls the page", || async { controlled(&browser).await.then_some(()) })
+            .await;
+        let cards = browser.find_all(Locator::Css("[data-testid=product-card]")).await.unwrap().len();
+
+        let port = server.port;
+        server.kill().await;
+        browser.refresh().await.unwrap();
+        let note = eventually(WAIT, "the app opens offline and says so", || async {
+            let note = browser.find(Locator::Css("[data-testid=offline-note]")).await.ok()?.text().await.ok()?;
+            note.starts_with("Offline — data from").then_some(note)
+        })
+        .await;
+        assert!(note.ends_with("UTC"), "{note}");
+        let shown = browser.find_all(Locator::Css("[data-testid=product-card]")).await.unwrap().len();
+        assert_eq!(shown, cards, "the catalog from the persisted cache");
+
+        // Back: the note goes; then a new version is published and the open page offers it.
+        let server = support::start_server_on(port, &data).await;
+        wait_live(&browser).await;
+        eventually(WAIT, "the offline note goes", || async {
+            browser.find(Locator::Css("[data-testid=offline-note]")).await.is_err().then_some(())
+        })
+        .await;
+        assert!(browser.find(Locator::Css("[data-testid=update-note]")).await.is_err(), "no new version yet");
+        let sw = dist.path().join("sw.js");
+        let text = std::fs::read_to_string(&sw).unwrap().replacen("const VERSION = \"", "const VERSION = \"next-", 1);
+        std::fs::write(&sw, text).unwrap();
+        for name in ["sw.js.br", "sw.js.gz"] {
+            let _ = std::fs::remove_file(dist.path().join(name));
+        }
+        browser.execute("navigator.serviceWorker.getRegistration().then(r => r && r.update());", vec![]).await.unwrap();
+        let offer = eventually(WAIT, "the page offers the new version", || async {
+            browser.find(Locator::Css("[data-testid=update-note]")).await.ok()?.text().await.ok()
+        })
+        .await;
+        assert!(offer.starts_with("A new version is available"), "{offer}");
+        click(&browser, "[data-testid=update-note] button").await;
+        eventually(WAIT, "reloaded under the new version, without the offer", || async {
+            let fresh = browser.find(Locator::Css("[data-testid=update-note]")).await.is_err();
+            let cards = browser.find(Locator::Css("[data-testid=product-card]")).await.is_ok();
+            (fresh && cards && controlled(&browser).await).then_some(())
+        })
+        .await;
+        server.kill().await;
+        drop(data);
+    })
+    .await;
+}
