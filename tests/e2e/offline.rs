@@ -1,5 +1,6 @@
-//! Writes made while the server is down: shown at once and waiting in the outbox, applied exactly once when
-//! it is back (counted at the server), and a write the server then refuses rolled back with a toast.
+//! Writes made while the server is down: shown at once and waiting in the outbox (through a reload, the app
+//! opening from the service worker), applied exactly once when it is back (counted at the server), and a write
+//! the server then refuses rolled back with a toast; the app opening offline; a new version offered.
 
 use std::time::Duration;
 
@@ -47,6 +48,8 @@ async fn cart_changes_made_while_the_server_is_down_wait_then_apply_once_and_a_r
         browser.wait().at_most(WAIT).for_element(Locator::Css("[data-testid=product-card]")).await.unwrap();
         wait_header_count(&browser, before.count, "the header shows the account's cart").await;
         wait_live(&browser).await;
+        eventually(WAIT, "the service worker controls the page", || async { controlled(&browser).await.then_some(()) })
+            .await;
 
         // Two products of owner1's shop on the first catalog page, in stock, not in the cart yet.
         let (_, listed) = http_json("GET", &format!("{base}/api/products?shop_id=1&per_page=100"), None, None).await;
@@ -77,6 +80,14 @@ async fn cart_changes_made_while_the_server_is_down_wait_then_apply_once_and_a_r
         }
         wait_header_count(&browser, before.count + 2, "both adds show at once").await;
         eventually(WAIT, "the header says two changes wait", || async {
+            (pending(&browser).await.as_deref() == Some("2")).then_some(())
+        })
+        .await;
+        // A reload while the server is still down: the app opens (from the service worker) and the changes
+        // still wait (the outbox is kept in localStorage).
+        browser.refresh().await.unwrap();
+        browser.wait().at_most(WAIT).for_element(Locator::Css("[data-testid=product-card]")).await.unwrap();
+        eventually(WAIT, "after the reload the two changes still wait", || async {
             (pending(&browser).await.as_deref() == Some("2")).then_some(())
         })
         .await;
