@@ -18,6 +18,7 @@ pub fn section(results: &[(&str, Value)]) -> String {
             "start" => start(data),
             "tabs" => tabs(data),
             "cluster" => cluster(data),
+            "offline" => offline(data),
             _ => None,
         };
         rows.extend(found.unwrap_or_else(|| vec![[part.to_string(), "no figures readable".into(), String::new()]]));
@@ -220,6 +221,21 @@ fn tabs(data: &Value) -> Option<Rows> {
             "goal: one socket and the first loads of one tab".into(),
         ],
         [format!("Handover to another tab, p99 over {closes} leader closes"), fmt_ms(p99), "goal: ≤ 2 s".into()],
+    ])
+}
+
+fn offline(data: &Value) -> Option<Rows> {
+    Some(vec![
+        [
+            "The storefront's start with the server down (service worker, persisted cache), median".into(),
+            fmt_ms(num(data, "offline_start_ms.p50")?),
+            format!("the same start online: {}", fmt_ms(num(data, "online_start_ms.p50")?)),
+        ],
+        [
+            format!("{} cart changes queued offline: server back → outbox drained", num(data, "drain.writes")?),
+            fmt_ms(num(data, "drain.drained_ms")?),
+            format!("applied once: {} units added", num(data, "drain.units_added")?),
+        ],
     ])
 }
 

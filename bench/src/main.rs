@@ -19,6 +19,7 @@ mod http;
 mod instrument;
 mod latency;
 mod machine;
+mod offline;
 mod report;
 mod requests;
 mod server;
@@ -52,10 +53,10 @@ pub struct Section {
 }
 
 /// The parts, in report order.
-pub const PARTS: [&str; 7] = ["requests", "latency", "fanout", "cost", "start", "tabs", "cluster"];
+pub const PARTS: [&str; 8] = ["requests", "latency", "fanout", "cost", "start", "tabs", "cluster", "offline"];
 
 const USAGE: &str = "usage: bench [--quick] [--out FILE] [--dist DIR] [--server BIN] [PART ... | report]
-  PART: requests latency fanout cost start tabs cluster (default: all of them, in this order);
+  PART: requests latency fanout cost start tabs cluster offline (default: all of them, in this order);
   report: only assemble FILE from the sections already in target/bench
   Writes target/bench/<part>.{json,md} and assembles FILE (default BENCHMARKS.md) from every section present.";
 
@@ -113,6 +114,7 @@ async fn main() -> anyhow::Result<()> {
             "cost" => cost::run(&opts).await,
             "start" => start::run(&opts).await,
             "tabs" => tabs::run(&opts).await,
+            "offline" => offline::run(&opts).await,
             "cluster" => cluster::run(&opts).await,
             _ => unreachable!("parts are checked above"),
         }

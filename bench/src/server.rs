@@ -21,6 +21,7 @@ pub struct ServerProc {
     /// `ws://127.0.0.1:PORT/ws`
     pub ws_url: String,
     pub pid: u32,
+    pub port: u16,
     child: Child,
     _data: tempfile::TempDir,
 }
@@ -34,11 +35,36 @@ impl ServerProc {
 
     /// As [`ServerProc::start`], serving the app files from `dist` (an instrumented copy, for instance).
     pub async fn start_serving(opts: &Opts, dist: &Path, settings: &[(&str, &str)]) -> anyhow::Result<ServerProc> {
-        let data = tempfile::tempdir()?;
+        Self::spawn(opts, dist, settings, tempfile::tempdir()?, 0).await
+    }
+
+    /// Kills the server (as a crash) and starts it again on the same port and database, serving `dist` with
+    /// `settings`; answers once it listens again.
+    pub async fn restart(mut self, opts: &Opts, dist: &Path, settings: &[(&str, &str)]) -> anyhow::Result<ServerProc> {
+        self.crash().await;
+        let port = self.port;
+        let data = self._data;
+        Self::spawn(opts, dist, settings, data, port).await
+    }
+
+    /// SIGKILL, as a crash, keeping the port and the database for [`ServerProc::restart`].
+    pub async fn crash(&mut self) {
+        let _ = self.child.kill().await;
+        let _ = self.child.wait().await;
+    }
+
+    async fn spawn(
+        opts: &Opts,
+        dist: &Path,
+        settings: &[(&str, &str)],
+        data: tempfile::TempDir,
+        port: u16,
+    ) -> anyhow::Result<ServerProc> {
         let database_url = format!("sqlite://{}", data.path().join("bench.db").display());
         let dist = dist.display().to_string();
+        let port_text = port.to_string();
         let defaults: [(&str, &str); 7] = [
-            ("port", "0"),
+            ("port", &port_text),
             ("database_url", &database_url),
             ("dist_dir", &dist),
             ("jwt_secret", JWT_SECRET),
@@ -79,6 +105,7 @@ impl ServerProc {
             base_url: format!("http://127.0.0.1:{port}"),
             ws_url: format!("ws://127.0.0.1:{port}/ws"),
             pid,
+            port,
             child,
             _data: data,
         })
