@@ -1,5 +1,7 @@
 //! The outbox's driver: the [`Writes`] context that owns the signed-in user's [`Outbox`], keeps it in
-//! localStorage (`izi.outbox`) after every change, sends what is due through `api::send_keyed`, and wakes it
+//! localStorage after every change (each tab under its own key, `izi.outbox.<tab>`, so two tabs never write
+//! over each other; a tab takes in, at its start, what the others left, and sends it too: the keys make a
+//! second send a replay), sends what is due through `api::send_keyed`, and wakes it
 //! on a timer, when the browser is back `online`, when the page becomes visible, when the socket reconnects and
 //! when the app starts.
 //! Consumers (the cart store) take the answers with [`Writes::on_settled`]; a refused write is reported in a
@@ -27,7 +29,7 @@ use crate::realtime::machine::StateKind;
 /// What is done with a settled write.
 type Then = Rc<dyn Fn(&Settled)>;
 
-/// The localStorage key of the outbox.
+/// The prefix of the localStorage keys of the tabs' outboxes.
 pub const STORAGE_KEY: &str = "izi.outbox";
 
 /// The handle to the outbox context: `Copy`, provided once in the bundles' `Shell`, read with [`use_writes`].
@@ -38,6 +40,8 @@ pub struct Writes {
     /// Whether the browser says it is online.
     online: RwSignal<bool>,
     rng: StoredValue<Rng>,
+    /// This tab's localStorage key.
+    tab_key: StoredValue<String>,
     timer: StoredValue<Option<TimeoutHandle>>,
     /// Plain closures, not `Callback`s: a callback belongs to the component that made it, which may be gone
     /// (re-rendered) when the answer comes.
@@ -71,10 +75,13 @@ fn navigator_online() -> bool {
 /// Provides the outbox context. Call once, after `provide_auth()`, `provide_toasts()` and `provide_websocket()`.
 pub fn provide_writes() -> Writes {
     let seed = (js_sys::Math::random() * u64::MAX as f64) as u64 ^ now().0;
+    let mut rng = Rng::new(seed);
+    let tab_key = format!("{STORAGE_KEY}.{:016x}", rng.next_u64());
     let writes = Writes {
+        tab_key: StoredValue::new(tab_key),
         outbox: RwSignal::new(None),
         online: RwSignal::new(navigator_online()),
-        rng: StoredValue::new(Rng::new(seed)),
+        rng: StoredValue::new(rng),
         timer: StoredValue::new(None),
         listeners: StoredValue::new_local(Vec::new()),
         callbacks: StoredValue::new_local(HashMap::new()),
@@ -90,6 +97,8 @@ pub fn provide_writes() -> Writes {
             return;
         }
         writes.outbox.set(user.map(load));
+        // What was taken in from the other tabs' keys is kept under this tab's at once.
+        writes.save();
         writes.pump();
     });
     let wake = move || {
@@ -130,11 +139,24 @@ pub fn use_writes() -> Writes {
     expect_context()
 }
 
+/// `user`'s outbox: every outbox of theirs the tabs left in storage, taken in (and their keys removed: this
+/// tab keeps them now; a tab still open writes its own again at its next change).
 fn load(user: UserId) -> Outbox {
-    match storage().and_then(|s| s.get_item(STORAGE_KEY).ok().flatten()) {
-        Some(text) => Outbox::decode(&text, user, now()),
-        None => Outbox::new(user),
+    let mut outbox = Outbox::new(user);
+    let Some(storage) = storage() else { return outbox };
+    let keys: Vec<String> = (0..storage.length().unwrap_or(0))
+        .filter_map(|i| storage.key(i).ok().flatten())
+        .filter(|key| key == STORAGE_KEY || key.starts_with(&format!("{STORAGE_KEY}.")))
+        .collect();
+    for key in keys {
+        let Some(text) = storage.get_item(&key).ok().flatten() else { continue };
+        let left = Outbox::decode(&text, user, now());
+        if left.pending() > 0 {
+            outbox.adopt(left, now());
+            let _ = storage.remove_item(&key);
+        }
     }
+    outbox
 }
 
 /// A fresh `Idempotency-Key`: the time and 64 random bits (unique per user, which is all the server asks).
@@ -211,11 +233,14 @@ impl Writes {
         self.pump();
     }
 
+    /// Stores this tab's outbox under its key; an empty one is no key at all (closed tabs leave nothing).
     fn save(&self) {
-        let text = self.outbox.with_untracked(|o| o.as_ref().map(Outbox::encode));
-        if let (Some(text), Some(storage)) = (text, storage()) {
-            let _ = storage.set_item(STORAGE_KEY, &text);
-        }
+        let text = self.outbox.with_untracked(|o| o.as_ref().filter(|o| o.pending() > 0).map(Outbox::encode));
+        let (Some(storage), Some(key)) = (storage(), self.tab_key.try_get_value()) else { return };
+        let _ = match text {
+            Some(text) => storage.set_item(&key, &text),
+            None => storage.remove_item(&key),
+        };
     }
 
     /// Sends every write that is due, and sets the timer for the next one.

@@ -415,6 +415,30 @@ impl Outbox {
         self.entries.iter().any(|e| &e.write.scope() == scope)
     }
 
+    /// Takes in the writes of `other` (the outbox another tab left in storage) that this one does not hold (by
+    /// key), keeping every scope's order by the time the writes were made; writes that were in flight there are
+    /// due now. Two tabs may then send one write: the key makes the second send a replay of the first answer.
+    pub fn adopt(&mut self, other: Outbox, now: Millis) {
+        if other.user != self.user {
+            return;
+        }
+        for mut entry in other.entries {
+            if self.entries.iter().any(|e| e.key == entry.key) {
+                continue;
+            }
+            entry.id = self.next_id;
+            self.next_id += 1;
+            if entry.state == State::Sending {
+                entry.state = State::Waiting { not_before: now };
+            }
+            let at = self.entries.iter().position(|e| e.made_at > entry.made_at && e.state != State::Sending);
+            match at {
+                Some(at) => self.entries.insert(at, entry),
+                None => self.entries.push(entry),
+            }
+        }
+    }
+
     /// The persisted form (JSON text).
     pub fn encode(&self) -> String {
         serde_json::to_string(&Stored { v: STORED_VERSION, outbox: self.clone() }).unwrap_or_default()

@@ -268,3 +268,30 @@ fn the_wishlist_shown_follows_the_waiting_writes() {
     outbox.push("k4".into(), Write::WishlistRemove { product: TEA }, at(3));
     assert_eq!(wishlist_with(&server, outbox.entries()).items, vec![jam]);
 }
+
+#[test]
+fn an_outbox_left_by_another_tab_is_taken_in_once_in_the_order_the_writes_were_made() {
+    let mut mine = Outbox::new(ME);
+    let mut theirs = Outbox::new(ME);
+    theirs.push("a".into(), Write::CartAdd { product: TEA, quantity: 1 }, at(10));
+    theirs.push("shared".into(), Write::WishlistAdd { product: TEA }, at(15));
+    theirs.push("c".into(), Write::CartRemove { product: TEA }, at(30));
+    theirs.due(at(31)); // "a" and "shared" were in flight in that tab
+    mine.push("b".into(), Write::CartAdd { product: JAM, quantity: 1 }, at(20));
+    mine.push("shared".into(), Write::WishlistAdd { product: TEA }, at(15));
+    let stored = theirs.encode();
+
+    mine.adopt(Outbox::decode(&stored, ME, at(40)), at(40));
+    let keys: Vec<&str> = mine.entries().iter().map(|e| e.key.as_str()).collect();
+    assert_eq!(keys, ["a", "b", "shared", "c"], "by the time made; the shared key once");
+    let ids: BTreeSet<WriteId> = mine.entries().iter().map(|e| e.id).collect();
+    assert_eq!(ids.len(), 4, "ids stay unique");
+    let due = mine.due(at(40));
+    assert_eq!(due.iter().map(|(_, key, _)| key.as_str()).collect::<Vec<_>>(), ["a", "shared"], "the cart in order");
+
+    // Another user's outbox is not taken in.
+    let mut other_user = Outbox::new(UserId(6));
+    other_user.push("z".into(), Write::CartRemove { product: JAM }, at(1));
+    mine.adopt(other_user, at(50));
+    assert_eq!(mine.pending(), 4);
+}
