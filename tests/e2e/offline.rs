@@ -130,20 +130,34 @@ async fn an_order_marked_shipped_offline_shows_at_once_and_is_applied_once_and_a
     let data = support::server_data();
     let server = support::start_server_on(0, &data).await;
     let base = server.base_url.clone();
-    support::with_browser(move |browser| async move {
+    support::with_browsers(2, move |browsers| async move {
+        let (browser, shopper) = (&browsers[0], &browsers[1]);
         let owner = support::api_login(&base, OWNER, PASSWORD).await;
         let admin = support::api_login(&base, "admin@izishopin.test", PASSWORD).await;
-        // A paid order on the first page of the owner's list.
-        let orders: Page<Order> = get(&base, "/orders?page=1", &owner).await;
-        let order = orders.items.iter().find(|o| o.status == OrderStatus::Pending).expect("a pending order").clone();
+        let customer = support::api_login(&base, CUSTOMER, PASSWORD).await;
+        // The customer buys from owner1's shop; the owner marks the order paid.
+        let listed: Page<Product> = get(&base, "/products?shop_id=1&per_page=100", &owner).await;
+        let product = listed.items.iter().find(|p| p.stock > 0).expect("a product in stock");
+        let mut placed = support::checkout_over_rest(&base, &customer, product.id).await;
+        let order = placed.orders.pop().expect("one order");
         let url = format!("{base}/api/orders/{}", order.id);
         let paid = http_json("PATCH", &url, Some(&owner.token), Some(serde_json::json!({"status": "paid"}))).await;
         assert_eq!(paid.0, 200, "{}", paid.1);
+        let order: Order = serde_json::from_value(paid.1).unwrap();
         let seq_before = {
             let (_, page) = http_json("GET", &format!("{base}/api/events?after=0"), Some(&admin.token), None).await;
             page["last_seq"].as_u64().unwrap()
         };
-        support::login(&browser, &base, OWNER).await;
+        // The customer follows the order on their orders page.
+        support::login(shopper, &base, CUSTOMER).await;
+        shopper.goto(&format!("{base}/orders")).await.unwrap();
+        let badge = format!("[data-testid=order-row][data-order-id='{}'] [data-status]", order.id);
+        eventually(WAIT, "the customer sees the order paid", || async {
+            (attribute_of(shopper, &badge, "data-status").await.as_deref() == Some("paid")).then_some(())
+        })
+        .await;
+        wait_live(shopper).await;
+        support::login(browser, &base, OWNER).await;
         let row = format!("[data-order-id='{}']", order.id);
         eventually(WAIT, "the order shows paid", || async {
             (attribute_of(&browser, &row, "data-status").await.as_deref() == Some("paid")).then_some(())
@@ -170,8 +184,12 @@ async fn an_order_marked_shipped_offline_shows_at_once_and_is_applied_once_and_a
             (attribute_of(&browser, &row, "data-pending").await.as_deref() == Some("false")).then_some(())
         })
         .await;
+        eventually(Duration::from_secs(60), "the customer's page follows live", || async {
+            (attribute_of(shopper, &badge, "data-status").await.as_deref() == Some("shipped")).then_some(())
+        })
+        .await;
         let now: Order = get(&base, &format!("/orders/{}", order.id), &owner).await;
-        assert_eq!((now.status, now.version), (OrderStatus::Shipped, order.version + 2), "paid, then shipped once");
+        assert_eq!((now.status, now.version), (OrderStatus::Shipped, order.version + 1), "shipped once");
         let (_, page) =
             http_json("GET", &format!("{base}/api/events?after={seq_before}"), Some(&admin.token), None).await;
         let changes = page["events"]
