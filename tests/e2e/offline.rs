@@ -160,28 +160,28 @@ async fn an_order_marked_shipped_offline_shows_at_once_and_is_applied_once_and_a
         support::login(browser, &base, OWNER).await;
         let row = format!("[data-order-id='{}']", order.id);
         eventually(WAIT, "the order shows paid", || async {
-            (attribute_of(&browser, &row, "data-status").await.as_deref() == Some("paid")).then_some(())
+            (attribute_of(browser, &row, "data-status").await.as_deref() == Some("paid")).then_some(())
         })
         .await;
-        wait_live(&browser).await;
+        wait_live(browser).await;
 
         let port = server.port;
         server.kill().await;
         eventually(WAIT, "the page notices the server is gone", || async {
-            (attribute_of(&browser, ".connection-badge", "data-state").await.as_deref() != Some("open")).then_some(())
+            (attribute_of(browser, ".connection-badge", "data-state").await.as_deref() != Some("open")).then_some(())
         })
         .await;
-        by_label(&browser, &format!("Mark order #{} shipped", order.id)).await.click().await.unwrap();
+        by_label(browser, &format!("Mark order #{} shipped", order.id)).await.click().await.unwrap();
         eventually(WAIT, "shipped at once, marked as not saved", || async {
-            let status = attribute_of(&browser, &row, "data-status").await;
-            let pending = attribute_of(&browser, &row, "data-pending").await;
+            let status = attribute_of(browser, &row, "data-status").await;
+            let pending = attribute_of(browser, &row, "data-pending").await;
             (status.as_deref() == Some("shipped") && pending.as_deref() == Some("true")).then_some(())
         })
         .await;
 
         let server = support::start_server_on(port, &data).await;
         eventually(Duration::from_secs(60), "saved once the server is back", || async {
-            (attribute_of(&browser, &row, "data-pending").await.as_deref() == Some("false")).then_some(())
+            (attribute_of(browser, &row, "data-pending").await.as_deref() == Some("false")).then_some(())
         })
         .await;
         eventually(Duration::from_secs(60), "the customer's page follows live", || async {
@@ -204,12 +204,12 @@ async fn an_order_marked_shipped_offline_shows_at_once_and_is_applied_once_and_a
         // shows the admin's product instead of overwriting it.
         let products: Page<Product> = get(&base, "/products?shop_id=1&page=1", &owner).await;
         let product = products.items[0].clone();
-        by_label(&browser, &format!("Edit {}", product.name)).await.click().await.unwrap();
+        by_label(browser, &format!("Edit {}", product.name)).await.click().await.unwrap();
         browser.wait().at_most(WAIT).for_element(Locator::Css("#product-name")).await.unwrap();
         let url = format!("{base}/api/products/{}", product.id);
         let body = serde_json::json!({"name": "Renamed by the admin", "price_cents": 777});
         assert_eq!(http_json("PATCH", &url, Some(&admin.token), Some(body)).await.0, 200);
-        retype(&browser, "#product-stock", "42").await;
+        retype(browser, "#product-stock", "42").await;
         browser.find(Locator::Css("form.product-form button[type=submit]")).await.unwrap().click().await.unwrap();
         let said = eventually(WAIT, "the form shows the conflict", || async {
             let text = browser.find(Locator::Css("form.product-form .error")).await.ok()?.text().await.ok()?;

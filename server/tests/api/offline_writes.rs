@@ -130,17 +130,18 @@ async fn a_key_whose_first_request_runs_waits_and_one_left_running_is_taken_over
     let now = server::clock::now_secs();
     let user = customer.user.id.0;
     assert!(server::store::idempotency::claim(&server.state.db, user, "slow-1", &print, now).await.unwrap());
+    let send = || {
+        customer
+            .http
+            .post(format!("{}/api/cart/items", customer.base))
+            .bearer_auth(&customer.token)
+            .header("Idempotency-Key", "slow-1")
+            .header("Content-Type", "application/json")
+            .body(body.clone())
+            .send()
+    };
 
-    let response = customer
-        .http
-        .post(format!("{}/api/cart/items", customer.base))
-        .bearer_auth(&customer.token)
-        .header("Idempotency-Key", "slow-1")
-        .header("Content-Type", "application/json")
-        .body(body.clone())
-        .send()
-        .await
-        .unwrap();
+    let response = send().await.unwrap();
     assert_eq!(response.headers().get("retry-after").map(|v| v.to_str().unwrap().to_owned()), Some("1".into()));
     assert_eq!(error(response, 409).await.code, "idempotency_in_progress");
     let cart: Cart = customer.get_ok("/api/cart").await;
@@ -152,16 +153,6 @@ async fn a_key_whose_first_request_runs_waits_and_one_left_running_is_taken_over
         .execute(&server.state.db)
         .await
         .unwrap();
-    let send = || {
-        customer
-            .http
-            .post(format!("{}/api/cart/items", customer.base))
-            .bearer_auth(&customer.token)
-            .header("Idempotency-Key", "slow-1")
-            .header("Content-Type", "application/json")
-            .body(body.clone())
-            .send()
-    };
     let ran: Cart = ok(send().await.unwrap()).await;
     assert_eq!(ran.count, 1);
     let replayed = send().await.unwrap();
