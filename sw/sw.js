@@ -8,7 +8,8 @@
 
 const CACHE = `izi-${VERSION}`;
 const INDEX = { storefront: "/storefront/index.html", backoffice: "/backoffice/index.html" };
-const HASHED = /-[0-9a-f]{16}(_bg)?\.(js|wasm|css)$/;
+// Trunk's hash, hex without leading zeros (as server/src/assets.rs is_hashed).
+const HASHED = /-[0-9a-f]{8,16}(_bg)?\.(js|wasm|css)$/;
 
 // The same rule as protocol::bundle_of.
 function bundleOf(path) {

@@ -150,11 +150,11 @@ fn gzip(bytes: &[u8]) -> Vec<u8> {
 /// Whether a file name carries trunk's content hash (`app-4f835904d99236fc_bg.wasm`, `main-acfe06be01910c17.css`):
 /// a dash followed by 16 lowercase hex digits, then `.` or `_`.
 pub fn is_hashed(name: &str) -> bool {
+    // Trunk writes its 64-bit hash in hex without leading zeros: 16 digits, sometimes fewer.
     name.match_indices('-').any(|(at, _)| {
         let rest = &name.as_bytes()[at + 1..];
-        rest.len() > 16
-            && rest[..16].iter().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(b))
-            && matches!(rest[16], b'.' | b'_')
+        let digits = rest.iter().take_while(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(b)).count();
+        (8..=16).contains(&digits) && matches!(rest.get(digits), Some(b'.' | b'_'))
     })
 }
 
@@ -329,7 +329,10 @@ mod tests {
         assert!(is_hashed("main-acfe06be01910c17.css"));
         assert!(!is_hashed("index.html"));
         assert!(!is_hashed("sw.js"));
-        assert!(!is_hashed("main-acfe06be01910c1.css"), "15 digits");
+        // Trunk drops the hash's leading zeros (a build wrote storefront-242122f08ce64b5_bg.wasm).
+        assert!(is_hashed("storefront-242122f08ce64b5_bg.wasm"), "15 digits");
+        assert!(!is_hashed("main-acfe06b.css"), "7 digits: a word, not a hash");
+        assert!(!is_hashed("main-acfe06be01910c17a.css"), "17 digits");
         assert!(!is_hashed("main-ACFE06BE01910C17.css"), "trunk writes lowercase");
         assert_eq!(cache_control("/izishopin-live-51f5037230c1c890.js"), IMMUTABLE);
         assert_eq!(cache_control("/owner"), NO_CACHE);
