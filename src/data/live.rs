@@ -52,6 +52,12 @@ pub fn apply_event(cache: DataCache, event: &ServerMsg) -> usize {
     cache.from_events(event.seq(), || apply_here(cache, event))
 }
 
+/// Applies a change made here and not answered yet (an outbox write shown at once) as if its event had come:
+/// the same reducers, no event position moved. A refusal is undone by invalidating what it touched.
+pub fn apply_optimistic(cache: DataCache, event: &ServerMsg) -> usize {
+    cache.from_events(None, || apply_here(cache, event))
+}
+
 fn apply_here(cache: DataCache, event: &ServerMsg) -> usize {
     let mut changed = 0;
     for key in cache.keys() {

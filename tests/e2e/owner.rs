@@ -9,7 +9,7 @@ use fantoccini::{Client, Locator};
 use protocol::{Cents, Dashboard, LoginResponse, Order, Page, Product};
 use serde_json::{Value, json};
 
-use crate::page::{PASSWORD, WAIT, screenshot, wait_until};
+use crate::page::{PASSWORD, WAIT, eventually, screenshot, wait_until};
 use crate::support;
 
 const OWNER: &str = "owner1@izishopin.test";
@@ -260,8 +260,13 @@ async fn the_product_form_checks_creates_edits_and_deletes() {
         })
         .await;
 
-        // Deleted after a confirm step, from the keyboard.
-        by_label(&browser, "Delete Fern").await.send_keys(&Key::Enter.to_string()).await.unwrap();
+        // Deleted after a confirm step, from the keyboard. The edit showed at once and the server's answer and
+        // event render the row again: a key sent to the row of a moment before is retried.
+        eventually(WAIT, "the delete button takes the key", || async {
+            by_label(&browser, "Delete Fern").await.send_keys(&Key::Enter.to_string()).await.ok()?;
+            browser.find(Locator::Css("[aria-label=\"Confirm delete Fern\"]")).await.ok().map(|_| ())
+        })
+        .await;
         let confirm = by_label(&browser, "Confirm delete Fern").await;
         let focused =
             browser.execute("return document.activeElement.getAttribute('aria-label')", vec![]).await.unwrap();

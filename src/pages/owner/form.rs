@@ -279,6 +279,24 @@ pub fn errors_from_server(error: &ApiError) -> FieldErrors {
     errors
 }
 
+/// `product` with `patch` applied: what the table shows while the edit waits for the server.
+pub fn patched(product: &Product, patch: &ProductPatch) -> Product {
+    let mut shown = product.clone();
+    if let Some(name) = &patch.name {
+        shown.name = name.clone();
+    }
+    if let Some(description) = &patch.description {
+        shown.description = description.clone();
+    }
+    if let Some(price) = patch.price_cents {
+        shown.price_cents = Cents(price);
+    }
+    if let Some(stock) = patch.stock {
+        shown.stock = u32::try_from(stock).unwrap_or(0);
+    }
+    shown
+}
+
 /// What the form says when its edit was made on an older version: the product as the other person left it.
 pub fn conflict_message(theirs: &Product) -> String {
     format!(
@@ -436,6 +454,8 @@ mod tests {
         assert_eq!(same.to_patch(&product), None);
         let cheaper = validate(&ProductDraft { price: "9.99".into(), ..ProductDraft::from_product(&product) }).unwrap();
         assert_eq!(cheaper.to_patch(&product), Some(ProductPatch { price_cents: Some(999), ..Default::default() }));
+        let shown = patched(&product, &ProductPatch { price_cents: Some(999), stock: Some(4), ..Default::default() });
+        assert_eq!((shown.price_cents, shown.stock, shown.name.as_str()), (Cents(999), 4, "Fern"));
         let theirs = Product { name: "Royal Fern".into(), price_cents: Cents(1400), stock: 3, ..product };
         let said = conflict_message(&theirs);
         assert!(said.contains("“Royal Fern”, $14.00, 3 in stock"), "{said}");

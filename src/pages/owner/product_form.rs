@@ -6,12 +6,15 @@
 
 use leptos::html;
 use leptos::prelude::*;
-use protocol::Product;
+use protocol::{CatalogUpdate, Product, ProductAction, ServerMsg};
 use serde::Deserialize;
 
-use super::form::{Field, FieldErrors, ProductDraft, conflict_message, errors_from_server, validate};
+use super::form::{Field, FieldErrors, ProductDraft, conflict_message, errors_from_server, patched, validate};
 use crate::api::ApiError;
+use crate::cache::context::use_data_cache;
+use crate::cache::key::DataKind;
 use crate::components::toast::{ToastKind, use_toasts};
+use crate::data::live::apply_optimistic;
 use crate::data::outbox::{Settled, Write};
 use crate::data::outbox_driver::use_writes;
 
@@ -25,7 +28,7 @@ pub fn ProductForm(
     /// Called when the person gives up (Cancel, Escape).
     on_cancel: Callback<()>,
 ) -> impl IntoView {
-    let (writes, toasts) = (use_writes(), use_toasts());
+    let (writes, toasts, cache) = (use_writes(), use_toasts(), use_data_cache());
     let initial = product.as_ref().map(ProductDraft::from_product).unwrap_or_default();
     let name = RwSignal::new(initial.name);
     let description = RwSignal::new(initial.description);
@@ -81,6 +84,12 @@ pub fn ProductForm(
             return;
         };
         let verb = if matches!(write, Write::ProductCreate { .. }) { "created" } else { "saved" };
+        // An edit shows in the table at once (offline too); a new product waits for its id.
+        if let (Write::ProductEdit { patch, .. }, Some(product)) = (&write, editing.get_value()) {
+            let shown = patched(&product, patch);
+            let event = CatalogUpdate { action: ProductAction::Updated, product: shown, seq: 0 };
+            apply_optimistic(cache, &ServerMsg::CatalogUpdate(event));
+        }
         pending.set(true);
         writes.push_then(write, None, move |settled| {
             // The form may be gone (closed while the write waited): the toast still says what happened.
@@ -95,6 +104,8 @@ pub fn ProductForm(
                     }
                 }
                 Settled::RolledBack { status, code, message, current, .. } => {
+                    // Undone: what the edit showed is read again from the server.
+                    cache.invalidate_kind(DataKind::Products);
                     let found = match current.as_ref().map(Product::deserialize) {
                         Some(Ok(theirs)) => {
                             FieldErrors { form: Some(conflict_message(&theirs)), ..FieldErrors::default() }

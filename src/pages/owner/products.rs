@@ -5,7 +5,7 @@
 
 use leptos::html;
 use leptos::prelude::*;
-use protocol::{LOW_STOCK_THRESHOLD, Page, Product, ProductId, ShopId};
+use protocol::{CatalogUpdate, LOW_STOCK_THRESHOLD, Page, Product, ProductAction, ProductId, ServerMsg, ShopId};
 
 use super::product_form::ProductForm;
 use crate::cache::context::use_data_cache;
@@ -13,6 +13,7 @@ use crate::components::pager::Pager;
 use crate::components::states::EmptyState;
 use crate::components::states::loaded;
 use crate::components::toast::{ToastKind, use_toasts};
+use crate::data::live::apply_optimistic;
 use crate::data::outbox::{Settled, Write};
 use crate::data::outbox_driver::use_writes;
 use crate::data::queries::{Query, use_query};
@@ -136,6 +137,9 @@ fn ProductsPage(
         }
         let key = key.clone();
         let write = Write::ProductDelete { id: product.id, version: product.version };
+        // Gone from the table at once (offline too); a refusal reads it back.
+        let event = CatalogUpdate { action: ProductAction::Deleted, product: product.clone(), seq: 0 };
+        apply_optimistic(cache, &ServerMsg::CatalogUpdate(event));
         writes.push_then(write, None, move |settled| {
             let name = &product.name;
             match settled {
