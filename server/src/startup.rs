@@ -216,7 +216,9 @@ async fn prune_events(state: AppState) {
             tracing::warn!(%error, "cannot prune old sessions");
         }
         let forget_before = crate::clock::now_secs() - crate::api::idempotency::KEEP_SECS;
-        if let Err(error) = crate::store::idempotency::prune(&state.db, forget_before).await {
+        if let Err(error) =
+            crate::store::idempotency::prune(&state.db, forget_before, crate::api::idempotency::KEPT_PER_USER).await
+        {
             tracing::warn!(%error, "cannot prune old idempotency keys");
         }
     }

@@ -1,5 +1,6 @@
 //! `Idempotency-Key` on every write under `/api` (POST, PUT, PATCH, DELETE; the sign-in routes of
-//! `/api/auth/` excepted): the first answer to a user's key is kept for 24 h and replayed to a retry with the
+//! `/api/auth/` excepted): the first answer to a user's key is kept for 24 h (the newest [`KEPT_PER_USER`] of
+//! each user) and replayed to a retry with the
 //! same request, so a write sent again after a lost answer takes effect once.
 //!
 //! Invariant: a key is the caller's own (kept per user): the same key and request → the kept answer with
@@ -28,6 +29,8 @@ pub const HEADER: &str = "idempotency-key";
 pub const REPLAYED: &str = "idempotent-replayed";
 /// How long a key's answer is kept, at least.
 pub const KEEP_SECS: i64 = 24 * 60 * 60;
+/// Most keys kept per user (the newest): what a client sending a new key with every write can grow.
+pub const KEPT_PER_USER: i64 = 10_000;
 /// How long a claim whose request never answered blocks its key.
 pub const LEASE_SECS: i64 = 30;
 /// Longest key taken.

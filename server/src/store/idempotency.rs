@@ -82,8 +82,21 @@ pub async fn release(db: &AnyPool, user: i64, key: &str) -> Result<(), sqlx::Err
     Ok(())
 }
 
-/// Forgets the keys claimed before `before` (unix seconds).
-pub async fn prune(db: &AnyPool, before: i64) -> Result<u64, sqlx::Error> {
-    let done = sqlx::query("DELETE FROM idempotency_keys WHERE created_at < $1").bind(before).execute(db).await?;
-    Ok(done.rows_affected())
+/// Forgets the keys claimed before `before` (unix seconds), and of each user all but the newest `per_user`: a
+/// client sending a new key with every write cannot grow the table past that.
+pub async fn prune(db: &AnyPool, before: i64, per_user: i64) -> Result<u64, sqlx::Error> {
+    let old = sqlx::query("DELETE FROM idempotency_keys WHERE created_at < $1").bind(before).execute(db).await?;
+    let over = sqlx::query(
+        "DELETE FROM idempotency_keys WHERE (user_id, idem_key) IN (
+             SELECT user_id, idem_key FROM (
+                 SELECT user_id, idem_key,
+                        ROW_NUMBER() OVER (PARTITION BY user_id ORDER BY created_at DESC, idem_key) AS newest
+                 FROM idempotency_keys
+             ) AS ranked WHERE newest > $1
+         )",
+    )
+    .bind(per_user)
+    .execute(db)
+    .await?;
+    Ok(old.rows_affected() + over.rows_affected())
 }

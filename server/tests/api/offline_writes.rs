@@ -160,10 +160,24 @@ async fn a_key_whose_first_request_runs_waits_and_one_left_running_is_taken_over
     assert_eq!(customer.get_ok::<Cart>("/api/cart").await.count, 1, "run once");
 
     // Kept at least a day: the pruning forgets only older keys.
-    let kept = server::store::idempotency::prune(&server.state.db, now - 24 * 60 * 60).await.unwrap();
+    let db = &server.state.db;
+    let kept = server::store::idempotency::prune(db, now - 24 * 60 * 60, 100).await.unwrap();
     assert_eq!(kept, 0);
-    assert!(server::store::idempotency::load(&server.state.db, user, "slow-1").await.unwrap().is_some());
-    assert_eq!(server::store::idempotency::prune(&server.state.db, now + 1).await.unwrap(), 1);
+    assert!(server::store::idempotency::load(db, user, "slow-1").await.unwrap().is_some());
+    assert_eq!(server::store::idempotency::prune(db, now + 1, 100).await.unwrap(), 1);
+
+    // A client sending a new key with every write grows its own keys to the cap, the newest kept; another
+    // user's are not touched.
+    for n in 0..8 {
+        assert!(server::store::idempotency::claim(db, user, &format!("many-{n}"), "f", now + n).await.unwrap());
+    }
+    assert!(server::store::idempotency::claim(db, user + 1, "theirs", "f", now).await.unwrap());
+    assert_eq!(server::store::idempotency::prune(db, now - 60, 5).await.unwrap(), 3);
+    for n in 0..8 {
+        let kept = server::store::idempotency::load(db, user, &format!("many-{n}")).await.unwrap().is_some();
+        assert_eq!(kept, n >= 3, "many-{n}");
+    }
+    assert!(server::store::idempotency::load(db, user + 1, "theirs").await.unwrap().is_some());
 }
 
 #[tokio::test]
