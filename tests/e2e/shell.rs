@@ -2,6 +2,7 @@
 
 use std::time::Duration;
 
+use crate::page::WAIT;
 use crate::support;
 
 use fantoccini::Locator;
@@ -62,7 +63,8 @@ async fn logging_out_ends_the_session_on_the_server() {
         let me = format!("{base}/api/me");
         assert_eq!(support::http_json("GET", &me, Some(&token), None).await.0, 200);
         let logout = Locator::XPath("//button[normalize-space()='Log out']");
-        browser.find(logout).await.expect("a log out button").click().await.unwrap();
+        // After the login's crossing into the back office its header may still be rendering.
+        browser.wait().at_most(WAIT).for_element(logout).await.expect("a log out button").click().await.unwrap();
         // The app asks the server to end the session: the token it held stops working.
         let deadline = std::time::Instant::now() + Duration::from_secs(10);
         loop {
