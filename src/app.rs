@@ -16,7 +16,7 @@ use crate::cache::context::{DataCacheOptions, provide_data_cache};
 use crate::components::layout::Layout;
 use crate::components::toast::provide_toasts;
 use crate::data::cart_auth::provide_cart;
-use crate::data::live::provide_live_updates;
+use crate::data::live::{follow_answers, provide_live_updates};
 use crate::data::outbox_driver::provide_writes;
 use crate::nav::{self, home_of};
 use crate::pages::{
@@ -77,7 +77,7 @@ fn Shell(bundle: Bundle, children: Children) -> impl IntoView {
     provide_websocket(UseWebSocketOptions::default());
     provide_data_cache(DataCacheOptions::default());
     provide_live_updates();
-    provide_writes();
+    follow_answers(provide_writes());
     provide_cart();
     view! {
         <Router>

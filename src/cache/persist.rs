@@ -199,10 +199,10 @@ mod tests {
         CacheKey::with_params(DataKind::Products, Params::new().shop(ShopId(shop)))
     }
 
-    /// A dashboard (persisted), orders (not persisted), two product lists (one invalidated), a shop list too
-    /// old to keep and a product-stats key still loading.
+    /// A dashboard (persisted), orders (not persisted by this policy), two product lists (one invalidated), a
+    /// shop list too old to keep and a product-stats key still loading.
     fn source() -> Store<Value> {
-        let mut store = Store::default();
+        let mut store = Store::new(CachePolicy::default().with_persist(DataKind::Orders, false));
         store.set(&CacheKey::new(DataKind::Shops), json!(["old"]), 5, T0.saturating_sub(Millis::from_mins(25 * 60)));
         store.set(&CacheKey::new(DataKind::DashboardData), json!({"orders": 3}), 100, at(0));
         store.set(&CacheKey::new(DataKind::Orders), json!([1, 2]), 50, at(0));

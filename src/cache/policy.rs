@@ -64,15 +64,16 @@ pub struct KindPolicy {
 
 impl KindPolicy {
     /// The spec's policy: dashboard-data 2 min, product-stats 5 min, orders 1 min, notifications 30 s,
-    /// products 10 min, shops 15 min; dashboard-data, product-stats, products and shops are persisted (orders
-    /// and notifications change too often to be worth showing after a reload); default retry everywhere.
+    /// products 10 min, shops 15 min; every kind is persisted, so an app opened offline shows every page it
+    /// showed before (marked "Offline — data from …"; online, a restored value is stale and refetched at
+    /// once); default retry everywhere.
     /// While live, every kind but shops (no event carries them) stays fresh for [`LIVE_TTL`].
     pub fn default_for(kind: DataKind) -> KindPolicy {
         let (ttl, persist) = match kind {
             DataKind::DashboardData => (Millis::from_mins(2), true),
             DataKind::ProductStats => (Millis::from_mins(5), true),
-            DataKind::Orders => (Millis::from_mins(1), false),
-            DataKind::Notifications => (Millis::from_secs(30), false),
+            DataKind::Orders => (Millis::from_mins(1), true),
+            DataKind::Notifications => (Millis::from_secs(30), true),
             DataKind::Products => (Millis::from_mins(10), true),
             DataKind::Shops => (Millis::from_mins(15), true),
         };
@@ -188,8 +189,8 @@ mod tests {
         let expected = [
             (DataKind::DashboardData, 120_000, true),
             (DataKind::ProductStats, 300_000, true),
-            (DataKind::Orders, 60_000, false),
-            (DataKind::Notifications, 30_000, false),
+            (DataKind::Orders, 60_000, true),
+            (DataKind::Notifications, 30_000, true),
             (DataKind::Products, 600_000, true),
             (DataKind::Shops, 900_000, true),
         ];
@@ -205,7 +206,7 @@ mod tests {
         let retry = RetryPolicy { max_attempts: 5, base_delay: Millis(100), max_delay: Millis(1_000) };
         let policy = CachePolicy::default()
             .with_ttl(DataKind::Orders, Millis(5_000))
-            .with_persist(DataKind::Orders, true)
+            .with_persist(DataKind::Orders, false)
             .with_retry(DataKind::Notifications, retry)
             .with_kind(
                 DataKind::Shops,
@@ -214,7 +215,7 @@ mod tests {
             .with_max_entries(3)
             .with_max_bytes(10);
         assert_eq!(policy.ttl(DataKind::Orders), Millis(5_000));
-        assert!(policy.persists(DataKind::Orders));
+        assert!(!policy.persists(DataKind::Orders));
         assert_eq!(policy.kind(DataKind::Notifications).retry, retry);
         assert_eq!(policy.ttl(DataKind::Shops), Millis(1));
         assert!(!policy.persists(DataKind::Shops));

@@ -8,10 +8,13 @@
 //! when the cache changes. Only values an event changes are written, so unrelated readers do not re-render.
 
 use leptos::prelude::*;
-use protocol::{ServerMsg, Topic};
+use protocol::{CatalogUpdate, Product, ProductAction, ServerMsg, Topic};
+use serde::Deserialize;
 
 use crate::cache::context::{DataCache, use_data_cache};
 use crate::cache::key::CacheKey;
+use crate::data::outbox::{Settled, Write};
+use crate::data::outbox_driver::Writes;
 use crate::data::queries::{Answer, Query, Read, Visitor};
 use crate::data::reducers::Applied;
 use crate::realtime::context::use_websocket;
@@ -56,6 +59,24 @@ pub fn apply_event(cache: DataCache, event: &ServerMsg) -> usize {
 /// the same reducers, no event position moved. A refusal is undone by invalidating what it touched.
 pub fn apply_optimistic(cache: DataCache, event: &ServerMsg) -> usize {
     cache.from_events(None, || apply_here(cache, event))
+}
+
+/// The answer of an applied product write goes into the cache at once, as its event would: the event comes
+/// later, and a product made here must not vanish between its "not saved yet" row going and its event coming
+/// (nor, after a reload, wait for the event at all). Call once, in `App`, with the outbox context.
+pub fn follow_answers(writes: Writes) {
+    let cache = use_data_cache();
+    writes.on_settled(move |settled| {
+        let Settled::Applied { write, answer } = settled else { return };
+        let action = match write {
+            Write::ProductCreate { .. } => ProductAction::Created,
+            Write::ProductEdit { .. } => ProductAction::Updated,
+            _ => return,
+        };
+        if let Ok(product) = Product::deserialize(answer) {
+            apply_optimistic(cache, &ServerMsg::CatalogUpdate(CatalogUpdate { action, product, seq: 0 }));
+        }
+    });
 }
 
 fn apply_here(cache: DataCache, event: &ServerMsg) -> usize {

@@ -1,6 +1,8 @@
-//! Writes made while the server is down: shown at once and waiting in the outbox (through a reload, the app
-//! opening from the service worker), applied exactly once when it is back (counted at the server), and a write
-//! the server then refuses rolled back with a toast; the app opening offline; a new version offered.
+//! Writes made while the server is down (cart adds, an order status, a new product): shown at once and
+//! waiting in the outbox (through a reload of the storefront and of the back office, the app opening from the
+//! service worker), applied exactly once when it is back (counted at the server) with the customer's and the
+//! admin's pages following live, and a write the server then refuses rolled back with a toast; the app
+//! opening offline; a new version offered.
 
 use std::time::Duration;
 
@@ -122,7 +124,8 @@ async fn cart_changes_made_while_the_server_is_down_wait_then_apply_once_and_a_r
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn an_order_marked_shipped_offline_shows_at_once_and_is_applied_once_and_a_stale_edit_shows_the_conflict() {
+async fn an_order_shipped_and_a_product_made_offline_show_at_once_survive_a_reload_and_apply_once_and_a_stale_edit_conflicts()
+ {
     use protocol::{Order, OrderStatus};
 
     use crate::owner::{by_label, get, retype};
@@ -130,8 +133,8 @@ async fn an_order_marked_shipped_offline_shows_at_once_and_is_applied_once_and_a
     let data = support::server_data();
     let server = support::start_server_on(0, &data).await;
     let base = server.base_url.clone();
-    support::with_browsers(2, move |browsers| async move {
-        let (browser, shopper) = (&browsers[0], &browsers[1]);
+    support::with_browsers(3, move |browsers| async move {
+        let (browser, shopper, watcher) = (&browsers[0], &browsers[1], &browsers[2]);
         let owner = support::api_login(&base, OWNER, PASSWORD).await;
         let admin = support::api_login(&base, "admin@izishopin.test", PASSWORD).await;
         let customer = support::api_login(&base, CUSTOMER, PASSWORD).await;
@@ -157,6 +160,16 @@ async fn an_order_marked_shipped_offline_shows_at_once_and_is_applied_once_and_a
         })
         .await;
         wait_live(shopper).await;
+        // The admin follows owner1's shop on its page.
+        support::login(watcher, &base, "admin@izishopin.test").await;
+        watcher.goto(&format!("{base}/admin/shops/1")).await.unwrap();
+        let pill = format!("[data-testid=shop-orders-list] [data-order-id='{}'] .status-pill", order.id);
+        eventually(WAIT, "the admin sees the order paid", || async {
+            let text = watcher.find(Locator::Css(&pill)).await.ok()?.text().await.ok()?;
+            (text == "paid").then_some(())
+        })
+        .await;
+        wait_live(watcher).await;
         support::login(browser, &base, OWNER).await;
         let row = format!("[data-order-id='{}']", order.id);
         eventually(WAIT, "the order shows paid", || async {
@@ -179,17 +192,63 @@ async fn an_order_marked_shipped_offline_shows_at_once_and_is_applied_once_and_a
         })
         .await;
 
+        // A new product, made while the server is down: the form lets go and the table shows it, not saved.
+        let lamp = "Lamp made offline";
+        click(browser, ".owner-products .section-head button").await;
+        browser.wait().at_most(WAIT).for_element(Locator::Css("#product-name")).await.unwrap();
+        retype(browser, "#product-name", lamp).await;
+        retype(browser, "#product-price", "19.90").await;
+        retype(browser, "#product-stock", "3").await;
+        browser.find(Locator::Css("form.product-form button[type=submit]")).await.unwrap().click().await.unwrap();
+        let made = "[data-testid=new-product-row]";
+        let shown = eventually(WAIT, "the new product shows at once, not saved", || async {
+            let text = browser.find(Locator::Css(made)).await.ok()?.text().await.ok()?;
+            let closed = browser.find(Locator::Css("form.product-form")).await.is_err();
+            (closed && text.contains("Not saved yet")).then_some(text)
+        })
+        .await;
+        assert!(shown.contains(lamp) && shown.contains("$19.90"), "{shown}");
+
+        // A reload of the owner's page while the server is still down: it opens (from the service worker) with
+        // both changes still waiting.
+        browser.refresh().await.unwrap();
+        eventually(WAIT, "after the reload both changes still wait", || async {
+            let status = attribute_of(browser, &row, "data-status").await;
+            let waiting = attribute_of(browser, &row, "data-pending").await;
+            let made = browser.find(Locator::Css(made)).await.ok()?.text().await.ok()?;
+            let both = pending(browser).await.as_deref() == Some("2");
+            let shown = status.as_deref() == Some("shipped") && waiting.as_deref() == Some("true");
+            (shown && made.contains(lamp) && both).then_some(())
+        })
+        .await;
+
         let server = support::start_server_on(port, &data).await;
         eventually(Duration::from_secs(60), "saved once the server is back", || async {
-            (attribute_of(browser, &row, "data-pending").await.as_deref() == Some("false")).then_some(())
+            let saved = attribute_of(browser, &row, "data-pending").await.as_deref() == Some("false");
+            (saved && pending(browser).await.is_none()).then_some(())
+        })
+        .await;
+        eventually(WAIT, "the new product takes its place in the table", || async {
+            let gone = browser.find(Locator::Css(made)).await.is_err();
+            let listed = browser.find(Locator::XPath(&format!("//tr[@data-product-id][.//*[text()='{lamp}']]"))).await;
+            (gone && listed.is_ok()).then_some(())
         })
         .await;
         eventually(Duration::from_secs(60), "the customer's page follows live", || async {
             (attribute_of(shopper, &badge, "data-status").await.as_deref() == Some("shipped")).then_some(())
         })
         .await;
+        eventually(Duration::from_secs(60), "the admin's page follows live", || async {
+            let text = watcher.find(Locator::Css(&pill)).await.ok()?.text().await.ok()?;
+            (text == "shipped").then_some(())
+        })
+        .await;
         let now: Order = get(&base, &format!("/orders/{}", order.id), &owner).await;
         assert_eq!((now.status, now.version), (OrderStatus::Shipped, order.version + 1), "shipped once");
+        let listed: Page<Product> = get(&base, "/products?shop_id=1&per_page=100", &owner).await;
+        let lamps: Vec<&Product> = listed.items.iter().filter(|p| p.name == lamp).collect();
+        assert_eq!(lamps.len(), 1, "created once: {lamps:?}");
+        assert_eq!((lamps[0].price_cents.0, lamps[0].stock), (1990, 3));
         let (_, page) =
             http_json("GET", &format!("{base}/api/events?after={seq_before}"), Some(&admin.token), None).await;
         let changes = page["events"]

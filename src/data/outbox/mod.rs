@@ -23,7 +23,7 @@ mod optimistic;
 #[cfg(test)]
 mod tests;
 
-pub use optimistic::{cart_with, wishlist_with};
+pub use optimistic::{NewShown, cart_with, new_products, wishlist_with};
 
 /// A write's id in this outbox (local; the server knows it by its key).
 pub type WriteId = u64;

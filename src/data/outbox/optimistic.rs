@@ -2,9 +2,9 @@
 //! Nothing is ever written over the server's value, so a refused write is rolled back by dropping it, and a
 //! later answer from the server (or an event) rebases the writes still waiting on it.
 
-use protocol::{Cart, CartLine, Wishlist};
+use protocol::{Cart, CartLine, NewProduct, Wishlist};
 
-use super::{Entry, Write};
+use super::{Entry, Write, WriteId};
 use crate::data::reducers::objects::recompute;
 
 /// Most units of one product in a cart (as the server allows).
@@ -64,4 +64,29 @@ pub fn wishlist_with(server: &Wishlist, entries: &[Entry]) -> Wishlist {
         }
     }
     list
+}
+
+/// A product made here that the server has not answered yet: it has no id, so it is shown beside the
+/// server's list (first, in the order made), not in it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NewShown {
+    /// The write that creates it.
+    pub write: WriteId,
+    pub product: NewProduct,
+    /// Sent before without an answer (the server cannot be reached).
+    pub retrying: bool,
+}
+
+/// The products `entries` create, oldest first. Once answered the write is gone and the server's product (in
+/// the list, from the answer or its event) takes its place; once refused it is gone and nothing is left.
+pub fn new_products(entries: &[Entry]) -> Vec<NewShown> {
+    entries
+        .iter()
+        .filter_map(|entry| match &entry.write {
+            Write::ProductCreate { input } => {
+                Some(NewShown { write: entry.id, product: input.clone(), retrying: entry.retrying() })
+            }
+            _ => None,
+        })
+        .collect()
 }

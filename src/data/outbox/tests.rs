@@ -295,3 +295,37 @@ fn an_outbox_left_by_another_tab_is_taken_in_once_in_the_order_the_writes_were_m
     mine.adopt(other_user, at(50));
     assert_eq!(mine.pending(), 4);
 }
+
+fn new_product(name: &str) -> NewProduct {
+    NewProduct { shop_id: None, name: name.into(), description: String::new(), price_cents: 1250, stock: 4 }
+}
+
+#[test]
+fn products_made_here_are_shown_until_the_server_answers_and_through_a_reload() {
+    let mut outbox = Outbox::new(ME);
+    let mut rng = Rng::new(4);
+    let lamp = outbox.push("k1".into(), Write::ProductCreate { input: new_product("Lamp") }, at(0));
+    outbox.push("k2".into(), Write::CartAdd { product: TEA, quantity: 1 }, at(1));
+    let desk = outbox.push("k3".into(), Write::ProductCreate { input: new_product("Desk") }, at(2));
+    let shown = new_products(outbox.entries());
+    let names: Vec<&str> = shown.iter().map(|n| n.product.name.as_str()).collect();
+    assert_eq!(names, ["Lamp", "Desk"], "only creates, in the order made");
+    assert_eq!((shown[0].write, shown[1].write), (lamp, desk));
+    assert!(shown.iter().all(|n| !n.retrying));
+
+    // The server cannot be reached: still shown, now as retrying, and after a reload too.
+    assert_eq!(ids(&outbox.due(at(3))), vec![lamp, 2], "one create at a time: desk waits behind lamp");
+    outbox.settle(lamp, unanswered(), at(4), &mut rng);
+    let back = Outbox::decode(&outbox.encode(), ME, at(5));
+    let shown = new_products(back.entries());
+    assert_eq!(shown.iter().map(|n| (n.write, n.retrying)).collect::<Vec<_>>(), vec![(lamp, true), (desk, false)]);
+
+    // Answered: gone (the server's product takes its place); refused: gone too.
+    let mut outbox = back;
+    outbox.wake(at(6));
+    outbox.due(at(6));
+    outbox.settle(lamp, applied(), at(7), &mut rng);
+    outbox.due(at(8));
+    outbox.settle(desk, Outcome::of_error(422, "validation", "name taken", None), at(9), &mut rng);
+    assert_eq!(new_products(outbox.entries()), vec![]);
+}

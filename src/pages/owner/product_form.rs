@@ -15,7 +15,7 @@ use crate::cache::context::use_data_cache;
 use crate::cache::key::DataKind;
 use crate::components::toast::{ToastKind, use_toasts};
 use crate::data::live::apply_optimistic;
-use crate::data::outbox::{Settled, Write};
+use crate::data::outbox::{Settled, Write, WriteId};
 use crate::data::outbox_driver::use_writes;
 
 /// Creates a product, or edits `product` when given.
@@ -36,6 +36,8 @@ pub fn ProductForm(
     let stock = RwSignal::new(initial.stock);
     let errors = RwSignal::new(FieldErrors::default());
     let pending = RwSignal::new(false);
+    // The write this form sent, while it waits for its first answer.
+    let sent = RwSignal::new(None::<WriteId>);
     let refs = FieldRefs::default();
     let editing = StoredValue::new(product);
     let title = editing.with_value(|p| match p {
@@ -48,6 +50,18 @@ pub fn ProductForm(
     Effect::new(move |_| {
         if let Some(input) = refs.name.get() {
             let _ = input.focus();
+        }
+    });
+
+    // The server cannot be reached: the write waits in the outbox, shown in the table as not saved yet, so the
+    // form lets the person go on (its answer still ends in a toast).
+    Effect::new(move |_| {
+        let Some(id) = sent.get() else { return };
+        if writes.with_entries(|entries| entries.iter().any(|e| e.id == id && e.retrying())) {
+            sent.set(None);
+            let text = "It is sent as soon as the server can be reached; the table marks it “Not saved yet”.";
+            toasts.push(ToastKind::Info, "Kept on this device", text);
+            on_saved.run(None);
         }
     });
 
@@ -84,14 +98,14 @@ pub fn ProductForm(
             return;
         };
         let verb = if matches!(write, Write::ProductCreate { .. }) { "created" } else { "saved" };
-        // An edit shows in the table at once (offline too); a new product waits for its id.
+        // An edit shows in the table at once (offline too); a new product has a row of its own until its answer.
         if let (Write::ProductEdit { patch, .. }, Some(product)) = (&write, editing.get_value()) {
             let shown = patched(&product, patch);
             let event = CatalogUpdate { action: ProductAction::Updated, product: shown, seq: 0 };
             apply_optimistic(cache, &ServerMsg::CatalogUpdate(event));
         }
         pending.set(true);
-        writes.push_then(write, None, move |settled| {
+        let id = writes.push_then(write, None, move |settled| {
             // The form may be gone (closed while the write waited): the toast still says what happened.
             let open = pending.try_set(false).is_none();
             match settled {
@@ -126,6 +140,7 @@ pub fn ProductForm(
                 _ => {}
             }
         });
+        sent.set(id);
     };
 
     let error_of = move |field: Field| Signal::derive(move || errors.with(|e| e.get(field).cloned()));

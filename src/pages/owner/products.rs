@@ -2,10 +2,12 @@
 //!
 //! Invariant: the table is the cached `Query::Products` page of the owner's shop; after a save or a delete
 //! the page is written from the answer when that is exact (same name, same place) and refetched otherwise.
+//! Products made here that the server has not answered yet (no id: offline, or on their way) are rows of
+//! their own above page 1, read from the outbox, marked "Not saved yet", without actions.
 
 use leptos::html;
 use leptos::prelude::*;
-use protocol::{CatalogUpdate, LOW_STOCK_THRESHOLD, Page, Product, ProductAction, ProductId, ServerMsg, ShopId};
+use protocol::{CatalogUpdate, Cents, LOW_STOCK_THRESHOLD, Page, Product, ProductAction, ProductId, ServerMsg, ShopId};
 
 use super::product_form::ProductForm;
 use crate::cache::context::use_data_cache;
@@ -14,7 +16,7 @@ use crate::components::states::EmptyState;
 use crate::components::states::loaded;
 use crate::components::toast::{ToastKind, use_toasts};
 use crate::data::live::apply_optimistic;
-use crate::data::outbox::{Settled, Write};
+use crate::data::outbox::{NewShown, Settled, Write, new_products};
 use crate::data::outbox_driver::use_writes;
 use crate::data::queries::{Query, use_query};
 
@@ -166,6 +168,13 @@ fn ProductsPage(
         });
     };
 
+    // Made here, not answered yet: shown above the first page.
+    let made_here = Signal::derive(move || if number == 1 { writes.with_entries(new_products) } else { Vec::new() });
+    let any_made_here = Memo::new(move |_| !made_here.with(Vec::is_empty));
+    let edited = move |id: ProductId| {
+        Signal::derive(move || writes.waits(|w| matches!(w, Write::ProductEdit { id: e, .. } if *e == id)))
+    };
+
     let per_page = Signal::derive(move || products.data.with(|p| p.as_ref().map_or(20, |p| p.per_page)));
     let total = Signal::derive(move || products.data.with(|p| p.as_ref().map_or(0, |p| p.total)));
     view! {
@@ -175,14 +184,17 @@ fn ProductsPage(
             products.refetch,
             5,
             move |list: Page<Product>| {
-                if list.items.is_empty() {
+                if list.items.is_empty() && !any_made_here.get() {
                     return view! { <EmptyState message="No products yet: add your first with “New product”."/> }
                         .into_any();
                 }
                 let rows = list
                     .items
                     .into_iter()
-                    .map(|product| product_row(product, editor, confirming, deleting, delete.clone()))
+                    .map(|product| {
+                        let edited = edited(product.id);
+                        product_row(product, editor, confirming, deleting, edited, delete.clone())
+                    })
                     .collect_view();
                 view! {
                     <div class="table-scroll">
@@ -196,7 +208,12 @@ fn ProductsPage(
                                     <th scope="col"><span class="visually-hidden">"Actions"</span></th>
                                 </tr>
                             </thead>
-                            <tbody>{rows}</tbody>
+                            <tbody>
+                                <For each=move || made_here.get() key=|shown| (shown.write, shown.retrying) let:shown>
+                                    {new_row(shown)}
+                                </For>
+                                {rows}
+                            </tbody>
                         </table>
                     </div>
                 }
@@ -207,11 +224,32 @@ fn ProductsPage(
     }
 }
 
+/// A product made here that the server has not answered: what was typed, marked as not saved (retrying: the
+/// server cannot be reached) or saving (on its way).
+fn new_row(shown: NewShown) -> impl IntoView {
+    let state = if shown.retrying { "Not saved yet" } else { "Saving…" };
+    let product = shown.product;
+    view! {
+        <tr class="not-saved" data-testid="new-product-row" data-write-id=shown.write>
+            <th scope="row">
+                <span class="product-name">{product.name}</span>
+                <span class="product-description muted">{product.description}</span>
+            </th>
+            <td class="num">{Cents(product.price_cents).to_string()}</td>
+            <td class="num">{product.stock}</td>
+            <td class="row-actions">
+                <span class="badge muted" data-testid="product-not-saved">{state}</span>
+            </td>
+        </tr>
+    }
+}
+
 fn product_row(
     product: Product,
     editor: RwSignal<Editor>,
     confirming: RwSignal<Option<ProductId>>,
     deleting: Signal<Option<ProductId>>,
+    edited: Signal<bool>,
     delete: impl Fn(Product) + Clone + Send + Sync + 'static,
 ) -> impl IntoView {
     let id = product.id;
@@ -274,9 +312,12 @@ fn product_row(
         }
     };
     view! {
-        <tr data-product-id=id.0 class:low=warning.is_some()>
+        <tr data-product-id=id.0 class:low=warning.is_some() data-pending=move || edited.get().to_string()>
             <th scope="row">
                 <span class="product-name">{product.name.clone()}</span>
+                <Show when=move || edited.get()>
+                    <span class="badge muted" data-testid="product-not-saved">"Not saved yet"</span>
+                </Show>
                 <span class="product-description muted">{product.description.clone()}</span>
             </th>
             <td class="num">{product.price_cents.to_string()}</td>
