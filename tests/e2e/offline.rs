@@ -46,6 +46,7 @@ async fn cart_changes_made_while_the_server_is_down_wait_then_apply_once_and_a_r
     support::with_browser(move |browser| async move {
         let customer = support::api_login(&base, CUSTOMER, PASSWORD).await;
         let before = cart_over_rest(&base, &customer.token).await;
+        let (_, placed_before) = http_json("GET", &format!("{base}/api/orders"), Some(&customer.token), None).await;
         support::login(&browser, &base, CUSTOMER).await;
         browser.wait().at_most(WAIT).for_element(Locator::Css("[data-testid=product-card]")).await.unwrap();
         wait_header_count(&browser, before.count, "the header shows the account's cart").await;
@@ -93,6 +94,15 @@ async fn cart_changes_made_while_the_server_is_down_wait_then_apply_once_and_a_r
             (pending(&browser).await.as_deref() == Some("2")).then_some(())
         })
         .await;
+        // Checkout is never queued: it says it needs a connection, and nothing is kept to send later.
+        browser.goto(&format!("{base}/checkout")).await.unwrap();
+        click(&browser, "[data-testid=place-order]").await;
+        let said = eventually(WAIT, "checkout says it needs a connection", || async {
+            browser.find(Locator::Css("[data-testid=checkout-error]")).await.ok()?.text().await.ok()
+        })
+        .await;
+        assert!(said.contains("checkout needs a connection"), "{said}");
+        assert_eq!(pending(&browser).await.as_deref(), Some("2"), "the order is not queued");
 
         // While the page's server is down, the owner deletes one of them through another instance on the
         // same database: that add will be refused (404) when it is sent.
@@ -112,11 +122,22 @@ async fn cart_changes_made_while_the_server_is_down_wait_then_apply_once_and_a_r
         assert_eq!(quantity_of(&after, kept), 1, "applied exactly once: {after:?}");
         assert_eq!(quantity_of(&after, deleted), 0);
         assert_eq!(after.count, before.count + 1);
+        let (_, orders) = http_json("GET", &format!("{base}/api/orders"), Some(&customer.token), None).await;
+        assert_eq!(orders["total"], placed_before["total"], "no order placed by the offline checkout");
         wait_header_count(&browser, before.count + 1, "the refused add is rolled back on screen").await;
         let toasts = browser.find(Locator::Css(".toasts")).await.unwrap().text().await.unwrap();
         assert!(toasts.contains("A change was not saved"), "a toast says why: {toasts}");
         tokio::time::sleep(Duration::from_secs(2)).await;
         assert_eq!(cart_over_rest(&base, &customer.token).await, after, "nothing sent twice");
+
+        // The copy of the cart kept for an offline start is the customer's alone: logging out removes it.
+        let kept = "return localStorage.getItem('izi.account');";
+        assert!(browser.execute(kept, vec![]).await.unwrap().is_string(), "kept while signed in");
+        click(&browser, "button.logout").await;
+        eventually(WAIT, "logging out removes the copy", || async {
+            browser.execute(kept, vec![]).await.ok()?.is_null().then_some(())
+        })
+        .await;
         server.kill().await;
         drop(data);
     })

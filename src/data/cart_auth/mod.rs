@@ -22,7 +22,7 @@ use crate::auth::{Auth, use_auth};
 use crate::browser::JsonChannel;
 use crate::components::toast::{ToastKind, Toasts, use_toasts};
 use crate::data::guest_cart::GuestCart;
-use crate::data::outbox::{Scope, Settled, Write, cart_with, wishlist_with};
+use crate::data::outbox::{Entry, Scope, Settled, Write, cart_with, wishlist_with};
 use crate::data::outbox_driver::{Writes, use_writes};
 use crate::data::reducers::{Applied, Reduce};
 use crate::realtime::context::use_websocket;
@@ -33,7 +33,7 @@ mod storage;
 
 pub use hook::{AddItem, UseCartAuthOptions, UseCartAuthReturn, use_cart_auth, use_cart_auth_with_options};
 
-pub use rules::{CartShare, Replay, STAFF_MESSAGE, action_error, login_target, replay_of};
+pub use rules::{AccountCopy, CartShare, Replay, STAFF_MESSAGE, action_error, login_target, replay_of};
 
 /// The handle to the cart context: `Copy`, provided once in `App`, read with [`use_cart`].
 #[derive(Debug, Clone, Copy)]
@@ -108,16 +108,32 @@ pub fn provide_cart() -> CartStore {
                     store.loaded_for.set_value(Some(id));
                     let tabs = JsonChannel::open(&format!("izi-cart-{}", id.0), move |share| store.take_shared(share));
                     store.tabs.set_value(tabs);
+                    // What the server last answered, until it answers again (offline: until it is back).
+                    if let Some(copy) = storage::load_account(id) {
+                        store.account.set(copy.cart);
+                        store.wishlist.set(copy.wishlist);
+                    }
                     store.refresh();
                 }
             }
             _ => {
+                storage::clear_account();
                 store.tabs.set_value(None);
                 store.loaded_for.set_value(None);
                 store.account.set(None);
                 store.wishlist.set(None);
                 store.error.set(None);
             }
+        }
+    });
+
+    // Kept for the next start (which may be offline), for this customer only.
+    Effect::new(move |_| {
+        // Read first: what the effect follows.
+        let (cart, wishlist) = (store.account.get(), store.wishlist.get());
+        let Some(user) = store.loaded_for.get_value() else { return };
+        if cart.is_some() || wishlist.is_some() {
+            storage::save_account(&AccountCopy { user, cart, wishlist });
         }
     });
 
@@ -281,17 +297,24 @@ impl CartStore {
     /// reloaded to show the current stock.
     pub async fn checkout(&self) -> Result<CheckoutResult, ApiError> {
         // Never queued: an order is placed now, on the cart the server has.
-        if !self.writes.online() {
-            return Err(ApiError::Network("checkout needs a connection; your cart is kept".into()));
+        let offline = || ApiError::Network("checkout needs a connection.".into());
+        let (saving, unreachable) = self.writes.with_entries(|entries| {
+            let cart = || entries.iter().filter(|e| e.write.scope() == Scope::Cart);
+            (cart().next().is_some(), cart().any(Entry::retrying))
+        });
+        if !self.writes.online() || unreachable {
+            return Err(offline());
         }
-        if self.writes.with_entries(|e| e.iter().any(|e| e.write.scope() == Scope::Cart)) {
+        if saving {
             let message = "your cart changes are still being saved; try again in a moment".to_owned();
             return Err(ApiError::Server { status: 409, code: "pending".into(), message });
         }
         let token = self.auth.token();
         self.checking_out.set_value(true);
-        let result =
-            self.write(api::post_json::<_, CheckoutResult>("/orders", &serde_json::json!({}), token.as_deref())).await;
+        let result = self
+            .write(api::post_json::<_, CheckoutResult>("/orders", &serde_json::json!({}), token.as_deref()))
+            .await
+            .map_err(|e| if matches!(e, ApiError::Network(_)) { offline() } else { e });
         self.checking_out.try_set_value(false);
         match &result {
             Ok(_) => {

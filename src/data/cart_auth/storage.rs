@@ -1,7 +1,13 @@
-//! The localStorage side of the cart flow: the guest cart and the pending action. Unreadable stored text
-//! reads as nothing.
+//! The localStorage side of the cart flow: the guest cart, the pending action and the signed-in customer's
+//! copy of their cart and wishlist. Unreadable stored text reads as nothing.
 
+use protocol::UserId;
+
+use super::rules::AccountCopy;
 use crate::data::guest_cart::{GUEST_CART_KEY, GuestCart, PENDING_ACTION_KEY, PendingAction};
+
+/// The localStorage key of the [`AccountCopy`].
+pub const ACCOUNT_COPY_KEY: &str = "izi.account";
 
 fn local() -> Option<web_sys::Storage> {
     web_sys::window()?.local_storage().ok().flatten()
@@ -44,5 +50,22 @@ pub fn save_pending(action: &PendingAction) {
 pub fn clear_pending() {
     if let Some(storage) = local() {
         let _ = storage.remove_item(PENDING_ACTION_KEY);
+    }
+}
+
+pub fn load_account(user: UserId) -> Option<AccountCopy> {
+    let text = local()?.get_item(ACCOUNT_COPY_KEY).ok().flatten()?;
+    AccountCopy::decode(&text, user)
+}
+
+pub fn save_account(copy: &AccountCopy) {
+    if let Some(storage) = local() {
+        let _ = storage.set_item(ACCOUNT_COPY_KEY, &copy.encode());
+    }
+}
+
+pub fn clear_account() {
+    if let Some(storage) = local() {
+        let _ = storage.remove_item(ACCOUNT_COPY_KEY);
     }
 }
