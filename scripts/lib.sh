@@ -6,6 +6,7 @@ set -euo pipefail
 TRUNK_VERSION="0.22.1"
 BINARYEN_NPM_VERSION="132.0.0"
 WASM_OPT_VERSION="132"
+AXE_CORE_VERSION="4.14.1"
 IZI_TOOLS_DIR="${IZI_TOOLS_DIR:-$HOME/.cache/izishopin-tools}"
 
 export PATH="$IZI_TOOLS_DIR/node_modules/.bin:$HOME/.cargo/bin:$PATH"
@@ -73,6 +74,15 @@ ensure_tools() {
     npm install --prefix "$IZI_TOOLS_DIR" --no-audit --no-fund --silent "binaryen@$BINARYEN_NPM_VERSION"
     wasm-opt --version | grep -q "version $WASM_OPT_VERSION" || fail "wasm-opt $WASM_OPT_VERSION is not on PATH after installing it"
   fi
+
+  # The e2e accessibility test injects axe-core into the browser.
+  if ! grep -qs "\"version\": \"$AXE_CORE_VERSION\"" "$IZI_TOOLS_DIR/node_modules/axe-core/package.json"; then
+    command -v npm >/dev/null 2>&1 || apt_install nodejs npm
+    step "Installing axe-core $AXE_CORE_VERSION (npm) into $IZI_TOOLS_DIR"
+    mkdir -p "$IZI_TOOLS_DIR"
+    npm install --prefix "$IZI_TOOLS_DIR" --no-audit --no-fund --silent "axe-core@$AXE_CORE_VERSION"
+  fi
+  export AXE_CORE_JS="$IZI_TOOLS_DIR/node_modules/axe-core/axe.min.js"
 
   if ! command -v chromium >/dev/null 2>&1 || ! command -v chromedriver >/dev/null 2>&1; then
     apt_install chromium chromium-driver

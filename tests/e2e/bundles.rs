@@ -56,7 +56,7 @@ async fn a_customer_shops_in_the_storefront_alone() {
             text.and_then(|text| text.parse::<u64>().ok())
         };
         let before = wait_until(WAIT, "the cart is counted", count, Option::is_some).await.unwrap();
-        crate::page::click(&browser, "button[aria-label^='Add '][aria-label$=' to cart']").await;
+        crate::page::click(&browser, "button[aria-label^='Add to cart: ']").await;
         wait_until(WAIT, "the cart counts the unit", count, |n| *n == Some(before + 1)).await;
         browser.goto(&format!("{base}/cart")).await.unwrap();
         wait_until(WAIT, "the cart page lists it", || shows(&browser, "[data-testid=cart-line]"), |yes| *yes).await;
@@ -85,7 +85,7 @@ async fn an_owner_goes_to_the_storefront_and_back_signed_in_and_with_the_cache()
         browser.find(shop).await.expect("a Shop link").click().await.unwrap();
         crate::page::wait_path(&browser, "/shop").await;
         assert_runs(&browser, "storefront").await;
-        let catalog = "button[aria-label^='Add '][aria-label$=' to cart']";
+        let catalog = "button[aria-label^='Add to cart: ']";
         wait_until(WAIT, "the catalog shows", || shows(&browser, catalog), |yes| *yes).await;
         // Back, with every API answer held 8 s: what paints before comes from the persisted cache.
         state.api_delay_ms.store(8_000, Ordering::Relaxed);

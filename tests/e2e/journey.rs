@@ -63,7 +63,7 @@ async fn a_customer_orders_while_the_owner_and_the_admin_watch_and_the_owner_shi
         // The customer buys through the pages: product page, cart, checkout.
         let page = format!("/shop/products/{}", fern.id);
         customer.goto(&format!("{base}{page}")).await.unwrap();
-        click(customer, &format!("button[aria-label='Add {} to cart']", fern.name)).await;
+        click(customer, &format!("button[aria-label='Add to cart: {}']", fern.name)).await;
         eventually(WAIT, "the cart counts the fern", || async {
             (text_of(customer, "[data-testid=cart-count]").await.as_deref() == Some("1")).then_some(())
         })
@@ -104,7 +104,7 @@ async fn a_customer_orders_while_the_owner_and_the_admin_watch_and_the_owner_shi
         })
         .await;
         wait_live(customer).await;
-        click(owner, &format!("button[aria-label='Mark order #{id} paid']")).await;
+        click(owner, &format!("button[aria-label='Mark paid order #{id}']")).await;
         eventually(Duration::from_secs(10), "the customer's order page shows paid", || async {
             (attribute_of(customer, badge, "data-status").await.as_deref() == Some("paid")).then_some(())
         })

@@ -2,6 +2,7 @@
 //! Chromium. Each module is one area of the product.
 #![cfg(not(target_arch = "wasm32"))]
 
+mod a11y;
 mod admin;
 mod bundles;
 mod cache;

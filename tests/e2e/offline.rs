@@ -205,7 +205,7 @@ async fn an_order_shipped_and_a_product_made_offline_show_at_once_survive_a_relo
             (attribute_of(browser, ".connection-badge", "data-state").await.as_deref() != Some("open")).then_some(())
         })
         .await;
-        by_label(browser, &format!("Mark order #{} shipped", order.id)).await.click().await.unwrap();
+        by_label(browser, &format!("Mark shipped order #{}", order.id)).await.click().await.unwrap();
         eventually(WAIT, "shipped at once, marked as not saved", || async {
             let status = attribute_of(browser, &row, "data-status").await;
             let pending = attribute_of(browser, &row, "data-pending").await;

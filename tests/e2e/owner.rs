@@ -39,7 +39,7 @@ async fn read_owner(browser: &Client) -> OwnerView {
         return {
             total: text(document.querySelector('[data-testid=owner-total-orders] .stat-value')),
             revenue: text(document.querySelector('[data-testid=owner-revenue] .stat-value')),
-            products_card: text(document.querySelector('[data-testid=owner-products] .stat-value')),
+            products_card: text(document.querySelector('[data-testid=owner-products-count] .stat-value')),
             orders: [...document.querySelectorAll('[data-testid=owner-orders] [data-order-id]')]
                 .map(li => [li.dataset.orderId, li.dataset.status, text(li.querySelector('.order-shop'))]),
             products: [...document.querySelectorAll('tr[data-product-id]')]
@@ -184,7 +184,7 @@ async fn the_owner_sees_the_shop_figures_and_moves_an_order_on() {
 
         // Move a pending order on: the row follows, and so does the server.
         let (pending, _, _) = view.orders.iter().find(|o| o.1 == "pending").cloned().expect("a pending order");
-        by_label(&browser, &format!("Mark order #{pending} paid")).await.click().await.unwrap();
+        by_label(&browser, &format!("Mark paid order #{pending}")).await.click().await.unwrap();
         // The row may follow the server's event before the answer (and its toast) arrives: wait for both.
         wait_view(&browser, WAIT, "the row shows paid, with a toast", |v| {
             v.orders.iter().any(|o| o.0 == pending && o.1 == "paid")
@@ -193,7 +193,7 @@ async fn the_owner_sees_the_shop_figures_and_moves_an_order_on() {
         .await;
         let badge = text_of(&browser, &format!("[data-order-id=\"{pending}\"] [data-testid=order-status]")).await;
         assert_eq!(badge, "Paid");
-        by_label(&browser, &format!("Mark order #{pending} shipped")).await;
+        by_label(&browser, &format!("Mark shipped order #{pending}")).await;
         let order: Order = get(&base, &format!("/orders/{pending}"), &owner).await;
         assert_eq!(order.status, protocol::OrderStatus::Paid);
     })

@@ -51,7 +51,7 @@ async fn a_visitor_adds_to_cart_logs_in_and_comes_back_with_the_item_in_the_acco
     support::with_browser(move |browser| async move {
         let page = format!("/shop/products/{}", bread.id);
         browser.goto(&format!("{base}{page}")).await.unwrap();
-        click(&browser, &format!("button[aria-label='Add {} to cart']", bread.name)).await;
+        click(&browser, &format!("button[aria-label='Add to cart: {}']", bread.name)).await;
 
         wait_path(&browser, "/login").await;
         let url = browser.current_url().await.unwrap();
@@ -105,7 +105,7 @@ async fn a_customer_orders_through_cart_and_checkout_and_sees_the_status_change_
             (url.query() == Some("q=sourdough") && one).then_some(())
         })
         .await;
-        let add = format!("button[aria-label='Add {} to cart']", bread.name);
+        let add = format!("button[aria-label='Add to cart: {}']", bread.name);
         click(&browser, &add).await;
         eventually(WAIT, "the header counts the unit", || async {
             (text_of(&browser, "[data-testid=cart-count]").await.as_deref() == Some("1")).then_some(())
@@ -259,7 +259,7 @@ async fn a_visitor_wishlist_add_is_done_after_login() {
     support::with_browser(move |browser| async move {
         let page = format!("/shop/products/{}", beanie.id);
         browser.goto(&format!("{base}{page}")).await.unwrap();
-        click(&browser, &format!("button[aria-label='Add {} to wishlist']", beanie.name)).await;
+        click(&browser, &format!("button[aria-label='Add to wishlist: {}']", beanie.name)).await;
         wait_path(&browser, "/login").await;
         fill_login(&browser, CUSTOMER).await;
         wait_path(&browser, &page).await;

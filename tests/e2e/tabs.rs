@@ -227,7 +227,7 @@ async fn a_cart_change_in_one_storefront_tab_shows_in_the_other() {
 
         // Added in the first tab: the second tab's header counts it, with no reload.
         browser.switch_to_window(first.clone()).await.unwrap();
-        crate::page::click(&browser, &format!("button[aria-label='Add {} to cart']", bread.name)).await;
+        crate::page::click(&browser, &format!("button[aria-label='Add to cart: {}']", bread.name)).await;
         wait_until(WAIT, "the first tab counts it", count, |n| *n == Some(before + 1)).await;
         browser.switch_to_window(second.clone()).await.unwrap();
         wait_until(WAIT, "the second tab counts it too", count, |n| *n == Some(before + 1)).await;
@@ -241,7 +241,7 @@ async fn a_cart_change_in_one_storefront_tab_shows_in_the_other() {
         crate::page::mark_page(&browser).await;
         browser.switch_to_window(first.clone()).await.unwrap();
         browser.goto(&format!("{base}/shop/products/{}", bread.id)).await.unwrap();
-        crate::page::click(&browser, &format!("button[aria-label='Add {} to cart']", bread.name)).await;
+        crate::page::click(&browser, &format!("button[aria-label='Add to cart: {}']", bread.name)).await;
         browser.switch_to_window(second.clone()).await.unwrap();
         wait_until(WAIT, "the second tab counts the visitor's unit", count, |n| *n == Some(1)).await;
         crate::page::assert_not_reloaded(&browser).await;

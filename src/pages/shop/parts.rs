@@ -100,7 +100,7 @@ pub fn ProductCard(
                 <button
                     type="button"
                     class="button"
-                    aria-label=move || format!("Add {} to cart", name())
+                    aria-label=move || format!("Add to cart: {}", name())
                     disabled=move || out() || actions.busy.get()
                     on:click=add
                 >
@@ -109,10 +109,11 @@ pub fn ProductCard(
                 <button
                     type="button"
                     class="button secondary"
-                    aria-label=move || format!("Add {} to wishlist", name())
+                    aria-label=move || format!("Wishlist: add {}", name())
                     on:click=wish
                 >
-                    "♡ Wishlist"
+                    <span aria-hidden="true">"♡ "</span>
+                    "Wishlist"
                 </button>
             </div>
         </article>

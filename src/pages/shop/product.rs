@@ -81,10 +81,10 @@ fn ProductView(
         <article class="product-detail card" data-testid="product" data-product-id=move || product.with(|p| p.id.0)>
             <h1>{name}</h1>
             <p class="muted">"Sold by " {move || product.with(|p| p.shop_name.clone())}</p>
-            <p class="price-line big">
+            <div class="price-line big">
                 <Price cents=Signal::derive(move || product.with(|p| p.price_cents))/>
                 <StockBadge stock/>
-            </p>
+            </div>
             <p class="description">{move || product.with(|p| p.description.clone())}</p>
             <BuyBox
                 id=product.with_untracked(|p| p.id)
@@ -151,7 +151,7 @@ fn BuyBox(
                 <button
                     type="button"
                     class="button"
-                    aria-label=move || format!("Add {} to cart", name.get())
+                    aria-label=move || format!("{}: {}", if out() { "Out of stock" } else { "Add to cart" }, name.get())
                     disabled=move || out() || actions.busy.get()
                     on:click=add
                 >
@@ -160,10 +160,11 @@ fn BuyBox(
                 <button
                     type="button"
                     class="button secondary"
-                    aria-label=move || format!("Add {} to wishlist", name.get())
+                    aria-label=move || format!("Add to wishlist: {}", name.get())
                     on:click=wish
                 >
-                    "♡ Add to wishlist"
+                    <span aria-hidden="true">"♡ "</span>
+                    "Add to wishlist"
                 </button>
             </div>
         </div>

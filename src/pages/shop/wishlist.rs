@@ -92,7 +92,7 @@ fn WishlistItem(
                 <button
                     type="button"
                     class="button"
-                    aria-label=move || format!("Move {} to cart", name())
+                    aria-label=move || format!("Move to cart: {}", name())
                     disabled=move || out() || actions.busy.get()
                     on:click=move |_| actions.move_to_cart.run(product.get_untracked())
                 >
@@ -101,7 +101,7 @@ fn WishlistItem(
                 <button
                     type="button"
                     class="button secondary"
-                    aria-label=move || format!("Remove {} from wishlist", name())
+                    aria-label=move || format!("Remove: {} from the wishlist", name())
                     disabled=move || actions.busy.get()
                     on:click=move |_| actions.remove_from_wishlist.run(id)
                 >
