@@ -2,10 +2,9 @@
 
 use leptos::prelude::*;
 use leptos_router::components::A;
-use leptos_router::hooks::use_navigate;
+use leptos_router::hooks::{use_navigate, use_query_map};
 use protocol::Role;
 
-use crate::app::APP_TITLE;
 use crate::auth::use_auth;
 use crate::components::app_link::AppLink;
 use crate::components::connection_badge::ConnectionBadge;
@@ -14,6 +13,7 @@ use crate::components::offline_note::AppNotes;
 use crate::components::pending_writes::PendingWrites;
 use crate::components::toast::ToastHost;
 use crate::pages::ShopNav;
+use crate::shell::APP_TITLE;
 
 /// Wraps every page.
 #[component]
@@ -22,6 +22,13 @@ pub fn Layout(children: Children) -> impl IntoView {
     let role = move || auth.session().with(|s| s.as_ref().map(|s| s.user.role));
     let user_name = move || auth.session().with(|s| s.as_ref().map(|s| s.user.name.clone()).unwrap_or_default());
     let navigate = use_navigate();
+    let query = use_query_map();
+    let asked_monitor = RwSignal::new(false);
+    Effect::new(move |_| {
+        if query.with(|q| q.get("monitor").is_some()) {
+            asked_monitor.set(true);
+        }
+    });
     let logout = move |_| {
         auth.logout();
         navigate("/login", Default::default());
@@ -42,7 +49,10 @@ pub fn Layout(children: Children) -> impl IntoView {
             <div class="session">
                 <ConnectionBadge/>
                 <PendingWrites/>
-                <MonitoringToggle/>
+                // A tool for staff; anyone else asks for it with `?monitor` (kept for the page's life).
+                <Show when=move || matches!(role(), Some(Role::Owner | Role::Admin)) || asked_monitor.get()>
+                    <MonitoringToggle/>
+                </Show>
                 <Show
                     when=move || role().is_some()
                     fallback=|| view! { <A href="/login" attr:class="button">"Log in"</A> }

@@ -7,9 +7,9 @@ use leptos_router::hooks::{use_navigate, use_query_map};
 use protocol::{LoginRequest, LoginResponse};
 
 use crate::api::{self, ApiError};
-use crate::app::APP_TITLE;
 use crate::data::cart_auth::use_cart;
 use crate::nav::safe_return_path;
+use crate::shell::APP_TITLE;
 
 /// The sign-in form.
 #[component]
@@ -55,7 +55,7 @@ pub fn LoginPage() -> impl IntoView {
     view! {
         <section class="login card">
             <h1>{APP_TITLE}</h1>
-            <p class="muted">"Sign in to watch your shop live."</p>
+            <p class="muted">"Sign in to shop, follow your orders and keep your wishlist, or to run your shop live."</p>
             <form class="stack" on:submit=submit novalidate>
                 <label>
                     "Email"

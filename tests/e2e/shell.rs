@@ -1,4 +1,4 @@
-//! The app shell: the first page, routing, direct links, logging out.
+//! The app shell: the first page, the Monitor button (staff, or `?monitor`), routing, direct links, logging out.
 
 use std::time::Duration;
 
@@ -6,8 +6,8 @@ use crate::page::WAIT;
 use crate::support;
 
 use fantoccini::Locator;
-use izishopin_live::app::APP_TITLE;
 use izishopin_live::auth::session;
+use izishopin_live::shell::APP_TITLE;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn opening_the_app_reaches_the_login_page() {
@@ -26,6 +26,14 @@ async fn opening_the_app_reaches_the_login_page() {
         assert_eq!(browser.current_url().await.unwrap().path(), "/login");
         browser.find(Locator::Css("input[type=email]")).await.expect("an email field");
         browser.find(Locator::Css("input[type=password]")).await.expect("a password field");
+        let toggle = Locator::Css("[data-testid=monitor-toggle]");
+        assert!(browser.find(toggle).await.is_err(), "no Monitor button for a visitor");
+
+        // Anyone may ask for the monitoring panel with ?monitor; staff always have it.
+        browser.goto(&format!("{base}/shop?monitor")).await.unwrap();
+        browser.wait().at_most(WAIT).for_element(toggle).await.expect("Monitor behind ?monitor");
+        support::login(&browser, &base, "owner1@izishopin.test").await;
+        browser.wait().at_most(WAIT).for_element(toggle).await.expect("Monitor for an owner");
     })
     .await;
 }
