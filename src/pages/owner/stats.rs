@@ -46,7 +46,7 @@ pub fn StatsSection(
                             <StatCard
                                 label="Products"
                                 value=figure(|s| s.product_count.to_string())
-                                test_id="owner-products"
+                                test_id="owner-products-count"
                             />
                             <StatCard
                                 label="Low stock"
