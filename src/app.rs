@@ -24,10 +24,8 @@ use crate::pages::{
     OwnerPage, ProductPage, WishlistPage,
 };
 use crate::realtime::context::{UseWebSocketOptions, provide_websocket};
+use crate::shell::use_bundle;
 use crate::sw_driver::provide_service_worker;
-
-/// The title of the app, shown in the header and on the login page.
-pub const APP_TITLE: &str = "IziShopin Live";
 
 /// The storefront bundle: the catalog, product pages, cart, wishlist, checkout, a customer's orders, the login.
 #[component]
@@ -84,11 +82,6 @@ fn Shell(bundle: Bundle, children: Children) -> impl IntoView {
             <Layout>{children()}</Layout>
         </Router>
     }
-}
-
-/// The bundle this app is (provided by [`Storefront`] and [`BackOffice`]).
-pub fn use_bundle() -> Bundle {
-    use_context().unwrap_or(Bundle::Storefront)
 }
 
 /// A path this bundle has no route for: the other bundle's is loaded in full (the session and the persisted

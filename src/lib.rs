@@ -15,4 +15,5 @@ pub mod json;
 pub mod nav;
 pub mod pages;
 pub mod realtime;
+pub mod shell;
 pub mod sw_driver;

@@ -151,6 +151,19 @@ pub struct ShopStats {
 /// At or below this many units a product counts as low on stock.
 pub const LOW_STOCK_THRESHOLD: u32 = 5;
 
+/// What a product may be: the server enforces these (422 naming the field), the product form checks them
+/// before sending.
+pub mod product_limits {
+    /// Longest product name, in characters, after trimming.
+    pub const MAX_NAME_CHARS: usize = 120;
+    /// Longest description, in characters.
+    pub const MAX_DESCRIPTION_CHARS: usize = 2000;
+    /// Highest price: one million dollars.
+    pub const MAX_PRICE_CENTS: i64 = 100_000_000;
+    /// Most units a product may have in stock.
+    pub const MAX_STOCK: i64 = 1_000_000;
+}
+
 /// Figures about the products of one shop (or of the platform, `shop_id` absent).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ProductStats {

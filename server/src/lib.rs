@@ -15,6 +15,7 @@ pub mod error;
 pub mod events;
 pub mod headers;
 pub mod hub;
+pub mod login_limiter;
 pub mod metrics;
 pub mod seed;
 pub mod serve;

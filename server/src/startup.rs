@@ -19,13 +19,13 @@ use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::timeout::RequestBodyTimeoutLayer;
 use tower_http::trace::TraceLayer;
 
-use crate::api::auth::LoginLimiter;
 use crate::assets::{self, AppPages};
 use crate::auth::Keys;
 use crate::cluster::Cluster;
 use crate::config::Config;
 use crate::events;
 use crate::hub::{Clustered, Hub, Queues};
+use crate::login_limiter::LoginLimiter;
 use crate::state::AppState;
 
 /// Largest request body the API takes (413 above).

@@ -20,7 +20,7 @@ pub struct AppState {
     pub cluster: Option<Arc<crate::cluster::Cluster>>,
     pub config: Arc<Config>,
     /// Failed logins per client address (`POST /api/auth/login`).
-    pub login_limiter: Arc<crate::api::auth::LoginLimiter>,
+    pub login_limiter: Arc<crate::login_limiter::LoginLimiter>,
     /// Requests counted per user and route (`GET /api/metrics`).
     pub metrics: Arc<crate::metrics::Metrics>,
     /// Milliseconds added to every `/api` answer (`api_delay_ms`); adjustable while running (tests).

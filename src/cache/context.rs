@@ -180,8 +180,8 @@ pub fn provide_data_cache(options: DataCacheOptions) -> DataCache {
     };
     provide_context(cache);
     cache.join_tabs(user);
-    persist_driver::save_on_page_hide(cache);
-    persist_driver::follow_session(cache, auth);
+    persist_driver::save_on_page_hide(move || cache.save_now());
+    persist_driver::follow_session(auth, move |user| cache.set_user(user));
     cache
 }
 

@@ -2,12 +2,12 @@
 //! following the session (a logout or another user clears the cache and the snapshot).
 //!
 //! Invariant: the only file that touches `persist::STORAGE_KEY`; what is saved and restored is decided by
-//! `persist.rs`, and nothing is kept for a visitor who is not signed in.
+//! `persist.rs`, and nothing is kept for a visitor who is not signed in. It knows nothing of the cache
+//! context: the context hands it what to call.
 
 use leptos::prelude::*;
 use protocol::UserId;
 
-use super::context::DataCache;
 use super::held::Held;
 use super::persist::{self, CACHE_FORMAT_VERSION, STORAGE_KEY};
 use super::store::Store;
@@ -47,27 +47,30 @@ pub(super) fn remove() {
     }
 }
 
-/// Saves on `pagehide` and when the page becomes hidden (the last moments a mobile browser reliably gives),
-/// and when the app is unmounted.
-pub(super) fn save_on_page_hide(cache: DataCache) {
-    let page_hide = window_event_listener_untyped("pagehide", move |_| cache.save_now());
+/// Calls `save` on `pagehide` and when the page becomes hidden (the last moments a mobile browser reliably
+/// gives), and when the app is unmounted.
+pub(super) fn save_on_page_hide(save: impl Fn() + Clone + Send + Sync + 'static) {
+    let on_hide = save.clone();
+    let page_hide = window_event_listener_untyped("pagehide", move |_| on_hide());
+    let on_hidden = save.clone();
     let hidden = window_event_listener_untyped("visibilitychange", move |_| {
         if web_sys::window().and_then(|w| w.document()).is_some_and(|d| d.hidden()) {
-            cache.save_now();
+            on_hidden();
         }
     });
     on_cleanup(move || {
         page_hide.remove();
         hidden.remove();
-        cache.save_now();
+        save();
     });
 }
 
-/// Clears the cache and the snapshot when the signed-in user changes or signs out.
-pub(super) fn follow_session(cache: DataCache, auth: Auth) {
+/// Calls `set_user` with the signed-in user at once and whenever it changes or signs out (the cache then
+/// clears itself and the snapshot).
+pub(super) fn follow_session(auth: Auth, set_user: impl Fn(Option<UserId>) + 'static) {
     Effect::new(move |_| {
         let user = auth.session().with(|s| s.as_ref().map(|s| s.user.id));
-        cache.set_user(user);
+        set_user(user);
     });
 }
 

@@ -5,7 +5,7 @@
 use leptos::prelude::*;
 use leptos_router::components::A;
 
-use crate::app::use_bundle;
+use crate::shell::use_bundle;
 
 /// `<A href>` in this bundle, `<a href rel="external">` to the other one.
 #[component]

@@ -9,14 +9,7 @@ use sqlx::AnyConnection;
 use super::{Paging, count, units};
 use crate::error::AppError;
 
-/// Longest product name, in characters, after trimming.
-pub const MAX_NAME_CHARS: usize = 120;
-/// Longest description, in characters.
-pub const MAX_DESCRIPTION_CHARS: usize = 2000;
-/// Highest price: one million dollars.
-pub const MAX_PRICE_CENTS: i64 = 100_000_000;
-/// Most units a product may have in stock.
-pub const MAX_STOCK: i64 = 1_000_000;
+pub use protocol::product_limits::{MAX_DESCRIPTION_CHARS, MAX_NAME_CHARS, MAX_PRICE_CENTS, MAX_STOCK};
 
 macro_rules! columns {
     () => {

@@ -5,16 +5,10 @@
 
 use std::fmt;
 
+use protocol::product_limits::{MAX_DESCRIPTION_CHARS, MAX_NAME_CHARS, MAX_STOCK};
 use protocol::{Cents, NewProduct, Product, ProductPatch};
 
 use crate::api::ApiError;
-
-/// Longest product name, in characters after trimming (the server's rule).
-pub const MAX_NAME_CHARS: usize = 120;
-/// Longest description, in characters (the server's rule).
-pub const MAX_DESCRIPTION_CHARS: usize = 2000;
-/// Most units a product may have in stock (the server's rule).
-pub const MAX_STOCK: i64 = 1_000_000;
 
 /// Why a dollar amount was refused.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
