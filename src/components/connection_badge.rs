@@ -40,7 +40,7 @@ pub fn ConnectionBadge() -> impl IntoView {
                 data-tab-role=move || ws.sharing.with(|sharing| tab_role(*sharing))
             >
                 <span class="connection-dot" aria-hidden="true"></span>
-                {text}
+                <span class="connection-text">{text}</span>
             </span>
         </Show>
     }

@@ -46,6 +46,9 @@ pub fn Layout(children: Children) -> impl IntoView {
                     <AppLink href="/admin">"Admin"</AppLink>
                 </Show>
             </nav>
+            <Show when=move || role().is_some()>
+                <span class="user-name">{user_name}</span>
+            </Show>
             <div class="session">
                 <ConnectionBadge/>
                 <PendingWrites/>
@@ -57,7 +60,6 @@ pub fn Layout(children: Children) -> impl IntoView {
                     when=move || role().is_some()
                     fallback=|| view! { <A href="/login" attr:class="button">"Log in"</A> }
                 >
-                    <span class="user-name">{user_name}</span>
                     <button type="button" class="button secondary logout" on:click=logout.clone()>"Log out"</button>
                 </Show>
             </div>

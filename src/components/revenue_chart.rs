@@ -183,12 +183,20 @@ pub fn RevenueChart(
                         }
                     })
                     .collect_view();
+                // The first and last dates lean inwards, so a large label (on a phone) is not cut at the edge.
+                let last = g.x_ticks.len().saturating_sub(1);
                 let dates = g
                     .x_ticks
                     .into_iter()
-                    .map(|tick| {
+                    .enumerate()
+                    .map(|(i, tick)| {
+                        let anchor = match i {
+                            0 => "start",
+                            i if i == last => "end",
+                            _ => "middle",
+                        };
                         view! {
-                            <text class="axis-label" x=tick.at y=HEIGHT - 8.0 text-anchor="middle">
+                            <text class="axis-label" x=tick.at y=HEIGHT - 8.0 text-anchor=anchor>
                                 {tick.label}
                             </text>
                         }

@@ -11,6 +11,7 @@ mod journey;
 mod offline;
 mod owner;
 mod page;
+mod phone;
 mod realtime;
 mod shell;
 mod shop;

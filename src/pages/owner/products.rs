@@ -197,7 +197,8 @@ fn ProductsPage(
                     })
                     .collect_view();
                 view! {
-                    <div class="table-scroll">
+                    <p class="scroll-hint muted" aria-hidden="true">"Swipe the table sideways for stock and actions."</p>
+                    <div class="table-scroll" role="region" aria-label="Products table, scrolls sideways" tabindex="0">
                         <table class="product-table" data-testid="owner-products">
                             <caption class="visually-hidden">"Products of your shop"</caption>
                             <thead>
