@@ -11,6 +11,7 @@ pub mod cache;
 pub mod components;
 pub mod config;
 pub mod data;
+pub mod format;
 pub mod json;
 pub mod nav;
 pub mod pages;

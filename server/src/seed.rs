@@ -277,12 +277,12 @@ async fn seed(conn: &mut AnyConnection, now: OffsetDateTime) -> Result<(), sqlx:
         notes.push((user, NotificationKind::Info, "Welcome to IziShopin Live".into(), text.into(), true, welcome));
     }
     for order in orders.iter().filter(|o| now - o.created < Duration::days(4)) {
-        let (name, _) = CUSTOMERS[order.customer];
+        let (_, name) = CUSTOMERS[order.customer];
         notes.push((
             owners[order.shop],
             NotificationKind::NewOrder,
             format!("New order #{}", order.id),
-            format!("{name} ordered {} item(s) for {}", order.units, order.total),
+            store::notifications::new_order_message(name, order.units.unsigned_abs(), order.total),
             now - order.created > Duration::days(1),
             order.created,
         ));

@@ -245,8 +245,8 @@ async fn the_monitoring_panel_opens_from_the_keyboard_and_counts_the_pages_reque
     let base = server.base_url.clone();
     let state = server.state.clone();
     support::with_browser(move |browser| async move {
-        // A visitor has the panel too, closed at first.
-        browser.goto(&format!("{base}/login")).await.unwrap();
+        // A visitor has the panel when asking for it (`?monitor`), closed at first.
+        browser.goto(&format!("{base}/login?monitor")).await.unwrap();
         browser.wait().at_most(WAIT).for_element(Locator::Css("[data-testid=monitor-toggle]")).await.unwrap();
         let closed = read_panel(&browser).await;
         assert_eq!((closed["expanded"].as_str(), closed["panel"].as_bool()), (Some("false"), Some(false)));

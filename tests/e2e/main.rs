@@ -17,3 +17,4 @@ mod shell;
 mod shop;
 mod support;
 mod tabs;
+mod voice;

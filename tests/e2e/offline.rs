@@ -186,8 +186,7 @@ async fn an_order_shipped_and_a_product_made_offline_show_at_once_survive_a_relo
         watcher.goto(&format!("{base}/admin/shops/1")).await.unwrap();
         let pill = format!("[data-testid=shop-orders-list] [data-order-id='{}'] .status-pill", order.id);
         eventually(WAIT, "the admin sees the order paid", || async {
-            let text = watcher.find(Locator::Css(&pill)).await.ok()?.text().await.ok()?;
-            (text == "paid").then_some(())
+            (attribute_of(watcher, &pill, "data-status").await.as_deref() == Some("paid")).then_some(())
         })
         .await;
         wait_live(watcher).await;
@@ -260,8 +259,7 @@ async fn an_order_shipped_and_a_product_made_offline_show_at_once_survive_a_relo
         })
         .await;
         eventually(Duration::from_secs(60), "the admin's page follows live", || async {
-            let text = watcher.find(Locator::Css(&pill)).await.ok()?.text().await.ok()?;
-            (text == "shipped").then_some(())
+            (attribute_of(watcher, &pill, "data-status").await.as_deref() == Some("shipped")).then_some(())
         })
         .await;
         let now: Order = get(&base, &format!("/orders/{}", order.id), &owner).await;

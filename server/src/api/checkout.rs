@@ -66,7 +66,7 @@ pub async fn checkout(
                 shop.owner_id,
                 NotificationKind::NewOrder,
                 &format!("New order #{}", order.id),
-                &format!("{} ordered {units} item(s) for {}", order.customer_name, order.total_cents),
+                &store::notifications::new_order_message(&order.customer_name, u64::from(units), order.total_cents),
                 &stamp,
             )
             .await?,

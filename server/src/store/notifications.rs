@@ -13,6 +13,14 @@ const SELECT: &str = "SELECT id, kind, title, message, read, created_at FROM not
 type Row = (i64, String, String, String, i64, String);
 
 /// The snake_case name of a kind, as stored.
+
+/// The text of a new order's notification: "Carla Mendes ordered 3 items for $12.50" ("1 item"), always
+/// naming the customer.
+pub fn new_order_message(customer: &str, units: u64, total: impl std::fmt::Display) -> String {
+    let noun = if units == 1 { "item" } else { "items" };
+    format!("{customer} ordered {units} {noun} for {total}")
+}
+
 pub fn kind_name(kind: NotificationKind) -> &'static str {
     match kind {
         NotificationKind::NewOrder => "new_order",
@@ -102,4 +110,15 @@ pub async fn mark_read(
     .fetch_optional(&mut *conn)
     .await?;
     row.map(into_notification).transpose()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_new_order_names_the_customer_and_counts_properly() {
+        assert_eq!(new_order_message("Carla Mendes", 1, "$2.99"), "Carla Mendes ordered 1 item for $2.99");
+        assert_eq!(new_order_message("Tom Becker", 3, "$12.50"), "Tom Becker ordered 3 items for $12.50");
+    }
 }

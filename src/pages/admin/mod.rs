@@ -11,6 +11,8 @@ mod shop;
 use leptos::prelude::*;
 use protocol::{AdminDashboard, Dashboard, OrderStatus, ShopId};
 
+use crate::format::status_label;
+
 pub use overview::AdminPage;
 pub use shop::AdminShopPage;
 
@@ -33,34 +35,15 @@ pub fn shop_href(shop: ShopId) -> String {
     format!("/admin/shops/{shop}")
 }
 
-/// An RFC 3339 UTC timestamp as "Nov 27, 10:00" (the text as given when it is not one).
-pub fn short_time(rfc3339: &str) -> String {
-    const MONTHS: [&str; 12] = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
-    let parsed = (|| {
-        let (date, time) = rfc3339.split_once('T')?;
-        let mut parts = date.split('-');
-        let (_year, month, day) = (parts.next()?, parts.next()?, parts.next()?);
-        let month: usize = month.parse().ok()?;
-        let day: u32 = day.parse().ok()?;
-        let name = MONTHS.get(month.checked_sub(1)?)?;
-        let hhmm = time.get(..5)?;
-        (hhmm.as_bytes().get(2) == Some(&b':')).then(|| format!("{name} {day}, {hhmm}"))
-    })();
-    parsed.unwrap_or_else(|| rfc3339.to_owned())
-}
-
-/// "1 order", "3 orders".
-pub fn plural(count: u64, one: &str, many: &str) -> String {
-    format!("{count} {}", if count == 1 { one } else { many })
-}
-
 /// An order status as a small coloured label (the word is the text; the colour only repeats it).
 #[component]
 pub fn StatusPill(
     /// The status to show.
     status: OrderStatus,
 ) -> impl IntoView {
-    view! { <span class=format!("status-pill status-{}", status.as_str())>{status.as_str()}</span> }
+    view! { <span class=format!("status-pill status-{}", status.as_str()) data-status=status.as_str()>
+        {status_label(status)}
+    </span> }
 }
 
 #[cfg(test)]
@@ -80,17 +63,7 @@ mod tests {
     }
 
     #[test]
-    fn times_are_short_and_bad_ones_pass_through() {
-        assert_eq!(short_time("2026-11-27T10:05:09Z"), "Nov 27, 10:05");
-        assert_eq!(short_time("2026-01-03T00:00:00Z"), "Jan 3, 00:00");
-        assert_eq!(short_time("2026-13-03T00:00:00Z"), "2026-13-03T00:00:00Z");
-        assert_eq!(short_time("yesterday"), "yesterday");
-    }
-
-    #[test]
-    fn counts_and_pages() {
-        assert_eq!(plural(1, "order", "orders"), "1 order");
-        assert_eq!(plural(0, "order", "orders"), "0 orders");
+    fn pages_are_counted() {
         assert_eq!(page_count(0, 20), 1);
         assert_eq!(page_count(20, 20), 1);
         assert_eq!(page_count(21, 20), 2);

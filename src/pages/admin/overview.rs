@@ -10,11 +10,12 @@ use leptos::prelude::*;
 use leptos_router::components::A;
 use protocol::{AdminDashboard, Order, PlatformTotals, Role, ShopStats};
 
-use super::{StatusPill, admin_dashboard, shop_href, short_time};
+use super::{StatusPill, admin_dashboard, shop_href};
 use crate::auth::use_auth;
 use crate::components::require_role::RequireRole;
 use crate::components::states::{EmptyState, ErrorState, Skeleton};
 use crate::data::queries::{Query, use_query};
+use crate::format::date_time;
 
 /// The page for the admin role.
 #[component]
@@ -242,7 +243,7 @@ fn FeedRow(
             <span class="feed-customer">{order.customer_name.clone()}</span>
             <span class="feed-total">{order.total_cents.to_string()}</span>
             <StatusPill status=order.status/>
-            <time class="feed-time muted" datetime=order.created_at.clone()>{short_time(&order.created_at)}</time>
+            <time class="feed-time muted" datetime=order.created_at.clone()>{date_time(&order.created_at)}</time>
         </li>
     }
 }

@@ -9,11 +9,12 @@ use leptos_router::components::A;
 use leptos_router::hooks::use_params_map;
 use protocol::{Order, Page, Product, Role, ShopId, ShopStats};
 
-use super::{StatusPill, admin_dashboard, parse_shop_id, plural, short_time};
+use super::{StatusPill, admin_dashboard, parse_shop_id};
 use crate::components::pager::Pager;
 use crate::components::require_role::RequireRole;
 use crate::components::states::{EmptyState, ErrorState, Skeleton, loaded_with_error};
 use crate::data::queries::{Query, use_query};
+use crate::format::{date_time, plural};
 
 /// The drill-down of one shop, for the admin role.
 #[component]
@@ -155,7 +156,7 @@ fn ShopOrders(
                                             <span class="feed-total">{order.total_cents.to_string()}</span>
                                             <StatusPill status=order.status/>
                                             <time class="feed-time muted" datetime=order.created_at.clone()>
-                                                {short_time(&order.created_at)}
+                                                {date_time(&order.created_at)}
                                             </time>
                                         </li>
                                     }

@@ -8,7 +8,6 @@ use leptos::task::spawn_local;
 use protocol::{Dashboard, Notification, NotificationId, NotificationKind, Page};
 
 use super::OwnerData;
-use super::orders::short_time;
 use crate::api::{self, ApiError};
 use crate::auth::use_auth;
 use crate::cache::context::{DataCache, use_data_cache};
@@ -17,6 +16,7 @@ use crate::components::states::loaded;
 use crate::components::toast::{ToastKind, use_toasts};
 use crate::data::queries::Query;
 use crate::data::reducers::{Applied, mark_read, owner_mark_read};
+use crate::format::date_time;
 
 /// A notification kind in a word, for its badge.
 fn kind_label(kind: NotificationKind) -> &'static str {
@@ -116,7 +116,7 @@ fn note_row(
             <div class="note-text">
                 <strong>{note.title.clone()}</strong>
                 <span class="muted">{note.message.clone()}</span>
-                <time class="muted" datetime=note.created_at.clone()>{short_time(&note.created_at)}</time>
+                <time class="muted" datetime=note.created_at.clone()>{date_time(&note.created_at)}</time>
             </div>
             {button}
         </li>

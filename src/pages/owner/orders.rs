@@ -18,7 +18,7 @@ use crate::components::toast::{ToastKind, use_toasts};
 use crate::data::outbox::{Settled, Write};
 use crate::data::outbox_driver::use_writes;
 use crate::data::queries::{Query, use_query};
-use crate::pages::shop::format::status_label;
+use crate::format::{date_time, status_label};
 
 /// The visible text and the accessible name of the button moving order `id` to `next`: the name starts with
 /// the text (WCAG 2.5.3, label in name) and says which order.
@@ -36,14 +36,6 @@ pub fn move_button(id: OrderId, next: OrderStatus) -> (&'static str, String) {
 /// The lines of an order in a few words: "2 × Sourdough Loaf, 1 × Honey".
 pub fn items_summary(order: &Order) -> String {
     order.items.iter().map(|i| format!("{} × {}", i.quantity, i.product_name)).collect::<Vec<_>>().join(", ")
-}
-
-/// `2026-11-27T10:00:00Z` → `2026-11-27 10:00` (UTC, as the server keeps it).
-pub fn short_time(rfc3339: &str) -> String {
-    match (rfc3339.get(..10), rfc3339.get(11..16)) {
-        (Some(date), Some(time)) => format!("{date} {time}"),
-        _ => rfc3339.to_owned(),
-    }
 }
 
 /// The orders section: a heading and the current page.
@@ -206,7 +198,7 @@ where
             <div class="order-items muted">{items_summary(&order)}</div>
             <div class="order-meta">
                 <strong class="order-total">{order.total_cents.to_string()}</strong>
-                <time datetime=order.created_at.clone()>{short_time(&order.created_at)}</time>
+                <time datetime=order.created_at.clone()>{date_time(&order.created_at)}</time>
                 <span class=format!("badge status-{}", status.as_str()) data-testid="order-status">
                     {status_label(status)}
                 </span>
@@ -265,7 +257,5 @@ mod tests {
             version: 1,
         };
         assert_eq!(items_summary(&order), "3 × Basmati Rice 2 kg, 1 × Honey");
-        assert_eq!(short_time(&order.created_at), "2026-11-26 22:59");
-        assert_eq!(short_time("soon"), "soon");
     }
 }

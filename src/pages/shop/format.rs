@@ -3,7 +3,7 @@
 //!
 //! Invariant: pure (no `leptos`, no browser), tested natively.
 
-use protocol::{LOW_STOCK_THRESHOLD, OrderStatus, ShopId};
+use protocol::{LOW_STOCK_THRESHOLD, ShopId};
 
 use crate::data::guest_cart::MAX_QUANTITY;
 use crate::nav::encode_query_value;
@@ -21,17 +21,6 @@ pub fn stock_label(stock: u32) -> Option<String> {
         0 => Some("Out of stock".to_owned()),
         n if n <= LOW_STOCK_THRESHOLD => Some(format!("Only {n} left")),
         _ => None,
-    }
-}
-
-/// An order status as a customer reads it.
-pub fn status_label(status: OrderStatus) -> &'static str {
-    match status {
-        OrderStatus::Pending => "Pending",
-        OrderStatus::Paid => "Paid",
-        OrderStatus::Shipped => "Shipped",
-        OrderStatus::Delivered => "Delivered",
-        OrderStatus::Cancelled => "Cancelled",
     }
 }
 
@@ -110,12 +99,6 @@ mod tests {
         assert_eq!(stock_label(1).as_deref(), Some("Only 1 left"));
         assert_eq!(stock_label(LOW_STOCK_THRESHOLD).as_deref(), Some("Only 5 left"));
         assert_eq!(stock_label(LOW_STOCK_THRESHOLD + 1), None);
-    }
-
-    #[test]
-    fn every_status_has_a_word() {
-        let words: Vec<&str> = OrderStatus::ALL.into_iter().map(status_label).collect();
-        assert_eq!(words, ["Pending", "Paid", "Shipped", "Delivered", "Cancelled"]);
     }
 
     #[test]

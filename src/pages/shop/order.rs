@@ -8,12 +8,11 @@ use leptos_router::components::A;
 use leptos_router::hooks::use_params_map;
 use protocol::{Order, OrderId, OrderStatus, Role};
 
-use super::format::status_label;
-use super::orders::date_of;
 use super::parts::{Price, StatusBadge};
 use crate::components::require_role::RequireRole;
 use crate::components::states::{ErrorState, Skeleton};
 use crate::data::queries::{Query, use_query};
+use crate::format::{date, status_label};
 
 /// The order page.
 #[component]
@@ -80,7 +79,7 @@ fn OrderView(
                 <StatusBadge status/>
             </header>
             <p class="muted">
-                {move || order.with(|o| format!("From {}, placed on {}.", o.shop_name, date_of(&o.created_at)))}
+                {move || order.with(|o| format!("From {}, placed on {}.", o.shop_name, date(&o.created_at)))}
             </p>
             <Progress status/>
             <table class="order-items">

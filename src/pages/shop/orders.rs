@@ -13,6 +13,7 @@ use super::parts::{Price, StatusBadge};
 use crate::components::require_role::RequireRole;
 use crate::components::states::{EmptyState, list_states};
 use crate::data::queries::{Query, use_query};
+use crate::format::date;
 
 /// The "My orders" page.
 #[component]
@@ -104,15 +105,12 @@ fn OrderRow(
         <li class="order-row card" data-testid="order-row" data-order-id=id.0>
             <A href=format!("/orders/{id}")>{format!("Order #{id}")}</A>
             <span class="muted">{move || order.with(|o| o.shop_name.clone())}</span>
-            <span class="muted">{move || order.with(|o| date_of(&o.created_at).to_owned())}</span>
+            <time class="muted" datetime=move || order.with(|o| o.created_at.clone())>
+                {move || order.with(|o| date(&o.created_at))}
+            </time>
             <span>{move || super::format::items_text(units())}</span>
             <Price cents=Signal::derive(move || order.with(|o| o.total_cents))/>
             <StatusBadge status=Signal::derive(move || order.with(|o| o.status))/>
         </li>
     }
-}
-
-/// The date part of an RFC 3339 timestamp (`2026-11-27`).
-pub fn date_of(timestamp: &str) -> &str {
-    timestamp.get(..10).unwrap_or(timestamp)
 }

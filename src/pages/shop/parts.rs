@@ -8,10 +8,11 @@ use leptos::prelude::*;
 use leptos_router::components::A;
 use protocol::{Cents, OrderStatus, Product, ProductId, Role};
 
-use super::format::{status_label, stock_label};
+use super::format::stock_label;
 use crate::components::app_link::AppLink;
 use crate::data::cart_auth::{AddItem, UseCartAuthReturn, use_cart};
 use crate::data::guest_cart::MAX_QUANTITY;
+use crate::format::status_label;
 
 /// A price, as text (`$12.99`), with the `price` test hook.
 #[component]
