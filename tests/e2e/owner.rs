@@ -22,7 +22,7 @@ struct OwnerView {
     total_orders: Option<u64>,
     revenue: Option<String>,
     products_card: Option<u64>,
-    /// (order id, status, shop name) per order row, top first.
+    /// (order id, status, shop id) per order row, top first.
     orders: Vec<(i64, String, String)>,
     /// (product id, row text) per product row.
     products: Vec<(i64, String)>,
@@ -41,7 +41,7 @@ async fn read_owner(browser: &Client) -> OwnerView {
             revenue: text(document.querySelector('[data-testid=owner-revenue] .stat-value')),
             products_card: text(document.querySelector('[data-testid=owner-products-count] .stat-value')),
             orders: [...document.querySelectorAll('[data-testid=owner-orders] [data-order-id]')]
-                .map(li => [li.dataset.orderId, li.dataset.status, text(li.querySelector('.order-shop'))]),
+                .map(li => [li.dataset.orderId, li.dataset.status, li.dataset.shopId]),
             products: [...document.querySelectorAll('tr[data-product-id]')]
                 .map(tr => [tr.dataset.productId, tr.textContent.replace(/\s+/g, ' ').trim()]),
             chart_label: chart ? chart.getAttribute('aria-label') : null,
@@ -156,7 +156,8 @@ async fn the_owner_sees_the_shop_figures_and_moves_an_order_on() {
         // Orders: the shop's own only, in the API's order.
         let ids: Vec<i64> = view.orders.iter().map(|o| o.0).collect();
         assert_eq!(ids, orders.items.iter().map(|o| o.id.0).collect::<Vec<_>>());
-        assert!(view.orders.iter().all(|o| o.2 == SHOP_NAME), "another shop's order is listed: {:?}", view.orders);
+        let shop_id = expected.shop_stats.shop_id.to_string();
+        assert!(view.orders.iter().all(|o| o.2 == shop_id), "another shop's order is listed: {:?}", view.orders);
 
         // Products: every product of page 1, each with named buttons.
         assert_eq!(view.products.len(), products.items.len());
@@ -326,7 +327,7 @@ async fn a_checkout_elsewhere_appears_live_with_a_toast_and_no_request() {
         .await;
         let toast = after.toasts.iter().find(|t| t.contains("New order #")).unwrap();
         assert!(toast.contains(&format!("New order #{} — {}", ours.id, ours.total_cents)), "{toast}");
-        assert!(after.orders.iter().all(|o| o.2 == SHOP_NAME && !others.contains(&o.0)), "{:?}", after.orders);
+        assert!(after.orders.iter().all(|o| o.2 == shop.to_string() && !others.contains(&o.0)), "{:?}", after.orders);
 
         // Nothing was fetched for it (give a stray refetch the time to show up).
         tokio::time::sleep(Duration::from_millis(1500)).await;
@@ -345,6 +346,57 @@ async fn a_checkout_elsewhere_appears_live_with_a_toast_and_no_request() {
             page_two.items.iter().map(|o| o.id.0).collect::<Vec<_>>()
         );
         assert_eq!(text_of(&browser, ".owner-orders .pager-position").await, "Page 2 of 2");
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_owner_jumps_between_sections_and_the_url_keeps_the_one_shown() {
+    let server = support::start_server().await;
+    let base = server.base_url.clone();
+    support::with_browser(move |browser| async move {
+        support::login(&browser, &base, OWNER).await;
+        wait_view(&browser, WAIT, "the dashboard loads", loaded).await;
+        let top_of = |id: &'static str| {
+            let browser = browser.clone();
+            async move {
+                let script = "return Math.round(document.getElementById(arguments[0]).getBoundingClientRect().top);";
+                browser.execute(script, vec![json!(id)]).await.unwrap().as_i64().unwrap()
+            }
+        };
+        browser
+            .find(Locator::Css("[data-testid=owner-sections] a[href='#products']"))
+            .await
+            .unwrap()
+            .click()
+            .await
+            .unwrap();
+        eventually(WAIT, "the products section comes to the top", || async {
+            let top = top_of("products").await;
+            (0..=120).contains(&top).then_some(())
+        })
+        .await;
+        assert_eq!(browser.current_url().await.unwrap().fragment(), Some("products"), "the URL keeps the section");
+
+        // A reload (or a shared link) lands on the same section once the page is drawn.
+        browser.refresh().await.unwrap();
+        wait_view(&browser, WAIT, "the dashboard loads again", loaded).await;
+        eventually(WAIT, "the reload lands on the products section", || async {
+            (0..=120).contains(&top_of("products").await).then_some(())
+        })
+        .await;
+        // The sections bar stays in view: the orders are one click away.
+        browser
+            .find(Locator::Css("[data-testid=owner-sections] a[href='#orders']"))
+            .await
+            .unwrap()
+            .click()
+            .await
+            .unwrap();
+        eventually(WAIT, "the orders section comes to the top", || async {
+            (0..=120).contains(&top_of("orders").await).then_some(())
+        })
+        .await;
     })
     .await;
 }

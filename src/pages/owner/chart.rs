@@ -19,7 +19,7 @@ pub fn RevenueSection(
     let ready = Memo::new(move |_| days.with(Option::is_some));
     let total = move || days.with(|d| d.iter().flatten().map(|d| d.revenue_cents).sum::<Cents>());
     view! {
-        <section class="owner-section owner-revenue" aria-labelledby="owner-revenue-title">
+        <section class="owner-section owner-revenue" id="revenue" aria-labelledby="owner-revenue-title">
             <div class="section-head">
                 <h2 id="owner-revenue-title">"Revenue, last 30 days"</h2>
                 <span class="muted" data-testid="owner-revenue-30d">{move || total().to_string()}</span>

@@ -75,6 +75,7 @@ fn OwnerDashboardView() -> impl IntoView {
                 <h1>{move || shop_name().unwrap_or_else(|| "Your shop".into())}</h1>
                 <p class="muted">"Live: orders, revenue and stock update as they happen."</p>
             </header>
+            <SectionNav/>
             <stats::StatsSection data=data/>
             <chart::RevenueSection data=data/>
             <div class="owner-columns">
@@ -86,6 +87,32 @@ fn OwnerDashboardView() -> impl IntoView {
     }
     .into_any()
 }
+
+/// The sections of the page, to jump between; the one jumped to stays in the URL (`/owner#products`), so a
+/// reload or a shared link lands there again.
+#[component]
+fn SectionNav() -> impl IntoView {
+    // The browser scrolls to the URL's section before the app has drawn it: once drawn, go there.
+    Effect::new(move |_| {
+        let Some(document) = web_sys::window().and_then(|w| w.document()) else { return };
+        let hash = document.location().and_then(|l| l.hash().ok()).unwrap_or_default();
+        let wanted = hash.trim_start_matches('#');
+        if let Some(section) = SECTIONS.iter().find(|(id, _)| *id == wanted)
+            && let Some(element) = document.get_element_by_id(section.0)
+        {
+            element.scroll_into_view();
+        }
+    });
+    view! {
+        <nav class="section-nav" aria-label="Sections of this page" data-testid="owner-sections">
+            {SECTIONS.iter().map(|(id, name)| view! { <a href=format!("#{id}")>{*name}</a> }).collect_view()}
+        </nav>
+    }
+}
+
+/// The page's sections: element id and name.
+const SECTIONS: [(&str, &str); 4] =
+    [("revenue", "Revenue"), ("orders", "Orders"), ("notifications", "Notifications"), ("products", "Products")];
 
 /// Shows a toast for each new order of `shop` while the page is mounted. The figures themselves change in
 /// the cache (the live layer); this only tells the owner.

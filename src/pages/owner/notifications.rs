@@ -62,7 +62,7 @@ pub fn NotificationsSection(
     };
 
     view! {
-        <section class="owner-section owner-notifications" aria-labelledby="owner-notifications-title">
+        <section class="owner-section owner-notifications" id="notifications" aria-labelledby="owner-notifications-title">
             <div class="section-head">
                 <h2 id="owner-notifications-title">"Notifications"</h2>
                 <span class="badge unread" class:none=move || unread.get() == 0 data-testid="owner-unread">

@@ -43,7 +43,7 @@ pub fn items_summary(order: &Order) -> String {
 pub fn OrdersSection() -> impl IntoView {
     let page = RwSignal::new(1u32);
     view! {
-        <section class="owner-section owner-orders" aria-labelledby="owner-orders-title">
+        <section class="owner-section owner-orders" id="orders" aria-labelledby="owner-orders-title">
             <div class="section-head">
                 <h2 id="owner-orders-title">"Orders"</h2>
             </div>
@@ -189,11 +189,10 @@ where
         })
         .collect_view();
     view! {
-        <li class="order-row" data-order-id=id.0 data-status=status.as_str() data-pending=move || waiting.get().to_string()>
+        <li class="order-row" data-order-id=id.0 data-shop-id=order.shop_id.0 data-status=status.as_str() data-pending=move || waiting.get().to_string()>
             <div class="order-main">
                 <span class="order-id">{format!("#{id}")}</span>
                 <span class="order-customer">{order.customer_name.clone()}</span>
-                <span class="order-shop muted">{order.shop_name.clone()}</span>
             </div>
             <div class="order-items muted">{items_summary(&order)}</div>
             <div class="order-meta">

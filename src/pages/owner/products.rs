@@ -76,7 +76,7 @@ pub fn ProductsSection(
     let on_cancel = Callback::new(move |()| close());
 
     view! {
-        <section class="owner-section owner-products" aria-labelledby="owner-products-title">
+        <section class="owner-section owner-products" id="products" aria-labelledby="owner-products-title">
             <div class="section-head">
                 <h2 id="owner-products-title">"Products"</h2>
                 <button
