@@ -13,10 +13,23 @@ fn local() -> Option<web_sys::Storage> {
     web_sys::window()?.local_storage().ok().flatten()
 }
 
+/// The text under `key` (`None` without storage or key).
+fn read(key: &str) -> Option<String> {
+    local()?.get_item(key).ok().flatten()
+}
+
+/// Stores `text` under `key`, or removes the key for `None` (a full or missing storage only loses the copy).
+fn write(key: &str, text: Option<&str>) {
+    if let Some(storage) = local() {
+        let _ = match text {
+            Some(text) => storage.set_item(key, text),
+            None => storage.remove_item(key),
+        };
+    }
+}
+
 pub fn load_guest() -> GuestCart {
-    local()
-        .and_then(|s| s.get_item(GUEST_CART_KEY).ok().flatten())
-        .map_or_else(GuestCart::new, |t| GuestCart::decode(&t))
+    read(GUEST_CART_KEY).map_or_else(GuestCart::new, |t| GuestCart::decode(&t))
 }
 
 /// Calls `changed` with the guest cart another tab of this browser stored, for the page's life.
@@ -27,45 +40,29 @@ pub fn follow_guest(changed: impl Fn(GuestCart) + 'static) {
 }
 
 pub fn save_guest(cart: &GuestCart) {
-    if let Some(storage) = local() {
-        let _ = if cart.is_empty() {
-            storage.remove_item(GUEST_CART_KEY)
-        } else {
-            storage.set_item(GUEST_CART_KEY, &cart.encode())
-        };
-    }
+    write(GUEST_CART_KEY, (!cart.is_empty()).then(|| cart.encode()).as_deref());
 }
 
 pub fn load_pending(now_secs: i64) -> Option<PendingAction> {
-    let text = local()?.get_item(PENDING_ACTION_KEY).ok().flatten()?;
-    PendingAction::decode(&text, now_secs)
+    PendingAction::decode(&read(PENDING_ACTION_KEY)?, now_secs)
 }
 
 pub fn save_pending(action: &PendingAction) {
-    if let Some(storage) = local() {
-        let _ = storage.set_item(PENDING_ACTION_KEY, &action.encode());
-    }
+    write(PENDING_ACTION_KEY, Some(&action.encode()));
 }
 
 pub fn clear_pending() {
-    if let Some(storage) = local() {
-        let _ = storage.remove_item(PENDING_ACTION_KEY);
-    }
+    write(PENDING_ACTION_KEY, None);
 }
 
 pub fn load_account(user: UserId) -> Option<AccountCopy> {
-    let text = local()?.get_item(ACCOUNT_COPY_KEY).ok().flatten()?;
-    AccountCopy::decode(&text, user)
+    AccountCopy::decode(&read(ACCOUNT_COPY_KEY)?, user)
 }
 
 pub fn save_account(copy: &AccountCopy) {
-    if let Some(storage) = local() {
-        let _ = storage.set_item(ACCOUNT_COPY_KEY, &copy.encode());
-    }
+    write(ACCOUNT_COPY_KEY, Some(&copy.encode()));
 }
 
 pub fn clear_account() {
-    if let Some(storage) = local() {
-        let _ = storage.remove_item(ACCOUNT_COPY_KEY);
-    }
+    write(ACCOUNT_COPY_KEY, None);
 }
