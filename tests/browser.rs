@@ -3,8 +3,9 @@
 
 use std::time::Duration;
 
-use izishopin_live::app::{APP_TITLE, BackOffice, Storefront};
+use izishopin_live::app::{BackOffice, Storefront};
 use izishopin_live::auth::session::{self, Session};
+use izishopin_live::shell::APP_TITLE;
 use protocol::{Role, ShopId, User, UserId};
 use wasm_bindgen::JsCast;
 use wasm_bindgen_test::*;
