@@ -7,6 +7,7 @@ TRUNK_VERSION="0.22.1"
 BINARYEN_NPM_VERSION="132.0.0"
 WASM_OPT_VERSION="132"
 AXE_CORE_VERSION="4.14.1"
+GECKODRIVER_VERSION="0.37.1"
 IZI_TOOLS_DIR="${IZI_TOOLS_DIR:-$HOME/.cache/izishopin-tools}"
 
 export PATH="$IZI_TOOLS_DIR/node_modules/.bin:$HOME/.cargo/bin:$PATH"
@@ -86,6 +87,13 @@ ensure_tools() {
 
   if ! command -v chromium >/dev/null 2>&1 || ! command -v chromedriver >/dev/null 2>&1; then
     apt_install chromium chromium-driver
+  fi
+
+  # The journey test runs in Firefox ESR too. geckodriver is not packaged by Debian 12: built from crates.io.
+  command -v firefox-esr >/dev/null 2>&1 || apt_install firefox-esr
+  if ! geckodriver --version 2>/dev/null | grep -q "^geckodriver $GECKODRIVER_VERSION"; then
+    step "Installing geckodriver $GECKODRIVER_VERSION (about 3 minutes, once)"
+    cargo install geckodriver --version "$GECKODRIVER_VERSION" --locked
   fi
 
   # The server's tests also run on PostgreSQL, and the cluster tests on PostgreSQL, Redis and HAProxy: they

@@ -1,13 +1,14 @@
 //! Three people at once, each in their own browser, as a person would try it: a customer orders through the
 //! shop's pages while the owner and the admin watch their dashboards; the new order reaches both without a
-//! request from their pages; the owner moves it along in the UI and the customer's order page follows.
+//! request from their pages; the owner moves it along in the UI and the customer's order page follows. Run in
+//! Chromium and in Firefox ESR.
 
 use std::time::Duration;
 
 use serde_json::json;
 
 use crate::page::{WAIT, attribute_of, click, eventually, screenshot, text_of, wait_live, wait_path};
-use crate::support;
+use crate::support::{self, Engine};
 
 const CUSTOMER: &str = "customer2@izishopin.test";
 const OWNER: &str = "owner1@izishopin.test";
@@ -22,6 +23,16 @@ async fn rows_of(browser: &fantoccini::Client, list: &str, id: i64) -> usize {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_customer_orders_while_the_owner_and_the_admin_watch_and_the_owner_ships_it() {
+    journey(Engine::Chromium).await;
+}
+
+/// The same journey in a second engine, so Firefox guards every change too.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_same_journey_in_firefox() {
+    journey(Engine::Firefox).await;
+}
+
+async fn journey(engine: Engine) {
     let server = support::start_server().await;
     let base = server.base_url.clone();
     let state = server.state.clone();
@@ -37,7 +48,7 @@ async fn a_customer_orders_while_the_owner_and_the_admin_watch_and_the_owner_shi
         assert_eq!(status, 200, "{created}");
         serde_json::from_value::<protocol::Product>(created).unwrap()
     };
-    support::with_browsers(3, move |browsers| async move {
+    support::with_engine(engine, 3, move |browsers| async move {
         let (customer, owner, admin) = (&browsers[0], &browsers[1], &browsers[2]);
         support::login(owner, &base, OWNER).await;
         support::login(admin, &base, ADMIN).await;
@@ -93,8 +104,8 @@ async fn a_customer_orders_while_the_owner_and_the_admin_watch_and_the_owner_shi
         .await;
         assert_eq!(state.metrics.requests_by_user(owner_id), owner_requests, "no request from the owner's page");
         assert_eq!(state.metrics.requests_by_user(admin_id), admin_requests, "no request from the admin's page");
-        screenshot(owner, "journey-owner.png").await;
-        screenshot(admin, "journey-admin.png").await;
+        screenshot(owner, &format!("journey-owner-{engine:?}.png")).await;
+        screenshot(admin, &format!("journey-admin-{engine:?}.png")).await;
 
         // The customer watches the order; the owner marks it paid in the dashboard.
         customer.goto(&format!("{base}/orders/{id}")).await.unwrap();
@@ -109,7 +120,7 @@ async fn a_customer_orders_while_the_owner_and_the_admin_watch_and_the_owner_shi
             (attribute_of(customer, badge, "data-status").await.as_deref() == Some("paid")).then_some(())
         })
         .await;
-        screenshot(customer, "journey-customer.png").await;
+        screenshot(customer, &format!("journey-customer-{engine:?}.png")).await;
     })
     .await;
 }

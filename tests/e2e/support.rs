@@ -51,28 +51,76 @@ pub async fn start_server_with(adjust: impl FnOnce(&mut Config)) -> TestServer {
     TestServer { base_url, state, _stop: stop, _data: data }
 }
 
-/// A chromedriver process on a free port; killed when dropped.
-struct Chromedriver {
+/// A WebDriver process (chromedriver or geckodriver) on a free port; killed when dropped.
+struct Driver {
     url: String,
     _child: Child,
 }
 
-async fn start_chromedriver() -> Chromedriver {
+/// The browser engines the e2e suite drives.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Engine {
+    Chromium,
+    /// Debian's `firefox-esr` through geckodriver (`cargo install geckodriver`, by `scripts/lib.sh`).
+    Firefox,
+}
+
+impl Engine {
+    /// The driver program, from `CHROMEDRIVER` / `GECKODRIVER` or `PATH`.
+    fn program(self) -> String {
+        match self {
+            Engine::Chromium => std::env::var("CHROMEDRIVER").unwrap_or_else(|_| "chromedriver".into()),
+            Engine::Firefox => std::env::var("GECKODRIVER").unwrap_or_else(|_| "geckodriver".into()),
+        }
+    }
+
+    /// The session's capabilities: headless, 1280 × 900, the profile in `profile`.
+    fn capabilities(self, profile: &std::path::Path) -> serde_json::Map<String, serde_json::Value> {
+        let capabilities = match self {
+            Engine::Chromium => serde_json::json!({
+                "goog:chromeOptions": {
+                    "binary": std::env::var("CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".into()),
+                    "args": [
+                        "--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+                        "--disable-background-networking", "--disable-component-update", "--disable-sync",
+                        "--no-first-run", "--window-size=1280,900",
+                        format!("--user-data-dir={}", profile.display()),
+                    ]
+                }
+            }),
+            Engine::Firefox => serde_json::json!({
+                "moz:firefoxOptions": {
+                    "binary": std::env::var("FIREFOX").unwrap_or_else(|_| "/usr/bin/firefox-esr".into()),
+                    "args": ["-headless", "-width=1280", "-height=900", "-profile", profile.display().to_string()],
+                }
+            }),
+        };
+        let serde_json::Value::Object(capabilities) = capabilities else { unreachable!() };
+        capabilities
+    }
+}
+
+async fn start_driver(engine: Engine) -> Driver {
     let port = TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
-    let program = std::env::var("CHROMEDRIVER").unwrap_or_else(|_| "chromedriver".into());
-    let child = Command::new(&program)
-        .arg(format!("--port={port}"))
+    let program = engine.program();
+    let mut command = Command::new(&program);
+    command.arg(format!("--port={port}"));
+    if engine == Engine::Firefox {
+        // Several geckodrivers at once: each its own Marionette port.
+        command.arg("--marionette-port=0");
+    }
+    let child = command
         .stdout(std::process::Stdio::null())
         .stderr(std::process::Stdio::null())
         .kill_on_drop(true)
         .spawn()
-        .unwrap_or_else(|e| panic!("cannot start {program} (scripts/setup installs chromium-driver): {e}"));
+        .unwrap_or_else(|e| panic!("cannot start {program} (scripts/setup installs it): {e}"));
     let deadline = Instant::now() + Duration::from_secs(20);
     while tokio::net::TcpStream::connect(("127.0.0.1", port)).await.is_err() {
-        assert!(Instant::now() < deadline, "chromedriver did not listen on port {port} within 20 s");
+        assert!(Instant::now() < deadline, "{program} did not listen on port {port} within 20 s");
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
-    Chromedriver { url: format!("http://127.0.0.1:{port}"), _child: child }
+    Driver { url: format!("http://127.0.0.1:{port}"), _child: child }
 }
 
 /// Runs `test` with a fresh headless Chromium, then closes the browser whatever happened, then re-raises
@@ -92,27 +140,27 @@ where
     F: FnOnce(Vec<Client>) -> Fut,
     Fut: Future<Output = ()> + Send + 'static,
 {
-    let driver = start_chromedriver().await;
-    let chromium = std::env::var("CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".into());
+    with_engine(Engine::Chromium, count, test).await;
+}
+
+/// [`with_browsers`] in `engine`. chromedriver runs many sessions; geckodriver one, so Firefox gets a driver
+/// per browser.
+pub async fn with_engine<F, Fut>(engine: Engine, count: usize, test: F)
+where
+    F: FnOnce(Vec<Client>) -> Fut,
+    Fut: Future<Output = ()> + Send + 'static,
+{
+    let mut drivers = Vec::new();
     let mut profiles = Vec::new();
     let mut clients = Vec::new();
     for _ in 0..count {
+        if drivers.is_empty() || engine == Engine::Firefox {
+            drivers.push(start_driver(engine).await);
+        }
         let profile = tempfile::tempdir().unwrap();
-        let capabilities = serde_json::json!({
-            "goog:chromeOptions": {
-                "binary": chromium,
-                "args": [
-                    "--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-                    "--disable-background-networking", "--disable-component-update", "--disable-sync",
-                    "--no-first-run", "--window-size=1280,900",
-                    format!("--user-data-dir={}", profile.path().display()),
-                ]
-            }
-        });
-        let serde_json::Value::Object(capabilities) = capabilities else { unreachable!() };
         let connected = ClientBuilder::new(hyper_util::client::legacy::connect::HttpConnector::new())
-            .capabilities(capabilities)
-            .connect(&driver.url)
+            .capabilities(engine.capabilities(profile.path()))
+            .connect(&drivers.last().expect("a driver").url)
             .await;
         match connected {
             Ok(client) => clients.push(client),
@@ -120,7 +168,7 @@ where
                 for client in clients {
                     let _ = client.close().await;
                 }
-                panic!("chromedriver opens a Chromium session: {error}");
+                panic!("the driver opens a {engine:?} session: {error}");
             }
         }
         profiles.push(profile);
@@ -129,7 +177,7 @@ where
     for client in clients {
         let _ = client.close().await;
     }
-    drop(driver);
+    drop(drivers);
     drop(profiles);
     if let Err(error) = outcome {
         std::panic::resume_unwind(error.into_panic());
