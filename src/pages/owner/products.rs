@@ -1,7 +1,8 @@
 //! The shop's products: a paged table with create and edit (the form), and delete behind a confirm step.
 //!
-//! Invariant: the table is the cached `Query::Products` page of the owner's shop; after a save or a delete
-//! the page is written from the answer when that is exact (same name, same place) and refetched otherwise.
+//! Invariant: the table is the cached `Query::Products` page of the owner's shop; a save's answer is put in it
+//! by `live::follow_answers` (through the reducer: in place when exact, refetched when the page shifts), a
+//! delete's page is refetched.
 //! Products made here that the server has not answered yet (no id: offline, or on their way) are rows of
 //! their own above page 1, read from the outbox, marked "Not saved yet", without actions.
 
@@ -45,9 +46,7 @@ pub fn ProductsSection(
 ) -> impl IntoView {
     let page = RwSignal::new(1u32);
     let editor = RwSignal::new(Editor::Closed);
-    let cache = use_data_cache();
     let new_button = NodeRef::<html::Button>::new();
-    let key = move || Query::Products { shop: Some(shop), search: None, page: page.get_untracked() }.key();
 
     let close = move || {
         editor.set(Editor::Closed);
@@ -55,24 +54,8 @@ pub fn ProductsSection(
             let _ = button.focus();
         }
     };
-    let on_saved = Callback::new(move |saved: Option<Product>| {
-        let before = editor.get_untracked();
-        close();
-        let Some(saved) = saved else { return };
-        match before {
-            // Same name, same place in the list: the answer is exact.
-            Editor::Edit(before) if before.name == saved.name => {
-                cache.update(&key(), |list: &mut Page<Product>| {
-                    if let Some(listed) = list.items.iter_mut().find(|p| p.id == saved.id) {
-                        *listed = saved.clone();
-                    }
-                });
-            }
-            _ => {
-                cache.invalidate(&key());
-            }
-        }
-    });
+    // The answer itself reaches the cache through `live::follow_answers`, like every product write's.
+    let on_saved = Callback::new(move |_: Option<Product>| close());
     let on_cancel = Callback::new(move |()| close());
 
     view! {
