@@ -6,6 +6,7 @@
 use protocol::{LOW_STOCK_THRESHOLD, ShopId};
 
 use crate::data::guest_cart::MAX_QUANTITY;
+use crate::format::plural;
 use crate::nav::encode_query_value;
 
 pub use crate::components::pager::page_count;
@@ -34,16 +35,12 @@ pub fn parse_quantity(text: &str, stock: Option<u32>) -> Option<u32> {
 
 /// "1 item" or "3 items".
 pub fn items_text(count: u64) -> String {
-    counted(count, "item")
+    plural(count, "item", "items")
 }
 
 /// "1 product" or "28 products".
 pub fn products_text(count: u64) -> String {
-    counted(count, "product")
-}
-
-fn counted(count: u64, noun: &str) -> String {
-    if count == 1 { format!("1 {noun}") } else { format!("{count} {noun}s") }
+    plural(count, "product", "products")
 }
 
 /// The catalog's filters, kept in the URL (`/shop?shop=2&q=fern&page=3`) so a link, a reload and the way back
