@@ -85,6 +85,13 @@ impl AppError {
     }
 }
 
+/// The store refused an input: the same 422 naming the field as any other validation error.
+impl From<crate::store::Invalid> for AppError {
+    fn from(invalid: crate::store::Invalid) -> Self {
+        AppError::validation(invalid.field, invalid.message)
+    }
+}
+
 impl From<sqlx::Error> for AppError {
     fn from(error: sqlx::Error) -> Self {
         match error {
@@ -267,6 +274,28 @@ mod tests {
             let bytes = axum::body::to_bytes(response.into_body(), usize::MAX).await.unwrap();
             (status, String::from_utf8_lossy(&bytes).into_owned())
         })
+    }
+
+    /// A store refusal is answered like every validation error: 422, code `validation`, the field named.
+    #[test]
+    fn a_store_refusal_is_a_422_naming_the_field() {
+        let input = protocol::NewProduct {
+            shop_id: None,
+            name: "Mug".into(),
+            description: String::new(),
+            price_cents: -1,
+            stock: 1,
+        };
+        let invalid = crate::store::products::ProductFields::parse(&input).unwrap_err();
+        assert_eq!(invalid.field, "price_cents");
+        let response = AppError::from(invalid).into_response();
+        assert_eq!(response.status(), StatusCode::UNPROCESSABLE_ENTITY);
+        let runtime = tokio::runtime::Builder::new_current_thread().build().unwrap();
+        let bytes = runtime.block_on(axum::body::to_bytes(response.into_body(), usize::MAX)).unwrap();
+        let body: ErrorBody = serde_json::from_slice(&bytes).unwrap();
+        assert_eq!(body.code, "validation");
+        assert_eq!(body.field.as_deref(), Some("price_cents"));
+        assert!(body.message.starts_with("price_cents: must be between 0 and "), "{}", body.message);
     }
 
     proptest! {

@@ -3,6 +3,9 @@
 //!
 //! Invariant: nothing here decides who may do what (that is `api/`); nothing here appends events; writes that
 //! must be atomic run in a transaction opened with [`begin_write`] by the caller.
+//!
+//! Invariant: `store/` never imports `axum` or `crate::error` (the HTTP answers): it fails with `sqlx::Error`
+//! or [`Invalid`], and `api/` turns those into answers.
 
 use protocol::Page;
 use sqlx::{Any, AnyPool, Transaction};
@@ -15,6 +18,23 @@ pub mod products;
 pub mod shops;
 pub mod stats;
 pub mod users;
+
+/// An input the store cannot take: the field at fault and what it needs, in words a user can act on (the API
+/// answers it as a 422 naming the field).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{field}: {message}")]
+pub struct Invalid {
+    /// The input's field, as the wire names it (`price_cents`).
+    pub field: &'static str,
+    pub message: String,
+}
+
+impl Invalid {
+    /// `field` cannot take its value: `message` says why.
+    pub fn new(field: &'static str, message: impl Into<String>) -> Self {
+        Self { field, message: message.into() }
+    }
+}
 
 /// The advisory lock every write transaction takes on PostgreSQL.
 const WRITE_LOCK: i64 = 0x1205_4f50;

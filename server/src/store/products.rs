@@ -6,8 +6,7 @@
 use protocol::{Cents, NewProduct, Page, Product, ProductId, ProductPatch, ProductStats, ShopId};
 use sqlx::AnyConnection;
 
-use super::{Paging, count, units};
-use crate::error::AppError;
+use super::{Invalid, Paging, count, units};
 
 pub use protocol::product_limits::{MAX_DESCRIPTION_CHARS, MAX_NAME_CHARS, MAX_PRICE_CENTS, MAX_STOCK};
 
@@ -41,32 +40,32 @@ pub(super) fn into_product(
     }
 }
 
-fn parse_name(name: &str) -> Result<String, AppError> {
+fn parse_name(name: &str) -> Result<String, Invalid> {
     let name = name.trim();
     match name.chars().count() {
-        0 => Err(AppError::validation("name", "must not be empty")),
-        n if n > MAX_NAME_CHARS => Err(AppError::validation("name", format!("at most {MAX_NAME_CHARS} characters"))),
+        0 => Err(Invalid::new("name", "must not be empty")),
+        n if n > MAX_NAME_CHARS => Err(Invalid::new("name", format!("at most {MAX_NAME_CHARS} characters"))),
         _ => Ok(name.to_owned()),
     }
 }
 
-fn parse_description(text: &str) -> Result<String, AppError> {
+fn parse_description(text: &str) -> Result<String, Invalid> {
     if text.chars().count() > MAX_DESCRIPTION_CHARS {
-        return Err(AppError::validation("description", format!("at most {MAX_DESCRIPTION_CHARS} characters")));
+        return Err(Invalid::new("description", format!("at most {MAX_DESCRIPTION_CHARS} characters")));
     }
     Ok(text.trim().to_owned())
 }
 
-fn parse_price(cents: i64) -> Result<Cents, AppError> {
+fn parse_price(cents: i64) -> Result<Cents, Invalid> {
     if !(0..=MAX_PRICE_CENTS).contains(&cents) {
-        return Err(AppError::validation("price_cents", format!("must be between 0 and {MAX_PRICE_CENTS} cents")));
+        return Err(Invalid::new("price_cents", format!("must be between 0 and {MAX_PRICE_CENTS} cents")));
     }
     Ok(Cents(cents))
 }
 
-fn parse_stock(stock: i64) -> Result<u32, AppError> {
+fn parse_stock(stock: i64) -> Result<u32, Invalid> {
     if !(0..=MAX_STOCK).contains(&stock) {
-        return Err(AppError::validation("stock", format!("must be between 0 and {MAX_STOCK}")));
+        return Err(Invalid::new("stock", format!("must be between 0 and {MAX_STOCK}")));
     }
     Ok(units(stock))
 }
@@ -81,8 +80,8 @@ pub struct ProductFields {
 }
 
 impl ProductFields {
-    /// Checks a `NewProduct` (422 naming the first bad field).
-    pub fn parse(input: &NewProduct) -> Result<Self, AppError> {
+    /// Checks a `NewProduct`: [`Invalid`] names the first bad field.
+    pub fn parse(input: &NewProduct) -> Result<Self, Invalid> {
         Ok(Self {
             name: parse_name(&input.name)?,
             description: parse_description(&input.description)?,
@@ -102,8 +101,8 @@ pub struct ProductChanges {
 }
 
 impl ProductChanges {
-    /// Checks a `ProductPatch` (422 naming the first bad field).
-    pub fn parse(patch: &ProductPatch) -> Result<Self, AppError> {
+    /// Checks a `ProductPatch`: [`Invalid`] names the first bad field.
+    pub fn parse(patch: &ProductPatch) -> Result<Self, Invalid> {
         Ok(Self {
             name: patch.name.as_deref().map(parse_name).transpose()?,
             description: patch.description.as_deref().map(parse_description).transpose()?,
