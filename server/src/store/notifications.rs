@@ -12,8 +12,6 @@ const SELECT: &str = "SELECT id, kind, title, message, read, created_at FROM not
 /// `read` is stored as 0 or 1 (the same schema on SQLite and PostgreSQL).
 type Row = (i64, String, String, String, i64, String);
 
-/// The snake_case name of a kind, as stored.
-
 /// The text of a new order's notification: "Carla Mendes ordered 3 items for $12.50" ("1 item"), always
 /// naming the customer.
 pub fn new_order_message(customer: &str, units: u64, total: impl std::fmt::Display) -> String {
@@ -21,6 +19,7 @@ pub fn new_order_message(customer: &str, units: u64, total: impl std::fmt::Displ
     format!("{customer} ordered {units} {noun} for {total}")
 }
 
+/// The snake_case name of a kind, as stored.
 pub fn kind_name(kind: NotificationKind) -> &'static str {
     match kind {
         NotificationKind::NewOrder => "new_order",
