@@ -99,10 +99,22 @@ fn topic_named(name: &str) -> Option<Topic> {
     Topic::ALL.into_iter().find(|topic| topic_name(*topic) == name)
 }
 
-/// Appends an event inside the caller's transaction. `build` receives the event's seq and returns the message
-/// (which must be an event type: one with a topic).
+/// [`append_at`] dated by the wall clock, for tests arranging events on a server that runs on the system
+/// clock; the server's writes date their events by `AppState::clock` (`api::emit::Outbox`).
 pub async fn append(
     conn: &mut AnyConnection,
+    audience: Audience,
+    build: impl FnOnce(Seq) -> ServerMsg,
+) -> Result<StoredEvent, sqlx::Error> {
+    append_at(conn, clock::now_ms(), audience, build).await
+}
+
+/// Appends an event inside the caller's transaction, created at `now_ms` (what retention measures its age
+/// from). `build` receives the event's seq and returns the message (which must be an event type: one with a
+/// topic).
+pub async fn append_at(
+    conn: &mut AnyConnection,
+    now_ms: i64,
     audience: Audience,
     build: impl FnOnce(Seq) -> ServerMsg,
 ) -> Result<StoredEvent, sqlx::Error> {
@@ -110,7 +122,7 @@ pub async fn append(
         "INSERT INTO events (created_at_ms, topic, for_admin, shop_id, user_id, public, except_staff, payload)
          VALUES ($1, 'dashboard', $2, $3, $4, $5, $6, '') RETURNING seq",
     )
-    .bind(clock::now_ms())
+    .bind(now_ms)
     .bind(i64::from(audience.for_admin))
     .bind(audience.shop_id.map(|s| s.0))
     .bind(audience.user_id.map(|u| u.0))
@@ -250,11 +262,17 @@ pub async fn replay_after(db: &AnyPool, user: &User, after: Seq) -> Result<Repla
     })
 }
 
-/// Deletes events older than `max_age` or beyond the newest `max_count`, remembering the highest seq deleted
-/// so that a resume from before it answers `resync`. Returns how many were deleted.
+/// [`prune_at`] the wall clock's now, for tests on a server that runs on the system clock; the server prunes
+/// at `AppState::clock`'s now.
 pub async fn prune(db: &AnyPool, max_age: Duration, max_count: u64) -> Result<u64, sqlx::Error> {
+    prune_at(db, clock::now_ms(), max_age, max_count).await
+}
+
+/// Deletes events older than `max_age` at `now_ms` or beyond the newest `max_count`, remembering the highest
+/// seq deleted so that a resume from before it answers `resync`. Returns how many were deleted.
+pub async fn prune_at(db: &AnyPool, now_ms: i64, max_age: Duration, max_count: u64) -> Result<u64, sqlx::Error> {
     let mut tx = db.begin().await?;
-    let oldest_kept_ms = clock::now_ms() - max_age.as_millis() as i64;
+    let oldest_kept_ms = now_ms - max_age.as_millis() as i64;
     let deleted: Vec<i64> = sqlx::query_scalar(
         "DELETE FROM events WHERE created_at_ms < $1 OR seq <= (SELECT MAX(seq) FROM events) - $2 RETURNING seq",
     )

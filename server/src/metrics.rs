@@ -19,7 +19,6 @@ use axum::response::Response;
 use protocol::MetricsSnapshot;
 
 use crate::auth::AuthUser;
-use crate::clock;
 use crate::error::AppError;
 use crate::state::AppState;
 
@@ -105,7 +104,7 @@ pub async fn count(State(state): State<AppState>, request: Request, next: Next) 
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.strip_prefix("Bearer "))
-        .and_then(|token| state.keys.verify_for_refresh(token.trim(), clock::now_secs()).ok())
+        .and_then(|token| state.keys.verify_for_refresh(token.trim(), state.clock.now_secs()).ok())
         .map(|claims| claims.sub);
     let response = next.run(request).await;
     let metrics = &state.metrics;

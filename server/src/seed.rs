@@ -11,7 +11,7 @@ use sqlx::{AnyConnection, AnyPool};
 use time::{Duration, OffsetDateTime};
 
 use crate::auth::hash_password;
-use crate::clock;
+use crate::clock::{self, Clock};
 use crate::store;
 use crate::store::notifications::kind_name;
 
@@ -122,14 +122,15 @@ impl Rng {
     }
 }
 
-/// Seeds the demo data if the database has no users yet; does nothing otherwise.
-pub async fn ensure_seeded(db: &AnyPool) -> anyhow::Result<()> {
+/// Seeds the demo data, dated back from `clock`'s now, if the database has no users yet; does nothing
+/// otherwise.
+pub async fn ensure_seeded(db: &AnyPool, clock: &Clock) -> anyhow::Result<()> {
     let mut tx = store::begin_write(db).await.context("cannot start the seed transaction")?;
     let users: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM users").fetch_one(&mut *tx).await.context("users")?;
     if users > 0 {
         return Ok(());
     }
-    seed(&mut tx, OffsetDateTime::now_utc()).await.context("cannot write the demo data")?;
+    seed(&mut tx, clock.now()).await.context("cannot write the demo data")?;
     tx.commit().await.context("cannot commit the demo data")?;
     Ok(())
 }

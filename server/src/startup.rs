@@ -21,6 +21,7 @@ use tower_http::trace::TraceLayer;
 
 use crate::assets::{self, AppPages};
 use crate::auth::Keys;
+use crate::clock::Clock;
 use crate::cluster::Cluster;
 use crate::config::Config;
 use crate::events;
@@ -40,11 +41,17 @@ pub struct Application {
 }
 
 impl Application {
-    /// Opens the database, binds the configured address and assembles the state.
+    /// Opens the database, binds the configured address and assembles the state, on the system clock.
     pub async fn build(config: &Config) -> anyhow::Result<Self> {
+        Self::build_with_clock(config, Clock::real()).await
+    }
+
+    /// [`build`](Self::build) on `clock`: the server reads every "now" from it, seeding included (tests fix
+    /// it to pin dates and move it to cross a month).
+    pub async fn build_with_clock(config: &Config, clock: Clock) -> anyhow::Result<Self> {
         let tls = crate::tls::server_config(config)?;
         let db = crate::db::connect(&config.database_url).await?;
-        crate::seed::ensure_seeded(&db).await.context("seeding")?;
+        crate::seed::ensure_seeded(&db, &clock).await.context("seeding")?;
         if config.jwt_secret.is_none() {
             tracing::warn!("IZI_JWT_SECRET is not set: using a random secret, so tokens die when the server stops");
         }
@@ -71,7 +78,8 @@ impl Application {
             Some(redis_url) => {
                 let inputs = crate::hub::inputs(queues);
                 let options = crate::cluster::Options { redis_url: redis_url.clone(), probe: config.redis_probe };
-                let link = Cluster::start(&options, db.clone(), inputs.0.clone(), Arc::clone(&sessions))?;
+                let link =
+                    Cluster::start(&options, db.clone(), inputs.0.clone(), Arc::clone(&sessions), clock.clone())?;
                 let start = events::current_seq(&db).await.context("reading the event log")?;
                 let clustered =
                     Clustered { db: db.clone(), start, gap_wait: config.cluster_gap_wait, link: Arc::clone(&link) };
@@ -89,6 +97,7 @@ impl Application {
             login_limiter,
             metrics: Arc::default(),
             api_delay_ms,
+            clock,
         };
         Ok(Self { listener, state, tls })
     }
@@ -207,15 +216,15 @@ async fn prune_events(state: AppState) {
     let mut tick = tokio::time::interval(Duration::from_secs(5));
     loop {
         tick.tick().await;
-        if let Err(error) =
-            events::prune(&state.db, state.config.event_retention, state.config.event_retention_count).await
-        {
+        let (now_ms, now_secs) = (state.clock.now_ms(), state.clock.now_secs());
+        let (retention, retention_count) = (state.config.event_retention, state.config.event_retention_count);
+        if let Err(error) = events::prune_at(&state.db, now_ms, retention, retention_count).await {
             tracing::warn!(%error, "cannot prune old events");
         }
-        if let Err(error) = state.sessions.prune(&state.db, crate::clock::now_secs()).await {
+        if let Err(error) = state.sessions.prune(&state.db, now_secs).await {
             tracing::warn!(%error, "cannot prune old sessions");
         }
-        let forget_before = crate::clock::now_secs() - crate::api::idempotency::KEEP_SECS;
+        let forget_before = now_secs - crate::api::idempotency::KEEP_SECS;
         if let Err(error) =
             crate::store::idempotency::prune(&state.db, forget_before, crate::api::idempotency::KEPT_PER_USER).await
         {

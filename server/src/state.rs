@@ -5,6 +5,7 @@ use std::sync::Arc;
 use sqlx::AnyPool;
 
 use crate::auth::Keys;
+use crate::clock::Clock;
 use crate::config::Config;
 use crate::hub::Hub;
 
@@ -25,4 +26,6 @@ pub struct AppState {
     pub metrics: Arc<crate::metrics::Metrics>,
     /// Milliseconds added to every `/api` answer (`api_delay_ms`); adjustable while running (tests).
     pub api_delay_ms: Arc<std::sync::atomic::AtomicU64>,
+    /// Where every handler and background task reads "now" (the system clock; tests may fix and move it).
+    pub clock: Clock,
 }

@@ -16,7 +16,6 @@ use axum::{Json, Router};
 use protocol::{LoggedOut, LoginRequest, LoginResponse, User};
 
 use crate::auth::{AuthUser, TokenError, bearer_token, hash_password, verify_password};
-use crate::clock;
 use crate::error::{ApiJson, AppError};
 use crate::state::AppState;
 use crate::store;
@@ -109,7 +108,7 @@ async fn login(
     match user {
         Some(user) => {
             state.login_limiter.clear(ip);
-            let now = clock::now_secs();
+            let now = state.clock.now_secs();
             let usable_until = state.keys.usable_until(state.keys.expiry_from(now));
             let sid = state.sessions.open(&state.db, user.id, usable_until).await?;
             Ok(respond(&state, user, sid, now))
@@ -124,7 +123,7 @@ async fn login(
 /// The claims of the bearer token, valid or expired within the refresh grace.
 fn refreshable_claims(state: &AppState, parts: &Parts) -> Result<crate::auth::Claims, AppError> {
     let token = bearer_token(parts).ok_or(AppError::Unauthorized("sign in first (no bearer token)".into()))?;
-    match state.keys.verify_for_refresh(token, clock::now_secs()) {
+    match state.keys.verify_for_refresh(token, state.clock.now_secs()) {
         Ok(claims) => Ok(claims),
         Err(TokenError::Expired) => Err(AppError::TokenExpired),
         Err(TokenError::Invalid) => Err(AppError::Unauthorized("the token is not valid".into())),
@@ -144,7 +143,7 @@ async fn refresh(State(state): State<AppState>, parts: Parts) -> Result<Json<Log
         .await?
         .ok_or(AppError::Unauthorized("this account no longer exists".into()))?;
     drop(conn);
-    let now = clock::now_secs();
+    let now = state.clock.now_secs();
     state.sessions.extend(&state.db, claims.sid, state.keys.usable_until(state.keys.expiry_from(now))).await?;
     Ok(respond(&state, user, claims.sid, now))
 }

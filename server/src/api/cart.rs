@@ -12,7 +12,6 @@ use protocol::{Cart, CartItemInput, MergeCart, ProductId, QuantityInput};
 use super::access;
 use super::params::ApiPath;
 use crate::auth::AuthUser;
-use crate::clock;
 use crate::error::{ApiJson, AppError};
 use crate::state::AppState;
 use crate::store::carts::MAX_LINE_QUANTITY;
@@ -67,7 +66,7 @@ async fn add(
     if total > product.stock {
         return Err(not_enough(&product.name, product.stock));
     }
-    store::carts::set_quantity(&mut tx, customer, product.id, total, &clock::now_rfc3339()).await?;
+    store::carts::set_quantity(&mut tx, customer, product.id, total, &state.clock.now_rfc3339()).await?;
     let cart = store::carts::get(&mut tx, customer).await?;
     tx.commit().await?;
     Ok(Json(cart))
@@ -89,7 +88,7 @@ async fn set(
             return Err(not_enough(&product.name, product.stock));
         }
     }
-    store::carts::set_quantity(&mut tx, customer, product_id, quantity, &clock::now_rfc3339()).await?;
+    store::carts::set_quantity(&mut tx, customer, product_id, quantity, &state.clock.now_rfc3339()).await?;
     let cart = store::carts::get(&mut tx, customer).await?;
     tx.commit().await?;
     Ok(Json(cart))
@@ -119,7 +118,7 @@ async fn merge(
     if input.items.len() > MAX_MERGE_ITEMS {
         return Err(AppError::validation("items", format!("at most {MAX_MERGE_ITEMS} lines")));
     }
-    let now = clock::now_rfc3339();
+    let now = state.clock.now_rfc3339();
     let mut tx = begin_write(&state.db).await?;
     for item in &input.items {
         let added = units(item.quantity.min(i64::from(MAX_LINE_QUANTITY)));

@@ -9,7 +9,6 @@ use std::collections::BTreeMap;
 use axum::Json;
 use axum::extract::State;
 use protocol::{CheckoutResult, NotificationKind, OrderAction, Product, ProductAction, ShopId};
-use time::OffsetDateTime;
 
 use super::access;
 use super::emit::Outbox;
@@ -31,7 +30,7 @@ pub async fn checkout(
     if lines.is_empty() {
         return Err(AppError::Conflict("the cart is empty".into()));
     }
-    let now = OffsetDateTime::now_utc();
+    let now = state.clock.now();
     let stamp = clock::rfc3339(now);
     let threshold = protocol::LOW_STOCK_THRESHOLD;
     let mut by_shop: BTreeMap<ShopId, Vec<(Product, u32)>> = BTreeMap::new();
@@ -52,12 +51,12 @@ pub async fn checkout(
         by_shop.entry(product.shop_id).or_default().push((product.clone(), line.quantity));
     }
 
-    let mut outbox = Outbox::new();
+    let mut outbox = Outbox::new(now);
     let mut orders = Vec::new();
     for (shop_id, shop_lines) in by_shop {
         let id = store::orders::create(&mut tx, shop_id, customer, &shop_lines, &stamp).await?;
         let order = store::orders::get(&mut tx, id).await?.ok_or(sqlx::Error::RowNotFound)?;
-        outbox.order(&mut tx, OrderAction::Created, &order, now).await?;
+        outbox.order(&mut tx, OrderAction::Created, &order).await?;
         let shop = store::shops::get(&mut tx, shop_id).await?.ok_or(sqlx::Error::RowNotFound)?;
         let units: u32 = order.items.iter().map(|item| item.quantity).sum();
         let mut notes = vec![
@@ -92,7 +91,7 @@ pub async fn checkout(
         for note in &notes {
             outbox.notification(&mut tx, shop.owner_id, note.clone()).await?;
         }
-        outbox.dashboard(&mut tx, shop_id, notes, now).await?;
+        outbox.dashboard(&mut tx, shop_id, notes).await?;
         orders.push(order);
     }
     for line in &lines {

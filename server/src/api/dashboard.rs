@@ -7,7 +7,6 @@ use axum::extract::State;
 use axum::routing::get;
 use axum::{Json, Router};
 use protocol::{AdminDashboard, CustomerDashboard, Dashboard, OwnerDashboard, Role};
-use time::OffsetDateTime;
 
 use super::orders::scope_of;
 use crate::auth::AuthUser;
@@ -30,7 +29,7 @@ pub fn router() -> Router<AppState> {
 }
 
 async fn dashboard(State(state): State<AppState>, AuthUser(user): AuthUser) -> Result<Json<Dashboard>, AppError> {
-    let now = OffsetDateTime::now_utc();
+    let now = state.clock.now();
     // One snapshot: every figure of the dashboard is as of the same moment.
     let mut tx = store::begin_read(&state.db).await?;
     let scope = scope_of(&user, None);

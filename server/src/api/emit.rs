@@ -7,7 +7,7 @@
 
 use protocol::{
     CatalogUpdate, DashboardUpdate, Notification, NotificationEvent, Order, OrderAction, OrderUpdate, Product,
-    ProductAction, ProductUpdate, ServerMsg, ShopId, UserId,
+    ProductAction, ProductUpdate, Seq, ServerMsg, ShopId, UserId,
 };
 use sqlx::AnyConnection;
 use time::OffsetDateTime;
@@ -18,15 +18,28 @@ use crate::hub::Hub;
 use crate::store;
 
 /// The events appended by one write, to publish after commit.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct Outbox {
+    /// When the write happens: its events are dated by it and its figures are as of it.
+    now: OffsetDateTime,
     events: Vec<StoredEvent>,
 }
 
 impl Outbox {
-    /// An empty outbox.
-    pub fn new() -> Self {
-        Self::default()
+    /// An empty outbox for a write made at `now` (read from `AppState::clock`).
+    pub fn new(now: OffsetDateTime) -> Self {
+        Self { now, events: Vec::new() }
+    }
+
+    /// Appends one event of this write.
+    async fn append(
+        &mut self,
+        conn: &mut AnyConnection,
+        audience: Audience,
+        build: impl FnOnce(Seq) -> ServerMsg,
+    ) -> Result<(), sqlx::Error> {
+        self.events.push(events::append_at(conn, clock::unix_ms(self.now), audience, build).await?);
+        Ok(())
     }
 
     /// Commits the write and publishes its events, in seq order with every other write.
@@ -45,16 +58,14 @@ impl Outbox {
         let stats = store::products::stats(conn, Some(product.shop_id)).await?;
         let shop = product.shop_id;
         let public = product.clone();
-        let staff = events::append(conn, Audience::shop_staff(shop), |seq| {
+        self.append(conn, Audience::shop_staff(shop), |seq| {
             ServerMsg::ProductUpdate(ProductUpdate { action, product, stats, seq })
         })
         .await?;
-        let catalog = events::append(conn, Audience::everyone_but_staff(shop), |seq| {
+        self.append(conn, Audience::everyone_but_staff(shop), |seq| {
             ServerMsg::CatalogUpdate(CatalogUpdate { action, product: public, seq })
         })
-        .await?;
-        self.events.extend([staff, catalog]);
-        Ok(())
+        .await
     }
 
     /// `dashboard_update` for the staff of `shop`, with `notifications` created by the same change. The
@@ -64,10 +75,9 @@ impl Outbox {
         conn: &mut AnyConnection,
         shop: ShopId,
         notifications: Vec<Notification>,
-        now: OffsetDateTime,
     ) -> Result<(), sqlx::Error> {
-        let shop_stats = store::stats::shop_stats(conn, shop, now).await?.ok_or(sqlx::Error::RowNotFound)?;
-        let timestamp = clock::rfc3339(now);
+        let shop_stats = store::stats::shop_stats(conn, shop, self.now).await?.ok_or(sqlx::Error::RowNotFound)?;
+        let timestamp = clock::rfc3339(self.now);
         let owner_only = Audience { shop_id: Some(shop), ..Audience::default() };
         let admins_only = Audience { for_admin: true, ..Audience::default() };
         let audiences = if notifications.is_empty() {
@@ -77,11 +87,10 @@ impl Outbox {
         };
         for (audience, notifications) in audiences {
             let (shop_stats, timestamp) = (shop_stats.clone(), timestamp.clone());
-            let event = events::append(conn, audience, |seq| {
+            self.append(conn, audience, |seq| {
                 ServerMsg::DashboardUpdate(DashboardUpdate { shop_stats, notifications, timestamp, seq })
             })
             .await?;
-            self.events.push(event);
         }
         Ok(())
     }
@@ -92,10 +101,9 @@ impl Outbox {
         conn: &mut AnyConnection,
         action: OrderAction,
         order: &Order,
-        now: OffsetDateTime,
     ) -> Result<(), sqlx::Error> {
-        let shop = store::stats::shop_stats(conn, order.shop_id, now).await?.ok_or(sqlx::Error::RowNotFound)?;
-        let staff = events::append(conn, Audience::shop_staff(order.shop_id), |seq| {
+        let shop = store::stats::shop_stats(conn, order.shop_id, self.now).await?.ok_or(sqlx::Error::RowNotFound)?;
+        self.append(conn, Audience::shop_staff(order.shop_id), |seq| {
             ServerMsg::OrderUpdate(OrderUpdate {
                 action,
                 order: order.clone(),
@@ -105,9 +113,9 @@ impl Outbox {
             })
         })
         .await?;
-        let month_start = clock::month_start_rfc3339(now);
+        let month_start = clock::month_start_rfc3339(self.now);
         let (total_orders, spent) = store::orders::customer_figures(conn, order.customer_id, &month_start).await?;
-        let customer = events::append(conn, Audience::user(order.customer_id), |seq| {
+        self.append(conn, Audience::user(order.customer_id), |seq| {
             ServerMsg::OrderUpdate(OrderUpdate {
                 action,
                 order: order.clone(),
@@ -116,9 +124,7 @@ impl Outbox {
                 seq,
             })
         })
-        .await?;
-        self.events.extend([staff, customer]);
-        Ok(())
+        .await
     }
 
     /// `notification` for its recipient.
@@ -128,11 +134,7 @@ impl Outbox {
         user: UserId,
         notification: Notification,
     ) -> Result<(), sqlx::Error> {
-        let event = events::append(conn, Audience::user(user), |seq| {
-            ServerMsg::Notification(NotificationEvent { notification, seq })
-        })
-        .await?;
-        self.events.push(event);
-        Ok(())
+        self.append(conn, Audience::user(user), |seq| ServerMsg::Notification(NotificationEvent { notification, seq }))
+            .await
     }
 }

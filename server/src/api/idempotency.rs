@@ -18,7 +18,6 @@ use axum::response::{IntoResponse, Response};
 use sha2::{Digest, Sha256};
 
 use crate::auth::AuthUser;
-use crate::clock;
 use crate::error::{AppError, read_body};
 use crate::state::AppState;
 use crate::store::idempotency::{self as kept_keys, KeptKey};
@@ -106,7 +105,7 @@ async fn run(state: AppState, request: Request, next: Next) -> Result<Response, 
     let bytes = read_body(Request::from_parts(parts.clone(), body), &state).await?;
     let path = parts.uri.path_and_query().map_or_else(|| parts.uri.path(), |p| p.as_str());
     let fingerprint = fingerprint(&parts.method, path, &bytes);
-    let now = clock::now_secs();
+    let now = state.clock.now_secs();
     if !kept_keys::claim(&state.db, user, &key, &fingerprint, now).await? {
         match kept_keys::load(&state.db, user, &key).await?.map(|kept| decide(&kept, &fingerprint, now)) {
             Some(Decision::Replay(status, body)) => return Ok(replay(status, body)),

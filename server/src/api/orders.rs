@@ -13,7 +13,6 @@ use protocol::{
     NotificationKind, Order, OrderAction, OrderId, OrderStatus, Page, ProductAction, Role, ShopId, StatusInput, User,
 };
 use serde::Deserialize;
-use time::OffsetDateTime;
 
 use super::access;
 use super::emit::Outbox;
@@ -104,12 +103,12 @@ async fn set_status(
     if !from.can_become(to) {
         return Err(AppError::Conflict(format!("an order that is {} cannot become {}", from.as_str(), to.as_str())));
     }
-    let now = OffsetDateTime::now_utc();
+    let now = state.clock.now();
     let stamp = clock::rfc3339(now);
     if !store::orders::set_status(&mut tx, id, from, to, &stamp).await? {
         return Err(AppError::Conflict("the order changed meanwhile; reload it".into()));
     }
-    let mut outbox = Outbox::new();
+    let mut outbox = Outbox::new(now);
     if to == OrderStatus::Cancelled {
         for item in &order.items {
             store::products::restore_stock(&mut tx, item.product_id, item.quantity, &stamp).await?;
@@ -119,7 +118,7 @@ async fn set_status(
         }
     }
     let order = store::orders::get(&mut tx, id).await?.ok_or(sqlx::Error::RowNotFound)?;
-    outbox.order(&mut tx, OrderAction::StatusChanged, &order, now).await?;
+    outbox.order(&mut tx, OrderAction::StatusChanged, &order).await?;
     let note = store::notifications::create(
         &mut tx,
         order.customer_id,
@@ -130,7 +129,7 @@ async fn set_status(
     )
     .await?;
     outbox.notification(&mut tx, order.customer_id, note).await?;
-    outbox.dashboard(&mut tx, order.shop_id, Vec::new(), now).await?;
+    outbox.dashboard(&mut tx, order.shop_id, Vec::new()).await?;
     outbox.commit(tx, &state.hub).await?;
     Ok(Json(order))
 }

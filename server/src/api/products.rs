@@ -11,7 +11,6 @@ use axum::routing::get;
 use axum::{Json, Router};
 use protocol::{NewProduct, Page, Product, ProductAction, ProductId, ProductPatch, ProductStats, ShopId};
 use serde::Deserialize;
-use time::OffsetDateTime;
 
 use super::access::{self, Staff};
 use super::emit::Outbox;
@@ -109,11 +108,11 @@ async fn create(
             shop
         }
     };
-    let now = OffsetDateTime::now_utc();
+    let now = state.clock.now();
     let product = store::products::insert(&mut tx, shop, &fields, &clock::rfc3339(now)).await?;
-    let mut outbox = Outbox::new();
+    let mut outbox = Outbox::new(now);
     outbox.product(&mut tx, ProductAction::Created, product.clone()).await?;
-    outbox.dashboard(&mut tx, shop, Vec::new(), now).await?;
+    outbox.dashboard(&mut tx, shop, Vec::new()).await?;
     outbox.commit(tx, &state.hub).await?;
     Ok(Json(product))
 }
@@ -130,13 +129,13 @@ async fn update(
     let mut tx = begin_write(&state.db).await?;
     let current = managed_product(&mut tx, staff, id).await?;
     if_match.check(current.version, &current)?;
-    let now = OffsetDateTime::now_utc();
+    let now = state.clock.now();
     let product = store::products::update(&mut tx, id, &changes, &clock::rfc3339(now))
         .await?
         .ok_or_else(|| AppError::not_found("product"))?;
-    let mut outbox = Outbox::new();
+    let mut outbox = Outbox::new(now);
     outbox.product(&mut tx, ProductAction::Updated, product.clone()).await?;
-    outbox.dashboard(&mut tx, product.shop_id, Vec::new(), now).await?;
+    outbox.dashboard(&mut tx, product.shop_id, Vec::new()).await?;
     outbox.commit(tx, &state.hub).await?;
     Ok(Json(product))
 }
@@ -153,13 +152,13 @@ async fn remove(
     let mut tx = begin_write(&state.db).await?;
     let product = managed_product(&mut tx, staff, id).await?;
     if_match.check(product.version, &product)?;
-    let now = OffsetDateTime::now_utc();
+    let now = state.clock.now();
     if !store::products::soft_delete(&mut tx, id, &clock::rfc3339(now)).await? {
         return Err(AppError::not_found("product"));
     }
-    let mut outbox = Outbox::new();
+    let mut outbox = Outbox::new(now);
     outbox.product(&mut tx, ProductAction::Deleted, product.clone()).await?;
-    outbox.dashboard(&mut tx, product.shop_id, Vec::new(), now).await?;
+    outbox.dashboard(&mut tx, product.shop_id, Vec::new()).await?;
     outbox.commit(tx, &state.hub).await?;
     Ok(Json(product))
 }

@@ -11,7 +11,6 @@ use protocol::{ProductId, Wishlist, WishlistInput};
 use super::access;
 use super::params::ApiPath;
 use crate::auth::AuthUser;
-use crate::clock;
 use crate::error::{ApiJson, AppError};
 use crate::state::AppState;
 use crate::store::{self, begin_write};
@@ -38,7 +37,7 @@ async fn add(
     if store::products::get(&mut tx, input.product_id).await?.is_none() {
         return Err(AppError::not_found("product"));
     }
-    store::carts::wish(&mut tx, customer, input.product_id, &clock::now_rfc3339()).await?;
+    store::carts::wish(&mut tx, customer, input.product_id, &state.clock.now_rfc3339()).await?;
     let wishlist = store::carts::wishlist(&mut tx, customer).await?;
     tx.commit().await?;
     Ok(Json(wishlist))

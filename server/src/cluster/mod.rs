@@ -25,6 +25,7 @@ use sqlx::AnyPool;
 use tokio::sync::mpsc;
 use tokio::time::{sleep, timeout};
 
+use crate::clock::Clock;
 use crate::events::{self, StoredEvent};
 use crate::hub::Input;
 use crate::sessions::Sessions;
@@ -77,12 +78,13 @@ pub struct Cluster {
 
 impl Cluster {
     /// Connects to nothing yet: checks the URL and starts the three tasks, which connect (and reconnect) on
-    /// their own. `inputs` is the hub's sequencer.
+    /// their own. `inputs` is the hub's sequencer; `clock` dates the log probe's reads of revocations.
     pub fn start(
         options: &Options,
         db: AnyPool,
         inputs: mpsc::Sender<Input>,
         sessions: Arc<Sessions>,
+        clock: Clock,
     ) -> anyhow::Result<Arc<Self>> {
         let client = redis::Client::open(options.redis_url.as_str())
             .with_context(|| format!("redis_url `{}` is not a Redis URL", options.redis_url))?;
@@ -90,7 +92,7 @@ impl Cluster {
         let cluster = Arc::new(Self { instance: rand::random(), out, health: Health::default() });
         tokio::spawn(publish(client.clone(), outgoing, Arc::clone(&cluster)));
         tokio::spawn(subscribe(client, Arc::clone(&cluster), inputs.clone(), Arc::clone(&sessions), options.probe));
-        tokio::spawn(probe_log(db, inputs, sessions, options.probe));
+        tokio::spawn(probe_log(db, inputs, sessions, options.probe, clock));
         Ok(cluster)
     }
 
@@ -216,10 +218,10 @@ async fn subscribe(
 }
 
 /// The log probe: the newest committed seq to the sequencer, and the sessions revoked lately.
-async fn probe_log(db: AnyPool, inputs: mpsc::Sender<Input>, sessions: Arc<Sessions>, probe: Duration) {
+async fn probe_log(db: AnyPool, inputs: mpsc::Sender<Input>, sessions: Arc<Sessions>, probe: Duration, clock: Clock) {
     // Revocations of the last minute are read again each time: instances' clocks may differ a little.
     const CLOCK_MARGIN_MS: i64 = 60_000;
-    let mut revoked_since = crate::clock::now_ms() - CLOCK_MARGIN_MS;
+    let mut revoked_since = clock.now_ms() - CLOCK_MARGIN_MS;
     let mut tick = tokio::time::interval(probe);
     loop {
         tick.tick().await;

@@ -127,7 +127,7 @@ async fn a_key_whose_first_request_runs_waits_and_one_left_running_is_taken_over
     let body = serde_json::to_vec(&line).unwrap();
     // A claim as a request still running leaves it (made now, no answer yet).
     let print = fingerprint(&axum::http::Method::POST, "/api/cart/items", &body);
-    let now = server::clock::now_secs();
+    let now = server.state.clock.now_secs();
     let user = customer.user.id.0;
     assert!(server::store::idempotency::claim(&server.state.db, user, "slow-1", &print, now).await.unwrap());
     let send = || {

@@ -226,7 +226,7 @@ async fn a_checkout_appends_events_for_the_right_audiences() {
     assert_eq!(updates.len(), 1);
     let own_orders: Page<Order> = customer.get_ok("/api/orders?per_page=1").await;
     assert_eq!(updates[0].total_orders, own_orders.total);
-    let month_start = server::clock::month_start_rfc3339(time::OffsetDateTime::now_utc());
+    let month_start = server::clock::month_start_rfc3339(server.state.clock.now());
     let spent: i64 = sqlx::query_scalar(
         "SELECT CAST(SUM(total_cents) AS BIGINT) FROM orders WHERE customer_id = $1 AND status <> 'cancelled' AND created_at >= $2",
     )

@@ -135,7 +135,8 @@ async fn fifty_clients_reconnecting_under_writes_miss_nothing() {
             let mut last = 0;
             for _ in 0..60 {
                 let mut tx = server::store::begin_write(&server_state.db).await.unwrap();
-                let stored = server::events::append(&mut tx, mine, note).await.unwrap();
+                let now_ms = server_state.clock.now_ms();
+                let stored = server::events::append_at(&mut tx, now_ms, mine, note).await.unwrap();
                 server_state.hub.commit_and_publish(tx, vec![stored.clone()]).await.unwrap();
                 last = stored.seq;
                 tokio::time::sleep(Duration::from_millis(2)).await;

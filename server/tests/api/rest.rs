@@ -47,7 +47,7 @@ async fn seeding_twice_changes_nothing() {
         async move { sqlx::query_scalar::<_, i64>(&format!("SELECT COUNT(*) FROM {table}")).fetch_one(&db).await.unwrap() }
     };
     let before = (count("users").await, count("products").await, count("orders").await);
-    server::seed::ensure_seeded(&server.state.db).await.unwrap();
+    server::seed::ensure_seeded(&server.state.db, &server.state.clock).await.unwrap();
     assert_eq!(before, (count("users").await, count("products").await, count("orders").await));
 }
 
@@ -139,22 +139,22 @@ async fn refresh_gives_a_new_token_even_shortly_after_expiry_but_not_for_garbage
 
     // A token that expired a minute ago: refused by the API, accepted by refresh.
     let ttl = server.config.token_ttl.as_secs() as i64;
-    let (expired, _) = server.state.keys.issue(&api.user, 0, server::clock::now_secs() - ttl - 60);
+    let (expired, _) = server.state.keys.issue(&api.user, 0, server.state.clock.now_secs() - ttl - 60);
     let response = http.get(format!("{}/api/me", server.base)).bearer_auth(&expired).send().await.unwrap();
     assert_eq!(error(response, 401).await.code, "token_expired");
     let renewed: LoginResponse = ok(http.post(&url).bearer_auth(&expired).send().await.unwrap()).await;
-    assert!(renewed.expires_at > server::clock::now_secs());
+    assert!(renewed.expires_at > server.state.clock.now_secs());
 
     // Past the grace, or not a token at all.
     let grace = server.config.refresh_grace.as_secs() as i64;
-    let (ancient, _) = server.state.keys.issue(&api.user, 0, server::clock::now_secs() - ttl - grace - 60);
+    let (ancient, _) = server.state.keys.issue(&api.user, 0, server.state.clock.now_secs() - ttl - grace - 60);
     assert_eq!(error(http.post(&url).bearer_auth(&ancient).send().await.unwrap(), 401).await.code, "token_expired");
     assert_eq!(error(http.post(&url).bearer_auth("garbage").send().await.unwrap(), 401).await.code, "unauthorized");
     assert_eq!(error(http.post(&url).send().await.unwrap(), 401).await.code, "unauthorized");
 
     // A user deleted since cannot refresh.
     let ghost = User { id: protocol::UserId(999_999), ..api.user.clone() };
-    let (token, _) = server.state.keys.issue(&ghost, 0, server::clock::now_secs());
+    let (token, _) = server.state.keys.issue(&ghost, 0, server.state.clock.now_secs());
     assert_eq!(error(http.post(&url).bearer_auth(&token).send().await.unwrap(), 401).await.code, "unauthorized");
 }
 
@@ -220,7 +220,7 @@ async fn the_dashboard_is_shaped_by_role() {
     assert!(board.recent_orders.iter().all(|o| Some(o.shop_id) == owner.user.shop_id));
     assert!(board.recent_orders.windows(2).all(|w| w[0].created_at >= w[1].created_at), "newest first");
     assert_eq!(board.revenue_by_day.len(), 30);
-    let today = time::OffsetDateTime::now_utc().date().to_string();
+    let today = server.state.clock.now().date().to_string();
     assert_eq!(board.revenue_by_day.last().unwrap().date, today);
     assert!(board.revenue_by_day.windows(2).all(|w| w[0].date < w[1].date));
     assert!(board.notifications.len() <= 10 && board.unread_notifications > 0);
