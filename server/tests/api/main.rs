@@ -4,6 +4,7 @@
 mod assets;
 mod catalog;
 mod chaos;
+mod clock;
 // The cluster tests' clients: a socket that reconnects and resumes like the app, and the replay check.
 #[allow(dead_code)]
 #[path = "../cluster/client.rs"]

@@ -3,6 +3,7 @@
 
 use std::path::Path;
 
+use server::clock::Clock;
 use server::config::Config;
 use server::startup::Application;
 use server::state::AppState;
@@ -48,9 +49,23 @@ pub async fn spawn(dist_dir: &Path) -> TestServer {
     server
 }
 
+/// Starts the server with the default test configuration on `clock`: a [`Clock::fixed`] sets the server's
+/// "now" (seeding included) and the test moves it through `server.state.clock`.
+pub async fn spawn_at(dist_dir: &Path, clock: Clock) -> TestServer {
+    let (config, data) = test_config(dist_dir);
+    let mut server = spawn_with_clock(config, clock).await;
+    server._data = Some(data);
+    server
+}
+
 /// Starts the server with `config` (which owns its database location).
 pub async fn spawn_with(config: Config) -> TestServer {
-    let app = Application::build(&config).await.expect("server builds");
+    spawn_with_clock(config, Clock::real()).await
+}
+
+/// Starts the server with `config` on `clock`.
+pub async fn spawn_with_clock(config: Config, clock: Clock) -> TestServer {
+    let app = Application::build_with_clock(&config, clock).await.expect("server builds");
     let port = app.port();
     let state = app.state().clone();
     let (stop, stopped) = oneshot::channel::<()>();
