@@ -13,7 +13,6 @@ use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
 use protocol::{Role, ShopId, User, UserId};
 use serde::{Deserialize, Serialize};
 
-use crate::clock;
 use crate::error::AppError;
 use crate::state::AppState;
 
@@ -163,7 +162,7 @@ impl FromRequestParts<AppState> for AuthUser {
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
         let token = bearer_token(parts).ok_or(AppError::Unauthorized("sign in first (no bearer token)".into()))?;
-        match state.keys.verify(token, clock::now_secs()) {
+        match state.keys.verify(token, state.clock.now_secs()) {
             Ok(claims) if state.sessions.is_revoked(claims.sid) => Err(AppError::SessionEnded),
             Ok(claims) => Ok(AuthUser(claims.user())),
             Err(TokenError::Expired) => Err(AppError::TokenExpired),

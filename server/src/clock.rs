@@ -105,23 +105,6 @@ fn moment_of(ms: i64) -> OffsetDateTime {
         .expect("a clock stays within the time crate's dates")
 }
 
-/// The wall clock in milliseconds since the Unix epoch, for code outside requests; request code reads
-/// `AppState::clock`.
-pub fn now_ms() -> i64 {
-    Clock::real().now_ms()
-}
-
-/// The wall clock in seconds since the Unix epoch, for code outside requests; request code reads
-/// `AppState::clock`.
-pub fn now_secs() -> i64 {
-    Clock::real().now_secs()
-}
-
-/// The wall clock as RFC 3339 text, for code outside requests; request code reads `AppState::clock`.
-pub fn now_rfc3339() -> String {
-    Clock::real().now_rfc3339()
-}
-
 /// A moment as RFC 3339 text, second precision, UTC.
 pub fn rfc3339(moment: OffsetDateTime) -> String {
     let moment = moment.to_offset(time::UtcOffset::UTC).replace_nanosecond(0).expect("0 ns is valid");
@@ -177,7 +160,7 @@ mod tests {
         let before = OffsetDateTime::now_utc();
         let read = clock.now();
         assert!(before <= read && read <= OffsetDateTime::now_utc());
-        assert!((clock.now_ms() - now_ms()).abs() < 1_000);
+        assert!((clock.now_ms() - unix_ms(OffsetDateTime::now_utc())).abs() < 1_000);
     }
 
     #[test]

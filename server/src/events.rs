@@ -11,8 +11,6 @@ use protocol::{Role, Seq, ServerMsg, ShopId, Topic, User, UserId};
 use sqlx::{AnyConnection, AnyPool};
 use tokio_tungstenite::tungstenite::Utf8Bytes;
 
-use crate::clock;
-
 /// Who may see an event: admins (when `for_admin`), the owner of `shop_id`, the user `user_id`, everybody
 /// (when `public`), or everybody but the staff of `shop_id` (when `public` and `except_staff`).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -97,16 +95,6 @@ fn topic_name(topic: Topic) -> &'static str {
 
 fn topic_named(name: &str) -> Option<Topic> {
     Topic::ALL.into_iter().find(|topic| topic_name(*topic) == name)
-}
-
-/// [`append_at`] dated by the wall clock, for tests arranging events on a server that runs on the system
-/// clock; the server's writes date their events by `AppState::clock` (`api::emit::Outbox`).
-pub async fn append(
-    conn: &mut AnyConnection,
-    audience: Audience,
-    build: impl FnOnce(Seq) -> ServerMsg,
-) -> Result<StoredEvent, sqlx::Error> {
-    append_at(conn, clock::now_ms(), audience, build).await
 }
 
 /// Appends an event inside the caller's transaction, created at `now_ms` (what retention measures its age
@@ -260,12 +248,6 @@ pub async fn replay_after(db: &AnyPool, user: &User, after: Seq) -> Result<Repla
         events: rows.into_iter().map(|(seq, json)| (seq as Seq, json)).collect(),
         last_seq: last_seq as Seq,
     })
-}
-
-/// [`prune_at`] the wall clock's now, for tests on a server that runs on the system clock; the server prunes
-/// at `AppState::clock`'s now.
-pub async fn prune(db: &AnyPool, max_age: Duration, max_count: u64) -> Result<u64, sqlx::Error> {
-    prune_at(db, clock::now_ms(), max_age, max_count).await
 }
 
 /// Deletes events older than `max_age` at `now_ms` or beyond the newest `max_count`, remembering the highest

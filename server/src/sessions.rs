@@ -13,8 +13,6 @@ use rand::Rng;
 use sqlx::AnyPool;
 use tokio::sync::watch;
 
-use crate::clock;
-
 /// The sessions' revocation list.
 #[derive(Debug)]
 pub struct Sessions {
@@ -26,10 +24,10 @@ pub struct Sessions {
 
 impl Sessions {
     /// The revocation list as the database has it (revoked sessions whose tokens could still be used).
-    pub async fn load(db: &AnyPool) -> Result<Self, sqlx::Error> {
+    pub async fn load(db: &AnyPool, now_secs: i64) -> Result<Self, sqlx::Error> {
         let rows: Vec<(i64, i64)> =
             sqlx::query_as("SELECT id, expires_at FROM sessions WHERE revoked_at_ms IS NOT NULL AND expires_at > $1")
-                .bind(clock::now_secs())
+                .bind(now_secs)
                 .fetch_all(db)
                 .await?;
         Ok(Self { revoked: Mutex::new(rows.into_iter().collect()), changed: watch::Sender::new(0) })
@@ -41,13 +39,13 @@ impl Sessions {
     }
 
     /// Opens a session for `user` whose tokens may be used until `expires_at`; returns its id.
-    pub async fn open(&self, db: &AnyPool, user: UserId, expires_at: i64) -> Result<i64, sqlx::Error> {
+    pub async fn open(&self, db: &AnyPool, now_ms: i64, user: UserId, expires_at: i64) -> Result<i64, sqlx::Error> {
         // Random rather than sequential: ids never repeat across a reset database with the same secret.
         let id = rand::thread_rng().gen_range(1..i64::MAX);
         sqlx::query("INSERT INTO sessions (id, user_id, created_at_ms, expires_at) VALUES ($1, $2, $3, $4)")
             .bind(id)
             .bind(user.0)
-            .bind(clock::now_ms())
+            .bind(now_ms)
             .bind(expires_at)
             .execute(db)
             .await?;
@@ -68,10 +66,10 @@ impl Sessions {
 
     /// Revokes session `id`; `latest_expiry` bounds its tokens' life when the database has no row for it.
     /// Returns until when its tokens could have been used (what the other instances are told).
-    pub async fn revoke(&self, db: &AnyPool, id: i64, latest_expiry: i64) -> Result<i64, sqlx::Error> {
+    pub async fn revoke(&self, db: &AnyPool, now_ms: i64, id: i64, latest_expiry: i64) -> Result<i64, sqlx::Error> {
         let expires_at: Option<i64> =
             sqlx::query_scalar("UPDATE sessions SET revoked_at_ms = $1 WHERE id = $2 RETURNING expires_at")
-                .bind(clock::now_ms())
+                .bind(now_ms)
                 .bind(id)
                 .fetch_optional(db)
                 .await?;

@@ -71,7 +71,8 @@ impl Application {
         let config = Config { port: bound_port, ..config.clone() };
         let login_limiter = Arc::new(LoginLimiter::new(config.login_max_failures, config.login_window));
         let api_delay_ms = Arc::new(AtomicU64::new(config.api_delay.as_millis() as u64));
-        let sessions = Arc::new(crate::sessions::Sessions::load(&db).await.context("loading the sessions")?);
+        let sessions =
+            Arc::new(crate::sessions::Sessions::load(&db, clock.now_secs()).await.context("loading the sessions")?);
         let queues = Queues { hub: config.ws_hub_queue, socket: config.ws_socket_queue };
         let (hub, cluster) = match &config.redis_url {
             None => (Hub::new(queues), None),

@@ -110,7 +110,7 @@ async fn login(
             state.login_limiter.clear(ip);
             let now = state.clock.now_secs();
             let usable_until = state.keys.usable_until(state.keys.expiry_from(now));
-            let sid = state.sessions.open(&state.db, user.id, usable_until).await?;
+            let sid = state.sessions.open(&state.db, state.clock.now_ms(), user.id, usable_until).await?;
             Ok(respond(&state, user, sid, now))
         }
         None => {
@@ -152,7 +152,8 @@ async fn refresh(State(state): State<AppState>, parts: Parts) -> Result<Json<Log
 /// with 4401). A token expired within the refresh grace may log out too; logging out twice is fine.
 async fn logout(State(state): State<AppState>, parts: Parts) -> Result<Json<LoggedOut>, AppError> {
     let claims = refreshable_claims(&state, &parts)?;
-    let expires_at = state.sessions.revoke(&state.db, claims.sid, state.keys.usable_until(claims.exp)).await?;
+    let expires_at =
+        state.sessions.revoke(&state.db, state.clock.now_ms(), claims.sid, state.keys.usable_until(claims.exp)).await?;
     if let Some(cluster) = &state.cluster {
         cluster.announce_revocation(claims.sid, expires_at);
     }

@@ -20,7 +20,6 @@ use super::session::{Action, Close, RateWindow, Session, Start, bad_message};
 use super::upgrade::Socket as WebSocket;
 use super::{CLOSE_IDLE, CLOSE_INTERNAL, CLOSE_LAGGED, CLOSE_TOO_BIG, CLOSE_UNAUTHORIZED, IDLE_TIMEOUT};
 use crate::auth::{Claims, TokenError};
-use crate::clock;
 use crate::events;
 use crate::hub::{Batch, Ended, Feed, Membership};
 use crate::state::AppState;
@@ -96,7 +95,7 @@ async fn authenticate(socket: &mut WebSocket, state: &AppState, rate: &mut RateW
         let Ok(ClientMsg::Auth { token, topics, last_seq }) = serde_json::from_str::<ClientMsg>(text.as_str()) else {
             return Err(unauthorized("the first frame must be auth").into());
         };
-        return match state.keys.verify(&token, clock::now_secs()) {
+        return match state.keys.verify(&token, state.clock.now_secs()) {
             Ok(claims) if state.sessions.is_revoked(claims.sid) => Err(session_ended().into()),
             Ok(claims) => Ok((claims, Start { topics, last_seq })),
             Err(TokenError::Expired) => Err(unauthorized("the token has expired").into()),
@@ -137,11 +136,11 @@ async fn serve(socket: &mut WebSocket, state: &AppState, claims: &Claims, start:
     let deadline = sleep_until(last_frame + IDLE_TIMEOUT);
     tokio::pin!(deadline);
     let mut armed = None;
-    let mut expiry = (session.token_expires_at(), instant_of(session.token_expires_at()));
+    let mut expiry = (session.token_expires_at(), expiry_instant(state, session.token_expires_at()));
     let mut revocation = Box::pin(next_change(revocations));
     loop {
         if expiry.0 != session.token_expires_at() {
-            expiry = (session.token_expires_at(), instant_of(session.token_expires_at()));
+            expiry = (session.token_expires_at(), expiry_instant(state, session.token_expires_at()));
         }
         let held = session.held_until();
         let due = held.unwrap_or(expiry.1).min(expiry.1).min(last_frame + IDLE_TIMEOUT);
@@ -268,7 +267,7 @@ fn follow(membership: &mut Membership, session: &mut Session) {
 /// One client frame of an authenticated connection.
 async fn on_frame(socket: &mut WebSocket, state: &AppState, session: &mut Session, frame: Message) -> Result<(), End> {
     let action = match frame {
-        Message::Text(text) => session.on_text(text.as_str(), &state.keys, clock::now_secs(), Instant::now()),
+        Message::Text(text) => session.on_text(text.as_str(), &state.keys, state.clock.now_secs(), Instant::now()),
         Message::Binary(_) => bad_message("binary frames are not accepted: send JSON text"),
         Message::Ping(_) | Message::Pong(_) | Message::Frame(_) => return Ok(()),
         Message::Close(_) => return Err(End::Gone),
@@ -363,8 +362,8 @@ fn internal(error: sqlx::Error) -> End {
 }
 
 /// The tokio instant at which a Unix time in seconds arrives.
-fn instant_of(unix_secs: i64) -> Instant {
-    let in_ms = unix_secs.saturating_mul(1000).saturating_sub(clock::now_ms()).max(0);
+fn expiry_instant(state: &AppState, unix_secs: i64) -> Instant {
+    let in_ms = unix_secs.saturating_mul(1000).saturating_sub(state.clock.now_ms()).max(0);
     Instant::now() + Duration::from_millis(in_ms as u64)
 }
 

@@ -5,17 +5,7 @@ use protocol::{Cart, CartItemInput, CheckoutResult, Dashboard, NewProduct, Owner
 use server::clock::Clock;
 use time::macros::datetime;
 
-use crate::support::{Api, TestServer, dist_with_index, ok, spawn_at};
-
-/// Signs in `email` with a token of its session minted at the wall clock rather than at the set one: the
-/// bearer check (`AuthUser`, auth.rs) still measures expiry by the wall clock, and a token minted there is
-/// valid by both clocks while the set one is in the past.
-async fn sign_in(server: &TestServer, email: &str) -> Api {
-    let mut api = server.login(email).await;
-    let claims = server.state.keys.verify(&api.token, server.state.clock.now_secs()).expect("a fresh token");
-    api.token = server.state.keys.issue(&api.user, claims.sid, server::clock::now_secs()).0;
-    api
-}
+use crate::support::{Api, dist_with_index, error, ok, spawn_at};
 
 async fn owner_board(owner: &Api) -> OwnerDashboard {
     match owner.get_ok("/api/dashboard").await {
@@ -29,8 +19,8 @@ async fn a_checkout_is_dated_by_the_server_clock_and_counts_only_in_its_month() 
     let clock = Clock::fixed(datetime!(2026-03-15 12:00:00 UTC));
     let dist = dist_with_index();
     let server = spawn_at(dist.path(), clock.clone()).await;
-    let owner = sign_in(&server, "owner1@izishopin.test").await;
-    let customer = sign_in(&server, "customer2@izishopin.test").await;
+    let owner = server.login("owner1@izishopin.test").await;
+    let customer = server.login("customer2@izishopin.test").await;
 
     let input = NewProduct {
         shop_id: None,
@@ -67,6 +57,9 @@ async fn a_checkout_is_dated_by_the_server_clock_and_counts_only_in_its_month() 
     // Into April: the March order still exists but no longer counts as this month's revenue.
     clock.advance(time::Duration::days(17));
     assert_eq!(server.state.clock.now_rfc3339(), "2026-04-01T12:00:00Z", "the server holds the test's clock");
+    let stale = owner.get("/api/dashboard").await;
+    assert_eq!(error(stale, 401).await.code, "token_expired", "tokens expire by the server's clock too");
+    let owner = server.login("owner1@izishopin.test").await;
     let april = owner_board(&owner).await;
     assert_eq!(april.shop_stats.monthly_revenue_cents.0, 0, "no order is dated April");
     assert_eq!(april.shop_stats.total_orders, march.shop_stats.total_orders);

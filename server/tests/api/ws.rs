@@ -125,7 +125,7 @@ pub async fn connect(server: &TestServer, user: &User) -> Client {
 
 /// A token for `user` from the server's own keys.
 pub fn token(server: &TestServer, user: &User) -> String {
-    server.state.keys.issue(user, 0, clock::now_secs()).0
+    server.state.keys.issue(user, 0, server.state.clock.now_secs()).0
 }
 
 /// The people of a small marketplace: an admin, the owners of shops A and B, a customer.
@@ -144,7 +144,7 @@ async fn insert_user(server: &TestServer, name: &str, role: Role) -> User {
     .bind(&email)
     .bind(name)
     .bind(role.as_str())
-    .bind(clock::now_rfc3339())
+    .bind(server.state.clock.now_rfc3339())
     .fetch_one(&server.state.db)
     .await
     .unwrap();
@@ -153,7 +153,7 @@ async fn insert_user(server: &TestServer, name: &str, role: Role) -> User {
             sqlx::query_scalar("INSERT INTO shops (name, owner_id, created_at) VALUES ($1, $2, $3) RETURNING id")
                 .bind(format!("Shop of {name}"))
                 .bind(id)
-                .bind(clock::now_rfc3339())
+                .bind(server.state.clock.now_rfc3339())
                 .fetch_one(&server.state.db)
                 .await
                 .unwrap();
@@ -182,7 +182,7 @@ pub fn note(seq: Seq) -> ServerMsg {
         title: format!("Note {seq}"),
         message: "hello".into(),
         read: false,
-        created_at: clock::now_rfc3339(),
+        created_at: wall_rfc3339(),
     };
     ServerMsg::Notification(NotificationEvent { notification, seq })
 }
@@ -198,12 +198,7 @@ pub fn dash(shop: ShopId, seq: Seq) -> ServerMsg {
         product_count: 0,
         low_stock_count: 0,
     };
-    ServerMsg::DashboardUpdate(DashboardUpdate {
-        shop_stats,
-        notifications: vec![],
-        timestamp: clock::now_rfc3339(),
-        seq,
-    })
+    ServerMsg::DashboardUpdate(DashboardUpdate { shop_stats, notifications: vec![], timestamp: wall_rfc3339(), seq })
 }
 
 /// Who may see an event, and how to build it from its seq.
@@ -214,7 +209,7 @@ pub async fn append(server: &TestServer, events: Vec<Planned>) -> Vec<StoredEven
     let mut tx = server::store::begin_write(&server.state.db).await.unwrap();
     let mut stored = Vec::new();
     for (audience, build) in events {
-        stored.push(events::append(&mut tx, audience, build).await.unwrap());
+        stored.push(events::append_at(&mut tx, server.state.clock.now_ms(), audience, build).await.unwrap());
     }
     tx.commit().await.unwrap();
     stored
@@ -223,7 +218,7 @@ pub async fn append(server: &TestServer, events: Vec<Planned>) -> Vec<StoredEven
 /// Appends one event, commits and publishes it, as a write of the API would; its seq.
 pub async fn emit(server: &TestServer, audience: Audience, build: impl FnOnce(Seq) -> ServerMsg) -> Seq {
     let mut tx = server::store::begin_write(&server.state.db).await.unwrap();
-    let stored = events::append(&mut tx, audience, build).await.unwrap();
+    let stored = events::append_at(&mut tx, server.state.clock.now_ms(), audience, build).await.unwrap();
     tx.commit().await.unwrap();
     let seq = stored.seq;
     server.state.hub.publish(vec![stored]).await;
@@ -274,10 +269,10 @@ async fn bad_or_expired_tokens_close_with_4401() {
     let server = spawn(dist.path()).await;
     let cast = cast(&server).await;
     let foreign = Keys::new(Some("another-secret"), Duration::from_secs(60), Duration::ZERO);
-    let expired = server.state.keys.issue(&cast.owner_a, 0, clock::now_secs() - 7200).0;
+    let expired = server.state.keys.issue(&cast.owner_a, 0, server.state.clock.now_secs() - 7200).0;
     for (token, why) in [
         ("garbage".to_owned(), "not valid"),
-        (foreign.issue(&cast.owner_a, 0, clock::now_secs()).0, "not valid"),
+        (foreign.issue(&cast.owner_a, 0, server.state.clock.now_secs()).0, "not valid"),
         (expired, "expired"),
     ] {
         let mut ws = open(&server).await;
@@ -314,12 +309,12 @@ async fn an_expiring_token_closes_with_4401_unless_renewed_for_the_same_user() {
     // Renewed with a fresh token of the same user: a second auth_ok, and still open after the first expiry.
     let mut renewed = open(&server).await;
     auth(&mut renewed, &token(&server, &cast.owner_a), &cast.owner_a).await;
-    auth(&mut renewed, &long_keys.issue(&cast.owner_a, 0, clock::now_secs()).0, &cast.owner_a).await;
+    auth(&mut renewed, &long_keys.issue(&cast.owner_a, 0, server.state.clock.now_secs()).0, &cast.owner_a).await;
 
     // Renewed with someone else's token: closed at once.
     let mut hijacked = open(&server).await;
     auth(&mut hijacked, &token(&server, &cast.owner_a), &cast.owner_a).await;
-    send(&mut hijacked, &ClientMsg::auth(long_keys.issue(&cast.customer, 0, clock::now_secs()).0)).await;
+    send(&mut hijacked, &ClientMsg::auth(long_keys.issue(&cast.customer, 0, server.state.clock.now_secs()).0)).await;
     let (code, reason) = closed(&mut hijacked).await;
     assert_eq!(code, 4401);
     assert!(reason.contains("another user"), "{reason}");
@@ -432,4 +427,9 @@ async fn flooding_closes_with_1008() {
     }
     let (code, reason) = closed(&mut ws).await;
     assert_eq!(code, 1008, "{reason}");
+}
+
+/// The wall clock as the events' text timestamps (events built without a server at hand).
+fn wall_rfc3339() -> String {
+    clock::rfc3339(time::OffsetDateTime::now_utc())
 }

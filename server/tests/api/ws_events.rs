@@ -184,7 +184,7 @@ async fn pruned_server() -> (TestServer, tempfile::TempDir, tempfile::TempDir) {
     for _ in 0..5 {
         emit(&server, Audience::everyone(), note).await;
     }
-    events::prune(&server.state.db, server.config.event_retention, 2).await.unwrap();
+    events::prune_at(&server.state.db, server.state.clock.now_ms(), server.config.event_retention, 2).await.unwrap();
     (server, dist, data)
 }
 
