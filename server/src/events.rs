@@ -208,6 +208,9 @@ pub async fn read_range(db: &AnyPool, after: Seq, through: Seq) -> Result<Backfi
     Ok(Backfill { events, pruned: (after as i64) < pruned_through })
 }
 
+/// The role a visitor is matched as in SQL: none of the audience rules names it.
+const VISITOR_ROLE: &str = "visitor";
+
 /// What a replay from a seq gives.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Replay {
@@ -217,8 +220,14 @@ pub enum Replay {
     Resync { last_seq: Seq },
 }
 
-/// The events after `after` that `user` may see, or `Resync` when `after` is older than what is retained.
-pub async fn replay_after(db: &AnyPool, user: &User, after: Seq) -> Result<Replay, sqlx::Error> {
+/// The events after `after` that `viewer` may see, or `Resync` when `after` is older than what is retained.
+/// A signed-in user, or `None`: a visitor, who sees the public events only (the catalog's changes).
+pub async fn replay_after<'a>(
+    db: &AnyPool,
+    viewer: impl Into<Option<&'a User>>,
+    after: Seq,
+) -> Result<Replay, sqlx::Error> {
+    let viewer: Option<&User> = viewer.into();
     // One snapshot: the last seq and the events are read as of the same moment.
     let mut tx = crate::store::begin_read(db).await?;
     let last_seq: i64 = sqlx::query_scalar(CURRENT_SEQ).fetch_one(&mut *tx).await?;
@@ -228,7 +237,8 @@ pub async fn replay_after(db: &AnyPool, user: &User, after: Seq) -> Result<Repla
     if after < pruned_through || after > last_seq {
         return Ok(Replay::Resync { last_seq: last_seq as Seq });
     }
-    // The SQL form of `Audience::can_see`: $2 the user, $3 the role, $4 the owner's shop.
+    // The SQL form of `Audience::can_see`: $2 the user, $3 the role, $4 the owner's shop. A visitor has no id,
+    // no shop and a role no rule names, so only the public branch can match.
     let rows: Vec<(i64, String)> = sqlx::query_as(
         "SELECT seq, payload FROM events
          WHERE seq > $1 AND CASE
@@ -238,9 +248,9 @@ pub async fn replay_after(db: &AnyPool, user: &User, after: Seq) -> Result<Repla
          ORDER BY seq",
     )
     .bind(after)
-    .bind(user.id.0)
-    .bind(user.role.as_str())
-    .bind(user.shop_id.map(|s| s.0))
+    .bind(viewer.map(|user| user.id.0))
+    .bind(viewer.map_or(VISITOR_ROLE, |user| user.role.as_str()))
+    .bind(viewer.and_then(|user| user.shop_id).map(|s| s.0))
     .fetch_all(&mut *tx)
     .await?;
     tx.commit().await?;

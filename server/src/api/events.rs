@@ -1,7 +1,10 @@
 //! `GET /api/events?after=SEQ`: the polling fallback of the WebSocket, the same stored events a `resume` replays.
+//! Without an `Authorization` header it answers a visitor: the public events only (the catalog's changes), so a
+//! signed-out catalog stays live.
 //!
 //! Invariant: a user receives only the events their audience rule lets them see, as the exact JSON stored at
-//! append (never re-serialized), in seq order; unlike `resume`, every topic is included.
+//! append (never re-serialized), in seq order; unlike `resume`, every topic is included. A token that is sent
+//! must be good: a bad or expired one is refused (401), never read as a visitor.
 
 use axum::Router;
 use axum::extract::{RawQuery, State};
@@ -9,6 +12,10 @@ use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use protocol::Seq;
+
+use axum::extract::FromRequestParts;
+use axum::http::request::Parts;
+use protocol::User;
 
 use crate::auth::AuthUser;
 use crate::error::AppError;
@@ -24,15 +31,31 @@ pub fn router() -> Router<AppState> {
 /// (and no events) when `after` is older than the retention window or newer than the server's history.
 async fn list(
     State(state): State<AppState>,
-    AuthUser(user): AuthUser,
+    Poller(viewer): Poller,
     RawQuery(query): RawQuery,
 ) -> Result<Response, AppError> {
     let after = parse_after(query.as_deref())?;
-    let body = match events::replay_after(&state.db, &user, after).await? {
+    let body = match events::replay_after(&state.db, viewer.as_ref(), after).await? {
         Replay::Events { events, last_seq } => page_json(events.iter().map(|(_, json)| json.as_str()), last_seq, false),
         Replay::Resync { last_seq } => page_json(std::iter::empty(), last_seq, true),
     };
     Ok(([(header::CONTENT_TYPE, "application/json")], body).into_response())
+}
+
+/// Who polls: the signed-in user of the bearer token, or `None` (a visitor) when no `Authorization` header
+/// is sent.
+struct Poller(Option<User>);
+
+impl FromRequestParts<AppState> for Poller {
+    type Rejection = AppError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+        if !parts.headers.contains_key(header::AUTHORIZATION) {
+            return Ok(Poller(None));
+        }
+        let AuthUser(user) = AuthUser::from_request_parts(parts, state).await?;
+        Ok(Poller(Some(user)))
+    }
 }
 
 /// The required `after` parameter: a seq (a non-negative integer).

@@ -269,16 +269,51 @@ async fn the_events_endpoint_flags_resync_past_retention() {
 }
 
 #[tokio::test]
-async fn the_events_endpoint_needs_a_token_and_a_numeric_after() {
+async fn without_a_token_the_events_endpoint_answers_a_visitor_with_the_public_events_only() {
     let dist = dist_with_index();
     let server = spawn(dist.path()).await;
     let cast = cast(&server).await;
+    let shop_a = cast.owner_a.shop_id.unwrap();
+    let staff = emit(&server, Audience::shop_staff(shop_a), |seq| dash(shop_a, seq)).await;
+    let for_customer = emit(&server, Audience::user(cast.customer.id), note).await;
+    let public = emit(&server, Audience::everyone(), note).await;
+    let not_for_staff = emit(&server, Audience::everyone_but_staff(shop_a), note).await;
+
     let response = get_events(&server, None, "?after=0").await;
+    assert_eq!(response.status(), 200);
+    let visitor: EventsPage = response.json().await.unwrap();
+    let seqs: Vec<Seq> = visitor.events.iter().map(seq_of).collect();
+    assert_eq!(seqs, [public, not_for_staff], "staff {staff} and customer {for_customer} events stay private");
+    assert_eq!((visitor.last_seq, visitor.resync), (not_for_staff, false));
+    let response = get_events(&server, None, &format!("?after={public}")).await;
+    assert_eq!(
+        response.json::<EventsPage>().await.unwrap().events.iter().map(seq_of).collect::<Vec<_>>(),
+        [not_for_staff]
+    );
+}
+
+#[tokio::test]
+async fn the_events_endpoint_refuses_a_bad_token_and_wants_a_numeric_after() {
+    let dist = dist_with_index();
+    let server = spawn(dist.path()).await;
+    let cast = cast(&server).await;
+    // A token that is sent must be good: never read as a visitor.
+    let response = get_events(&server, Some("not-a-token"), "?after=0").await;
     assert_eq!(response.status(), 401);
     assert_eq!(response.json::<ErrorBody>().await.unwrap().code, "unauthorized");
+    let basic = reqwest::Client::new()
+        .get(format!("{}/api/events?after=0", server.base))
+        .header("Authorization", "Basic YTpi")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(basic.status(), 401, "another scheme is not a visitor either");
     let token = token(&server, &cast.customer);
-    for query in ["", "?after=", "?after=-1", "?after=abc"] {
-        let response = get_events(&server, Some(&token), query).await;
+    for (token, query) in [Some(token.as_str()), None]
+        .into_iter()
+        .flat_map(|t| ["", "?after=", "?after=-1", "?after=abc"].map(move |q| (t, q)))
+    {
+        let response = get_events(&server, token, query).await;
         assert_eq!(response.status(), 422, "{query}");
         assert_eq!(response.json::<ErrorBody>().await.unwrap().field.as_deref(), Some("after"), "{query}");
     }
