@@ -7,15 +7,12 @@
 //! must be good: a bad or expired one is refused (401), never read as a visitor.
 
 use axum::Router;
-use axum::extract::{RawQuery, State};
+use axum::extract::{FromRequestParts, RawQuery, State};
 use axum::http::header;
+use axum::http::request::Parts;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
-use protocol::Seq;
-
-use axum::extract::FromRequestParts;
-use axum::http::request::Parts;
-use protocol::User;
+use protocol::{Seq, User};
 
 use crate::auth::AuthUser;
 use crate::error::AppError;
