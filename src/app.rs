@@ -72,7 +72,9 @@ fn Shell(bundle: Bundle, children: Children) -> impl IntoView {
     provide_service_worker();
     provide_auth();
     provide_toasts();
-    provide_websocket(UseWebSocketOptions::default());
+    // Signed out, the storefront's catalog stays live through the public events; the back office has no
+    // visitors' pages.
+    provide_websocket(UseWebSocketOptions { visitor_feed: bundle == Bundle::Storefront, ..Default::default() });
     provide_data_cache(DataCacheOptions::default());
     provide_live_updates();
     follow_answers(provide_writes());

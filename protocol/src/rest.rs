@@ -192,6 +192,12 @@ pub struct EventsPage {
     pub resync: bool,
 }
 
+impl EventsPage {
+    /// An `after` beyond any history: the answer replays nothing and carries the newest seq (`resync: true`),
+    /// the seq a client with nothing yet polls on from.
+    pub const FIRST_CONTACT: Seq = i64::MAX as Seq;
+}
+
 /// `GET /api/metrics` (admins): the server's request counters since it started.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct MetricsSnapshot {

@@ -33,6 +33,7 @@ use super::driver::{self, Driver, Host};
 use super::machine::{Config, Input, Millis, StateKind, Status, Transport};
 use super::tabs;
 use super::tabs_driver::TabsDriver;
+use super::visitor_driver::{VisitorDriver, VisitorHost};
 
 mod session;
 use crate::auth::{Auth, Session, use_auth};
@@ -49,6 +50,9 @@ pub struct UseWebSocketOptions {
     pub config: Config,
     /// The WebSocket URL. Default: `None`, meaning `AppConfig::from_browser().ws_url`.
     pub url: Option<String>,
+    /// Signed out, poll the public events (`GET /api/events` with no token) so that the catalog stays live
+    /// for visitors. Default: `false` (the storefront sets it).
+    pub visitor_feed: bool,
 }
 
 /// The handle to the WebSocket context: `Copy`, provided once in `App`, read with [`use_websocket`].
@@ -81,6 +85,8 @@ struct Shared {
     token: RefCell<Option<(String, Option<Millis>)>>,
     /// Topics the other tabs need, counted as one more subscriber of each on the connection.
     remote_topics: RefCell<BTreeSet<Topic>>,
+    /// The visitor's poll of the public events, run while signed out (`None`: not in this app).
+    visitor: Option<VisitorDriver>,
 }
 
 #[derive(Default)]
@@ -189,6 +195,22 @@ pub fn provide_websocket(options: UseWebSocketOptions) -> WebSocket {
     };
     let url = options.url.unwrap_or_else(|| AppConfig::from_browser().ws_url);
     let driver = Driver::new(options.config, url, host);
+    let visitor = options.visitor_feed.then(|| {
+        let deliver_to = slot.clone();
+        let resync_to = slot.clone();
+        VisitorDriver::new(VisitorHost {
+            deliver: Box::new(move |msg| {
+                let Some(ws) = *deliver_to.borrow() else { return };
+                last_message.try_set(Some(msg.clone()));
+                ws.dispatch(&msg);
+            }),
+            resync: Box::new(move || {
+                if let Some(ws) = *resync_to.borrow() {
+                    ws.dispatch_resync();
+                }
+            }),
+        })
+    });
     let shared = Rc::new(Shared {
         driver,
         registry: RefCell::default(),
@@ -196,6 +218,7 @@ pub fn provide_websocket(options: UseWebSocketOptions) -> WebSocket {
         tabs: RefCell::new(None),
         token: RefCell::new(None),
         remote_topics: RefCell::default(),
+        visitor,
     });
     let ws = WebSocket {
         is_connected: Signal::derive(move || status.with(|s| s.state == StateKind::Open)),

@@ -487,7 +487,7 @@ fn send_frame(ws: &web_sys::WebSocket, msg: &ClientMsg) -> bool {
 }
 
 /// Resolves with `Err` when `work` has not finished within `limit` (the work is then dropped).
-async fn with_timeout<T>(work: impl Future<Output = T>, limit: Duration) -> Result<T, String> {
+pub(super) async fn with_timeout<T>(work: impl Future<Output = T>, limit: Duration) -> Result<T, String> {
     let (done, expired) = oneshot::channel::<()>();
     // Not cleared when the work wins: the callback then fires into a dropped receiver and is freed.
     set_timeout(

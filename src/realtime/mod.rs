@@ -9,3 +9,5 @@ pub mod driver;
 pub mod machine;
 pub mod tabs;
 pub mod tabs_driver;
+pub mod visitor;
+pub mod visitor_driver;

@@ -1,6 +1,7 @@
 //! The customer's side end to end: a visitor's add-to-cart carried through the login page into the account,
-//! an order placed through cart and checkout, its status and a product's price following the owner's REST
-//! writes live (no reload), and an unsafe return URL refused at login.
+//! an order placed through cart and checkout, its status and a product's price and stock following the owner's
+//! REST writes live (no reload), for a signed-in customer and for a visitor, and an unsafe return URL refused at
+//! login.
 //!
 //! Screenshots of the catalog and the cart go to `target/screenshots/` (not committed).
 
@@ -174,18 +175,36 @@ async fn a_customer_orders_through_cart_and_checkout_and_sees_the_status_change_
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_owner_price_change_shows_in_the_open_catalog_without_a_reload() {
+    a_price_and_stock_change_reaches_the_open_catalog(Some(CUSTOMER)).await;
+}
+
+/// A signed-out visitor has no socket: the storefront polls the public events for it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_visitor_sees_a_price_and_stock_change_in_the_open_catalog_without_a_reload() {
+    a_price_and_stock_change_reaches_the_open_catalog(None).await;
+}
+
+/// The owner changes a product's price, then sets its stock to 2, over REST; the catalog open in the browser
+/// (signed in as `customer`, or a visitor's) shows both without a reload.
+async fn a_price_and_stock_change_reaches_the_open_catalog(customer: Option<&'static str>) {
     let server = support::start_server().await;
     let base = server.base_url.clone();
     let owner = support::api_login(&base, OWNER, PASSWORD).await;
     // Of the owner's shop and on the catalog's first page (ordered by name).
     let milk = product_named(&base, &owner, "Almond Milk").await;
     support::with_browser(move |browser| async move {
-        support::login(&browser, &base, CUSTOMER).await;
-        let price = format!("[data-testid=catalog] [data-product-id='{}'] [data-testid=price]", milk.id);
+        match customer {
+            Some(customer) => support::login(&browser, &base, customer).await,
+            None => browser.goto(&format!("{base}/shop")).await.unwrap(),
+        }
+        let card = format!("[data-testid=catalog] [data-product-id='{}']", milk.id);
+        let price = format!("{card} [data-testid=price]");
         let before =
             eventually(WAIT, "the catalog shows the product", || async { text_of(&browser, &price).await }).await;
         assert_eq!(before, milk.price_cents.to_string());
-        wait_live(&browser).await;
+        if customer.is_some() {
+            wait_live(&browser).await;
+        }
         mark_page(&browser).await;
 
         let new_price = milk.price_cents.0 + 101;
@@ -194,10 +213,19 @@ async fn an_owner_price_change_shows_in_the_open_catalog_without_a_reload() {
             support::http_json("PATCH", &url, Some(&owner.token), Some(json!({"price_cents": new_price}))).await;
         assert_eq!(status, 200, "{answer}");
         let expected = protocol::Cents(new_price).to_string();
-        eventually(Duration::from_secs(10), "the new price shows without a reload", || async {
+        eventually(Duration::from_secs(15), "the new price shows without a reload", || async {
             (text_of(&browser, &price).await.as_deref() == Some(expected.as_str())).then_some(())
         })
         .await;
+
+        let (status, answer) = support::http_json("PATCH", &url, Some(&owner.token), Some(json!({"stock": 2}))).await;
+        assert_eq!(status, 200, "{answer}");
+        let stock = format!("{card} [data-testid=stock]");
+        let shown = eventually(Duration::from_secs(15), "the low stock shows without a reload", || async {
+            text_of(&browser, &stock).await.filter(|text| text.contains('2'))
+        })
+        .await;
+        assert!(shown.contains("2 left"), "{shown}");
         assert_not_reloaded(&browser).await;
     })
     .await;

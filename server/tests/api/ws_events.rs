@@ -290,6 +290,10 @@ async fn without_a_token_the_events_endpoint_answers_a_visitor_with_the_public_e
         response.json::<EventsPage>().await.unwrap().events.iter().map(seq_of).collect::<Vec<_>>(),
         [not_for_staff]
     );
+    // The storefront's first poll: beyond any history, so nothing is replayed and the newest seq comes back.
+    let first_contact: EventsPage =
+        get_events(&server, None, &format!("?after={}", EventsPage::FIRST_CONTACT)).await.json().await.unwrap();
+    assert_eq!(first_contact, EventsPage { events: vec![], last_seq: not_for_staff, resync: true });
 }
 
 #[tokio::test]

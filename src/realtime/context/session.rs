@@ -6,10 +6,14 @@ use crate::realtime::tabs_driver::TabsHost;
 
 /// Feeds the driver the session's changes: `Start` on sign-in or change of user, `TokenRefreshed` for a new
 /// token of the same user, `Stop` on sign-out. Signed in, the tab joins the user's other tabs when it can:
-/// the connection then starts only when this tab comes to lead.
+/// the connection then starts only when this tab comes to lead. Signed out, the visitor's poll (if this app
+/// has one) brings the public events.
 pub(super) fn follow_session(ws: WebSocket, auth: Auth, signals: Signals) {
     Effect::new(move |_| {
         let next = auth.session().with(|s| s.as_ref().map(|s| (s.user.id, s.token.clone(), s.expires_at)));
+        if let Some(visitor) = ws.with_shared(|shared| shared.visitor.clone()).flatten() {
+            visitor.set_wanted(next.is_none());
+        }
         let input = ws
             .with_shared(|shared| {
                 let input = session_input(shared.running.borrow().as_ref(), next.as_ref());
