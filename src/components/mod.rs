@@ -7,6 +7,7 @@ pub mod monitoring_panel;
 pub mod offline_note;
 pub mod pager;
 pub mod pending_writes;
+pub mod refresh;
 pub mod require_role;
 pub mod revenue_chart;
 pub mod stat_card;

@@ -10,10 +10,11 @@ use leptos::prelude::*;
 use protocol::{Dashboard, Notification, Order, Page, Product, ProductStats, Role, ServerMsg, Shop, ShopId, Topic};
 
 use crate::api::ApiError;
-use crate::auth::use_auth;
-use crate::cache::context::use_data_cache;
-use crate::data::queries::{Answer, Query, Read, Visitor, fetch_query};
-use crate::realtime::context::{Subscription, use_websocket};
+use crate::auth::{Auth, use_auth};
+use crate::cache::context::{DataCache, UseCachedReturn, use_data_cache};
+use crate::cache::key::DataKind;
+use crate::data::queries::{Answer, Query, Read, Visitor, fetch_query_in, use_query};
+use crate::realtime::context::{Subscription, WebSocket, use_websocket};
 use crate::realtime::machine::Status;
 
 /// The dashboards of the spec: `shop-owner`, `admin`, `customer`.
@@ -68,6 +69,18 @@ impl DataType {
         DataType::Products,
         DataType::Shops,
     ];
+
+    /// The cache's kind of its values (every page of a list).
+    pub fn kind(self) -> DataKind {
+        match self {
+            DataType::ShopData => DataKind::DashboardData,
+            DataType::ProductStats => DataKind::ProductStats,
+            DataType::Orders => DataKind::Orders,
+            DataType::Notifications => DataKind::Notifications,
+            DataType::Products => DataKind::Products,
+            DataType::Shops => DataKind::Shops,
+        }
+    }
 }
 
 /// A fetched value of one [`DataType`].
@@ -105,15 +118,15 @@ impl DataRead {
         }
     }
 
-    /// Fetches it through the cache (fresh: no request).
-    pub async fn fetch(self, token: Option<String>) -> Result<DashboardValue, ApiError> {
+    /// Fetches it through `cache` (fresh: no request).
+    pub async fn fetch(self, cache: DataCache, token: Option<String>) -> Result<DashboardValue, ApiError> {
         Ok(match self {
-            DataRead::ShopData(read) => DashboardValue::ShopData(fetch_query(read, token).await?),
-            DataRead::ProductStats(read) => DashboardValue::ProductStats(fetch_query(read, token).await?),
-            DataRead::Orders(read) => DashboardValue::Orders(fetch_query(read, token).await?),
-            DataRead::Notifications(read) => DashboardValue::Notifications(fetch_query(read, token).await?),
-            DataRead::Products(read) => DashboardValue::Products(fetch_query(read, token).await?),
-            DataRead::Shops(read) => DashboardValue::Shops(fetch_query(read, token).await?),
+            DataRead::ShopData(read) => DashboardValue::ShopData(fetch_query_in(cache, read, token).await?),
+            DataRead::ProductStats(read) => DashboardValue::ProductStats(fetch_query_in(cache, read, token).await?),
+            DataRead::Orders(read) => DashboardValue::Orders(fetch_query_in(cache, read, token).await?),
+            DataRead::Notifications(read) => DashboardValue::Notifications(fetch_query_in(cache, read, token).await?),
+            DataRead::Products(read) => DashboardValue::Products(fetch_query_in(cache, read, token).await?),
+            DataRead::Shops(read) => DashboardValue::Shops(fetch_query_in(cache, read, token).await?),
         })
     }
 }
@@ -127,11 +140,23 @@ pub fn read_for(role: DashboardRole, kind: DataType, shop: Option<ShopId>) -> Da
     match kind {
         DataType::ShopData => DataRead::ShopData(Query::dashboard()),
         DataType::ProductStats => DataRead::ProductStats(Query::product_stats(own_shop)),
-        DataType::Orders => DataRead::Orders(Query::orders(1, None, None)),
+        DataType::Orders => DataRead::Orders(orders_read(1)),
         DataType::Notifications => DataRead::Notifications(Query::notifications(1)),
-        DataType::Products => DataRead::Products(Query::products(own_shop, None, 1)),
+        DataType::Products => DataRead::Products(products_read(role, shop, 1)),
         DataType::Shops => DataRead::Shops(Query::shops()),
     }
+}
+
+/// Page `page` of the orders a role may see (the first is [`DataType::Orders`]).
+pub fn orders_read(page: u32) -> Read<Page<Order>> {
+    Query::orders(page, None, None)
+}
+
+/// Page `page` of the products a role works with: an owner's shop's, the whole catalog for the others (the
+/// first is [`DataType::Products`]).
+pub fn products_read(role: DashboardRole, shop: Option<ShopId>, page: u32) -> Read<Page<Product>> {
+    let own_shop = if role == DashboardRole::ShopOwner { shop } else { None };
+    Query::products(own_shop, None, page)
 }
 
 /// The query that reads `kind` for `role` (`shop`: the owner's shop).
@@ -171,6 +196,19 @@ pub fn topics_for(role: DashboardRole) -> &'static [Topic] {
     }
 }
 
+/// What "Refresh" asks the server for again: the kinds of the values the role's dashboard shows and visits
+/// next, each once.
+pub fn refresh_kinds(role: DashboardRole) -> Vec<DataKind> {
+    let mut kinds: Vec<DataKind> = Vec::new();
+    for query in preload_queries(role, None) {
+        let kind = query.key().kind;
+        if !kinds.contains(&kind) {
+            kinds.push(kind);
+        }
+    }
+    kinds
+}
+
 /// Undoes [`UseDashboardDataReturn::setup_realtime_updates`] when dropped or called.
 #[must_use = "dropping the cleanup unsubscribes at once"]
 pub struct RealtimeCleanup(Vec<Subscription>);
@@ -185,24 +223,34 @@ impl RealtimeCleanup {
     }
 }
 
-/// What [`use_dashboard_data`] returns: a `Copy` handle.
-#[derive(Debug, Clone, Copy)]
+/// What [`use_dashboard_data`] returns: a `Copy` handle, usable outside a reactive owner (in event handlers)
+/// but for the reactive reads (`shop_data`, `orders`, `products`), which belong in a component.
+#[derive(Clone, Copy)]
 pub struct UseDashboardDataReturn {
     role: DashboardRole,
+    auth: Auth,
+    cache: DataCache,
+    ws: WebSocket,
 }
 
 /// The data hook of a role's dashboard. Reads the session, the cache and the WebSocket contexts.
 pub fn use_dashboard_data(role: DashboardRole) -> UseDashboardDataReturn {
-    UseDashboardDataReturn { role }
+    UseDashboardDataReturn { role, auth: use_auth(), cache: use_data_cache(), ws: use_websocket() }
+}
+
+impl std::fmt::Debug for UseDashboardDataReturn {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("UseDashboardDataReturn").field("role", &self.role).finish_non_exhaustive()
+    }
 }
 
 impl UseDashboardDataReturn {
     fn shop(&self) -> Option<ShopId> {
-        use_auth().session().with_untracked(|s| s.as_ref().and_then(|s| s.user.shop_id))
+        self.auth.session().with_untracked(|s| s.as_ref().and_then(|s| s.user.shop_id))
     }
 
     fn token(&self) -> Option<String> {
-        use_auth().token()
+        self.auth.token()
     }
 
     /// The role this hook was made for.
@@ -212,7 +260,7 @@ impl UseDashboardDataReturn {
 
     /// Fetches one data type through the cache (fresh: no request).
     pub async fn fetch_data(&self, kind: DataType) -> Result<DashboardValue, ApiError> {
-        read_for(self.role, kind, self.shop()).fetch(self.token()).await
+        read_for(self.role, kind, self.shop()).fetch(self.cache, self.token()).await
     }
 
     /// Fetches several data types concurrently, in one round of requests; results in the order asked.
@@ -226,7 +274,7 @@ impl UseDashboardDataReturn {
     /// (keep it with `.keep()` to tie it to the component). The cache is kept up to date by the live layer
     /// whether or not anyone calls this: use it for effects such as toasts.
     pub fn setup_realtime_updates(&self, callback: impl Fn(Topic, &ServerMsg) + Clone + 'static) -> RealtimeCleanup {
-        let ws = use_websocket();
+        let ws = self.ws;
         let subscriptions = topics_for(self.role)
             .iter()
             .map(|topic| {
@@ -237,25 +285,48 @@ impl UseDashboardDataReturn {
         RealtimeCleanup(subscriptions)
     }
 
-    /// Marks every value of the role's dashboard stale; those on screen refetch in the background.
+    /// The role's dashboard summary, read reactively through the cache (the spec's `shopData`).
+    pub fn shop_data(&self) -> UseCachedReturn<Dashboard> {
+        use_query(Query::dashboard())
+    }
+
+    /// Page `page` of the orders the role may see, read reactively through the cache.
+    pub fn orders(&self, page: u32) -> UseCachedReturn<Page<Order>> {
+        use_query(orders_read(page))
+    }
+
+    /// Page `page` of the products the role works with (an owner: their shop's), read reactively.
+    pub fn products(&self, page: u32) -> UseCachedReturn<Page<Product>> {
+        use_query(products_read(self.role, self.shop(), page))
+    }
+
+    /// Marks every value of the kinds the role's dashboard shows stale, every page of them; those on screen
+    /// refetch in the background. Returns how many values were marked.
     pub fn refresh_all_data(&self) -> usize {
-        let cache = use_data_cache();
-        let keys: Vec<_> = preload_queries(self.role, self.shop()).iter().map(Query::key).collect();
-        cache.invalidate_many(keys.iter())
+        refresh_kinds(self.role).iter().map(|kind| self.cache.invalidate_kind(*kind)).sum()
+    }
+
+    /// [`UseDashboardDataReturn::refresh_all_data`] as a callback, for a "Refresh" button.
+    pub fn refresh_callback(&self) -> Callback<()> {
+        let this = *self;
+        Callback::new(move |()| {
+            this.refresh_all_data();
+        })
     }
 
     /// The WebSocket's status now (state, transport, attempts, connected since, counters).
     pub fn get_connection_status(&self) -> Status {
-        use_websocket().status.get_untracked()
+        self.ws.status.get_untracked()
     }
 
     /// Warms the cache for what the role shows and visits next, in the background (fresh values cost nothing).
     pub fn preload(&self) {
         let queries = preload_queries(self.role, self.shop());
-        let token = self.token();
+        let (cache, token) = (self.cache, self.token());
+        // The values go to the cache; a failure shows up on the page that reads it.
+        let fetches: Vec<_> =
+            queries.into_iter().map(|query| query.visit(Warm { cache, token: token.clone() })).collect();
         leptos::task::spawn_local(async move {
-            // The values go to the cache; a failure shows up on the page that reads it.
-            let fetches = queries.into_iter().map(|query| query.visit(Warm { token: token.clone() }));
             join_all(fetches).await;
         });
     }
@@ -263,6 +334,7 @@ impl UseDashboardDataReturn {
 
 /// Fetches a query through the cache for its value to be there, whatever its type.
 struct Warm {
+    cache: DataCache,
     token: Option<String>,
 }
 
@@ -270,7 +342,8 @@ impl Visitor for Warm {
     type Out = futures::future::LocalBoxFuture<'static, ()>;
 
     fn visit<T: Answer>(self, read: Read<T>) -> Self::Out {
-        Box::pin(async move { drop(fetch_query(read, self.token).await) })
+        let fetch = fetch_query_in(self.cache, read, self.token);
+        Box::pin(async move { drop(fetch.await) })
     }
 }
 
@@ -304,6 +377,37 @@ mod tests {
             assert_eq!(unique.len(), queries.len(), "{role:?} preloads a query twice");
             assert!(queries.len() > data_types_of(role).len(), "{role:?} warms something it visits next");
         }
+    }
+
+    #[test]
+    fn refresh_asks_again_for_every_kind_the_dashboard_shows_once_each() {
+        for role in [DashboardRole::ShopOwner, DashboardRole::Admin, DashboardRole::Customer] {
+            let kinds = refresh_kinds(role);
+            for kind in data_types_of(role) {
+                assert!(kinds.contains(&kind.kind()), "{role:?} refreshes {kind:?}");
+            }
+            let unique: std::collections::HashSet<_> = kinds.iter().collect();
+            assert_eq!(unique.len(), kinds.len(), "{role:?}");
+        }
+        assert!(!refresh_kinds(DashboardRole::Admin).contains(&DataKind::Notifications));
+        for kind in DataType::ALL {
+            assert_eq!(query_for(DashboardRole::Admin, kind, None).key().kind, kind.kind(), "{kind:?}");
+        }
+    }
+
+    #[test]
+    fn later_pages_read_like_the_first() {
+        let shop = Some(ShopId(4));
+        assert_eq!(orders_read(3).query(), &Query::Orders { page: 3, status: None, shop: None });
+        assert_eq!(
+            products_read(DashboardRole::ShopOwner, shop, 2).query(),
+            &Query::Products { shop, search: None, page: 2 }
+        );
+        assert_eq!(
+            products_read(DashboardRole::Customer, shop, 2).query(),
+            &Query::Products { shop: None, search: None, page: 2 }
+        );
+        assert_eq!(read_for(DashboardRole::ShopOwner, DataType::Orders, shop), DataRead::Orders(orders_read(1)));
     }
 
     #[test]

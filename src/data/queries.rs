@@ -9,6 +9,7 @@
 //! Invariant: a query and its cache key determine each other (`Query::from_key(q.key()) == Some(q)`), so the
 //! live layer can refetch any cached key after a resync, and pages never build keys or URLs by hand.
 
+use std::future::Future;
 use std::marker::PhantomData;
 
 use protocol::{
@@ -19,7 +20,7 @@ use serde::de::DeserializeOwned;
 
 use crate::api::{self, ApiError};
 use crate::auth::use_auth;
-use crate::cache::context::{UseCachedReturn, fetch_with_cache, use_cached};
+use crate::cache::context::{DataCache, UseCachedReturn, use_cached, use_data_cache};
 use crate::cache::key::{CacheKey, DataKind, Params};
 use crate::data::reducers::{OrderFilter, ProductFilter, Reduce};
 use crate::nav::encode_query_value;
@@ -283,14 +284,26 @@ pub fn use_query<T: Answer>(read: Read<T>) -> UseCachedReturn<T> {
 }
 
 /// Fetches `query` through the cache (fresh: no request; stale: the cached value now, refetched behind).
-pub async fn fetch_query<T: Answer>(read: Read<T>, token: Option<String>) -> Result<T, ApiError> {
+/// Reads the cache context when called (not when awaited).
+pub fn fetch_query<T: Answer>(
+    read: Read<T>,
+    token: Option<String>,
+) -> impl Future<Output = Result<T, ApiError>> + 'static {
+    fetch_query_in(use_data_cache(), read, token)
+}
+
+/// [`fetch_query`] through a cache handle taken earlier (usable outside a reactive owner).
+pub fn fetch_query_in<T: Answer>(
+    cache: DataCache,
+    read: Read<T>,
+    token: Option<String>,
+) -> impl Future<Output = Result<T, ApiError>> + 'static {
     let path = read.query.path();
-    fetch_with_cache(read.key(), move || {
+    cache.fetch(read.key(), move || {
         let path = path.clone();
         let token = token.clone();
         async move { api::get_json::<T>(&path, token.as_deref()).await }
     })
-    .await
 }
 
 #[cfg(test)]

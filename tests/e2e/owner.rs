@@ -400,3 +400,43 @@ async fn the_owner_jumps_between_sections_and_the_url_keeps_the_one_shown() {
     })
     .await;
 }
+
+/// "Refresh" asks the server again for what the dashboard shows: a change made behind the app's back (in the
+/// database, so no event announces it) shows only after the click, and the control says when it was done.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn refresh_asks_the_server_again_for_a_change_no_event_announced() {
+    let server = support::start_server().await;
+    let base = server.base_url.clone();
+    let db = server.state.db.clone();
+    support::with_browser(move |browser| async move {
+        support::login(&browser, &base, OWNER).await;
+        let view = wait_view(&browser, WAIT, "the dashboard loads", loaded).await;
+        let (id, before) = view.products[0].clone();
+        assert_eq!(text_of(&browser, "[data-testid=refreshed]").await, "", "nothing refreshed yet");
+
+        let renamed = "Renamed behind the app";
+        let patch = protocol::ProductPatch { name: Some(renamed.into()), ..Default::default() };
+        let changes = server::store::products::ProductChanges::parse(&patch).unwrap();
+        let mut conn = db.acquire().await.unwrap();
+        let at = "2026-12-03T10:00:00Z";
+        server::store::products::update(&mut conn, protocol::ProductId(id), &changes, at).await.unwrap().unwrap();
+        drop(conn);
+        tokio::time::sleep(Duration::from_millis(500)).await;
+        let view = read_owner(&browser).await;
+        assert_eq!(view.products[0], (id, before.clone()), "no event told the page: it still shows the old name");
+
+        let requests = server.state.metrics.snapshot().requests;
+        browser.find(Locator::Css("[data-testid=refresh]")).await.unwrap().click().await.unwrap();
+        let view = wait_view(&browser, WAIT, "the new name after the refresh", |v| {
+            v.products.iter().any(|(row, text)| *row == id && text.contains(renamed))
+        })
+        .await;
+        assert!(view.products.iter().all(|(_, text)| !text.contains(&before)), "{:?}", view.products);
+        let status = wait_text(&browser, "[data-testid=refreshed]", "the refresh is reported", |t| !t.is_empty()).await;
+        assert!(status.starts_with("Updated "), "{status}");
+        assert_eq!(text_of(&browser, "[data-testid=refresh]").await, "Refresh");
+        let asked = server.state.metrics.snapshot().requests - requests;
+        assert!((2..=8).contains(&asked), "the page's reads were asked again, once each: {asked} requests");
+    })
+    .await;
+}

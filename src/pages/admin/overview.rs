@@ -12,9 +12,10 @@ use protocol::{AdminDashboard, Order, PlatformTotals, Role, ShopStats};
 
 use super::{StatusPill, admin_dashboard, shop_href};
 use crate::auth::use_auth;
+use crate::components::refresh::RefreshControl;
 use crate::components::require_role::RequireRole;
 use crate::components::states::{EmptyState, ErrorState, Skeleton};
-use crate::data::queries::{Query, use_query};
+use crate::data::dashboard::{DashboardRole, use_dashboard_data};
 use crate::format::date_time;
 
 /// The page for the admin role.
@@ -31,7 +32,10 @@ pub fn AdminPage() -> impl IntoView {
 fn AdminOverview() -> impl IntoView {
     let auth = use_auth();
     let name = move || auth.session().with(|s| s.as_ref().map(|s| s.user.name.clone()).unwrap_or_default());
-    let query = use_query(Query::dashboard());
+    let dashboard = use_dashboard_data(DashboardRole::Admin);
+    let query = dashboard.shop_data();
+    // Warm what the page and the next visits read (the shops, the catalog).
+    dashboard.preload();
     let admin: Memo<Option<AdminDashboard>> = Memo::new(move |_| query.data.get().and_then(admin_dashboard));
     let totals = Memo::new(move |_| admin.with(|a| a.as_ref().map(|a| a.totals.clone())));
     let shops = Memo::new(move |_| admin.with(|a| a.as_ref().map(|a| a.shops.clone()).unwrap_or_default()));
@@ -52,6 +56,10 @@ fn AdminOverview() -> impl IntoView {
             <header class="admin-head">
                 <h1 id="admin-title">"Every shop, live"</h1>
                 <p class="muted">"Signed in as "{name}". Figures update as orders and products change."</p>
+                <RefreshControl
+                    on_refresh=dashboard.refresh_callback()
+                    state=query.state
+                />
             </header>
             <Show when=refresh_failed>
                 <ErrorState message=message on_retry=query.refetch/>

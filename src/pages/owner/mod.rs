@@ -18,9 +18,10 @@ use protocol::{Dashboard, OrderAction, OrderUpdate, OwnerDashboard, Role, ShopId
 
 use crate::auth::use_auth;
 use crate::cache::context::UseCachedReturn;
+use crate::components::refresh::RefreshControl;
 use crate::components::require_role::RequireRole;
 use crate::components::toast::{ToastKind, use_toasts};
-use crate::data::queries::{Query, use_query};
+use crate::data::dashboard::{DashboardRole, use_dashboard_data};
 use crate::realtime::context::use_websocket;
 
 /// The page for the owner role.
@@ -67,22 +68,30 @@ fn OwnerDashboardView() -> impl IntoView {
         .into_any();
     };
     announce_new_orders(shop);
-    let data = OwnerData::new(use_query(Query::dashboard()));
+    let dashboard = use_dashboard_data(DashboardRole::ShopOwner);
+    let shop_data = dashboard.shop_data();
+    let data = OwnerData::new(shop_data);
+    // Warm what the page and the next visits read (fresh values cost nothing).
+    dashboard.preload();
     let shop_name = move || data.owner.with(|o| o.as_ref().map(|o| o.shop_stats.shop_name.clone()));
     view! {
         <div class="owner" data-testid="owner-dashboard">
             <header class="owner-head">
                 <h1>{move || shop_name().unwrap_or_else(|| "Your shop".into())}</h1>
                 <p class="muted">"Live: orders, revenue and stock update as they happen."</p>
+                <RefreshControl
+                    on_refresh=dashboard.refresh_callback()
+                    state=shop_data.state
+                />
             </header>
             <SectionNav/>
             <stats::StatsSection data=data/>
             <chart::RevenueSection data=data/>
             <div class="owner-columns">
-                <orders::OrdersSection/>
+                <orders::OrdersSection dashboard=dashboard/>
                 <notifications::NotificationsSection data=data/>
             </div>
-            <products::ProductsSection shop=shop/>
+            <products::ProductsSection dashboard=dashboard shop=shop/>
         </div>
     }
     .into_any()

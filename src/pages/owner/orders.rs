@@ -15,9 +15,9 @@ use crate::components::pager::Pager;
 use crate::components::states::EmptyState;
 use crate::components::states::loaded;
 use crate::components::toast::{ToastKind, use_toasts};
+use crate::data::dashboard::{UseDashboardDataReturn, orders_read};
 use crate::data::outbox::{Settled, Write};
 use crate::data::outbox_driver::use_writes;
-use crate::data::queries::{Query, use_query};
 use crate::format::{date_time, status_label};
 
 /// The visible text and the accessible name of the button moving order `id` to `next`: the name starts with
@@ -40,7 +40,10 @@ pub fn items_summary(order: &Order) -> String {
 
 /// The orders section: a heading and the current page.
 #[component]
-pub fn OrdersSection() -> impl IntoView {
+pub fn OrdersSection(
+    /// The dashboard's data hook, which reads each page.
+    dashboard: UseDashboardDataReturn,
+) -> impl IntoView {
     let page = RwSignal::new(1u32);
     view! {
         <section class="owner-section owner-orders" id="orders" aria-labelledby="owner-orders-title">
@@ -51,7 +54,7 @@ pub fn OrdersSection() -> impl IntoView {
             // untracked).
             {move || {
                 let number = page.get();
-                view! { <OrdersPage page=page number=number/> }
+                view! { <OrdersPage dashboard=dashboard page=page number=number/> }
             }}
         </section>
     }
@@ -60,14 +63,15 @@ pub fn OrdersSection() -> impl IntoView {
 /// One page of orders.
 #[component]
 fn OrdersPage(
+    /// The dashboard's data hook, which reads the page.
+    dashboard: UseDashboardDataReturn,
     /// The page signal, moved by the pager.
     page: RwSignal<u32>,
     /// The page shown (the section re-creates this view when it changes).
     number: u32,
 ) -> impl IntoView {
-    let query = Query::orders(number, None, None);
-    let key = query.key();
-    let orders = use_query(query);
+    let key = orders_read(number).key();
+    let orders = dashboard.orders(number);
     let (cache, toasts, writes) = (use_data_cache(), use_toasts(), use_writes());
     let waiting = move |id: OrderId| writes.waits(|w| matches!(w, Write::OrderStatus { id: o, .. } if *o == id));
 

@@ -16,10 +16,10 @@ use crate::components::pager::Pager;
 use crate::components::states::EmptyState;
 use crate::components::states::loaded;
 use crate::components::toast::{ToastKind, use_toasts};
+use crate::data::dashboard::{DashboardRole, UseDashboardDataReturn, products_read};
 use crate::data::live::apply_optimistic;
 use crate::data::outbox::{NewShown, Settled, Write, new_products};
 use crate::data::outbox_driver::use_writes;
-use crate::data::queries::{Query, use_query};
 
 /// What the form area shows.
 #[derive(Debug, Clone, PartialEq)]
@@ -41,6 +41,8 @@ pub fn stock_warning(stock: u32) -> Option<&'static str> {
 /// The products section: heading, "New product", the form when open, and the current page.
 #[component]
 pub fn ProductsSection(
+    /// The dashboard's data hook, which reads each page.
+    dashboard: UseDashboardDataReturn,
     /// The owner's shop.
     shop: ShopId,
 ) -> impl IntoView {
@@ -83,7 +85,7 @@ pub fn ProductsSection(
             // untracked).
             {move || {
                 let number = page.get();
-                view! { <ProductsPage shop=shop page=page number=number editor=editor/> }
+                view! { <ProductsPage dashboard=dashboard shop=shop page=page number=number editor=editor/> }
             }}
         </section>
     }
@@ -92,6 +94,8 @@ pub fn ProductsSection(
 /// One page of the table.
 #[component]
 fn ProductsPage(
+    /// The dashboard's data hook, which reads the page.
+    dashboard: UseDashboardDataReturn,
     /// The owner's shop.
     shop: ShopId,
     /// The page signal, moved by the pager.
@@ -101,9 +105,8 @@ fn ProductsPage(
     /// The form area, opened by "Edit".
     editor: RwSignal<Editor>,
 ) -> impl IntoView {
-    let query = Query::products(Some(shop), None, number);
-    let key = query.key();
-    let products = use_query(query);
+    let key = products_read(DashboardRole::ShopOwner, Some(shop), number).key();
+    let products = dashboard.products(number);
     let (cache, toasts, writes) = (use_data_cache(), use_toasts(), use_writes());
     let confirming = RwSignal::new(None::<ProductId>);
     // The product whose deletion waits for the server ("Deleting…", offline too).

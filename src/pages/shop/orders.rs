@@ -10,9 +10,10 @@ use protocol::{Order, OrderId, Page, Role};
 
 use super::format::{ORDERS_PER_PAGE, page_count};
 use super::parts::{Price, StatusBadge};
+use crate::components::refresh::RefreshControl;
 use crate::components::require_role::RequireRole;
 use crate::components::states::{EmptyState, list_states};
-use crate::data::queries::{Query, use_query};
+use crate::data::dashboard::{DashboardRole, use_dashboard_data};
 use crate::format::date;
 
 /// The "My orders" page.
@@ -25,7 +26,6 @@ pub fn OrdersPage() -> impl IntoView {
     view! {
         <RequireRole role=Role::Customer>
             <section class="shop-page orders-page">
-                <h1>"My orders"</h1>
                 {move || {
                     let page = page.get();
                     view! { <OrderList page/> }
@@ -41,12 +41,14 @@ fn OrderList(
     /// 1-based page number.
     page: u32,
 ) -> impl IntoView {
-    let orders = use_query(Query::orders(page, None, None));
+    let dashboard = use_dashboard_data(DashboardRole::Customer);
+    let orders = dashboard.orders(page);
     let data = orders.data;
     let ids =
         move || data.with(|d| d.as_ref().map(|p| p.items.iter().map(|o| o.id).collect::<Vec<_>>()).unwrap_or_default());
     let pages = move || page_count(data.with(|d| d.as_ref().map_or(0, |p| p.total)), ORDERS_PER_PAGE);
-    list_states(
+    let refresh = dashboard.refresh_callback();
+    let list = list_states(
         move || data.with(|d| d.as_ref().map(|p| p.items.is_empty())),
         orders.error,
         orders.refetch,
@@ -90,7 +92,14 @@ fn OrderList(
             }
             .into_any()
         },
-    )
+    );
+    view! {
+        <header class="page-head">
+            <h1>"My orders"</h1>
+            <RefreshControl on_refresh=refresh state=orders.state/>
+        </header>
+        {list}
+    }
 }
 
 /// One order in the list.
