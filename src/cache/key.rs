@@ -25,17 +25,26 @@ pub enum DataKind {
     Products,
     /// Shop lists (`shops`).
     Shops,
+    /// The signed-in customer's cart (`cart`).
+    Cart,
+    /// The signed-in customer's wishlist (`wishlist`).
+    Wishlist,
 }
 
 impl DataKind {
+    /// How many kinds there are (the length of per-kind arrays).
+    pub const COUNT: usize = 8;
+
     /// Every kind, in declaration order.
-    pub const ALL: [DataKind; 6] = [
+    pub const ALL: [DataKind; DataKind::COUNT] = [
         DataKind::DashboardData,
         DataKind::ProductStats,
         DataKind::Orders,
         DataKind::Notifications,
         DataKind::Products,
         DataKind::Shops,
+        DataKind::Cart,
+        DataKind::Wishlist,
     ];
 
     /// The name used on disk and on the wire (`dashboard-data`, `product-stats`, …).
@@ -47,6 +56,8 @@ impl DataKind {
             DataKind::Notifications => "notifications",
             DataKind::Products => "products",
             DataKind::Shops => "shops",
+            DataKind::Cart => "cart",
+            DataKind::Wishlist => "wishlist",
         }
     }
 
@@ -238,7 +249,16 @@ mod tests {
         let names: Vec<String> = DataKind::ALL.iter().map(|kind| serde_json::to_string(kind).unwrap()).collect();
         assert_eq!(
             names,
-            ["\"dashboard-data\"", "\"product-stats\"", "\"orders\"", "\"notifications\"", "\"products\"", "\"shops\""]
+            [
+                "\"dashboard-data\"",
+                "\"product-stats\"",
+                "\"orders\"",
+                "\"notifications\"",
+                "\"products\"",
+                "\"shops\"",
+                "\"cart\"",
+                "\"wishlist\""
+            ]
         );
         for (i, kind) in DataKind::ALL.into_iter().enumerate() {
             assert_eq!(DataKind::parse(kind.as_str()), Some(kind));

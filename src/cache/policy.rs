@@ -64,10 +64,11 @@ pub struct KindPolicy {
 
 impl KindPolicy {
     /// The spec's policy: dashboard-data 2 min, product-stats 5 min, orders 1 min, notifications 30 s,
-    /// products 10 min, shops 15 min; every kind is persisted, so an app opened offline shows every page it
+    /// products 10 min, shops 15 min, a customer's cart and wishlist 5 min; every kind is persisted, so an app opened offline shows every page it
     /// showed before (marked "Offline — data from …"; online, a restored value is stale and refetched at
     /// once); default retry everywhere.
-    /// While live, every kind but shops (no event carries them) stays fresh for [`LIVE_TTL`].
+    /// While live, every kind but shops, carts and wishlists (no event carries all their changes) stays fresh
+    /// for [`LIVE_TTL`].
     pub fn default_for(kind: DataKind) -> KindPolicy {
         let (ttl, persist) = match kind {
             DataKind::DashboardData => (Millis::from_mins(2), true),
@@ -76,9 +77,11 @@ impl KindPolicy {
             DataKind::Notifications => (Millis::from_secs(30), true),
             DataKind::Products => (Millis::from_mins(10), true),
             DataKind::Shops => (Millis::from_mins(15), true),
+            DataKind::Cart | DataKind::Wishlist => (Millis::from_mins(5), true),
         };
+        // No event announces a shop, nor a cart or wishlist changed on another device.
         let live_ttl = match kind {
-            DataKind::Shops => ttl,
+            DataKind::Shops | DataKind::Cart | DataKind::Wishlist => ttl,
             _ => LIVE_TTL,
         };
         KindPolicy { ttl, live_ttl, persist, retry: RetryPolicy::default() }
@@ -94,7 +97,7 @@ pub const LIVE_TTL: Millis = Millis::from_mins(30);
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CachePolicy {
     /// Indexed by `DataKind::index`.
-    kinds: [KindPolicy; 6],
+    kinds: [KindPolicy; DataKind::COUNT],
     /// Most entries kept (default 256); least recently used ones are evicted beyond it.
     pub max_entries: usize,
     /// Most approximate bytes kept (default 4 MiB, about what localStorage holds).

@@ -66,7 +66,7 @@ pub struct CacheStats {
 
 impl CacheStats {
     /// Builds the statistics from per-kind counters (indexed like `DataKind::ALL`), summing the total.
-    pub(super) fn from_kinds(kinds: [Counters; 6]) -> CacheStats {
+    pub(super) fn from_kinds(kinds: [Counters; DataKind::COUNT]) -> CacheStats {
         let mut total = Counters::default();
         let mut per_kind = BTreeMap::new();
         for (kind, counters) in DataKind::ALL.into_iter().zip(kinds) {
@@ -88,7 +88,7 @@ mod tests {
 
     #[test]
     fn totals_sum_the_kinds_and_serialize_by_wire_name() {
-        let mut kinds = [Counters::default(); 6];
+        let mut kinds = [Counters::default(); DataKind::COUNT];
         kinds[DataKind::Orders.index()].hits = 2;
         kinds[DataKind::Orders.index()].bytes = 10;
         kinds[DataKind::Shops.index()].hits = 1;
@@ -97,7 +97,7 @@ mod tests {
         assert_eq!(stats.total.hits, 3);
         assert_eq!(stats.total.bytes, 10);
         assert_eq!(stats.kind(DataKind::Orders).hits, 2);
-        assert_eq!(stats.per_kind.len(), 6);
+        assert_eq!(stats.per_kind.len(), DataKind::COUNT);
 
         let json = serde_json::to_value(&stats).unwrap();
         assert_eq!(json["per_kind"]["orders"]["hits"], 2);

@@ -20,7 +20,7 @@ pub struct Store<V> {
     pub(super) policy: CachePolicy,
     pub(super) entries: HashMap<CacheKey, Entry<V>>,
     /// Event counters per kind, indexed by `DataKind::index`.
-    pub(super) counters: [Counters; 6],
+    pub(super) counters: [Counters; DataKind::COUNT],
     /// Logical clock for least-recently-used order; bumped on every use.
     pub(super) tick: u64,
     /// Next fetch id; never reused, not even after `clear`.
@@ -41,7 +41,7 @@ impl<V> Store<V> {
         Store {
             policy,
             entries: HashMap::new(),
-            counters: [Counters::default(); 6],
+            counters: [Counters::default(); DataKind::COUNT],
             tick: 0,
             next_fetch: 1,
             live: false,
@@ -134,7 +134,7 @@ impl<V> Store<V> {
 
     /// Sets every event counter back to zero.
     pub fn reset_stats(&mut self) {
-        self.counters = [Counters::default(); 6];
+        self.counters = [Counters::default(); DataKind::COUNT];
     }
 
     pub(super) fn counter(&mut self, kind: DataKind) -> &mut Counters {

@@ -13,7 +13,8 @@ use std::future::Future;
 use std::marker::PhantomData;
 
 use protocol::{
-    Dashboard, Notification, Order, OrderId, OrderStatus, Page, Product, ProductId, ProductStats, Shop, ShopId,
+    Cart, Dashboard, Notification, Order, OrderId, OrderStatus, Page, Product, ProductId, ProductStats, Shop, ShopId,
+    Wishlist,
 };
 use serde::Serialize;
 use serde::de::DeserializeOwned;
@@ -40,7 +41,7 @@ macro_rules! unscoped_answers {
     )*};
 }
 
-unscoped_answers!(Dashboard, ProductStats, Order, Page<Notification>, Product, Vec<Shop>);
+unscoped_answers!(Dashboard, ProductStats, Order, Page<Notification>, Product, Vec<Shop>, Cart, Wishlist);
 
 impl Answer for Page<Order> {
     fn scope(query: &Query) -> OrderFilter {
@@ -108,6 +109,10 @@ pub enum Query {
     Product(ProductId),
     /// `GET /api/shops`: `Vec<Shop>`.
     Shops,
+    /// `GET /api/cart` (a customer's): `Cart`.
+    Cart,
+    /// `GET /api/wishlist` (a customer's): `Wishlist`.
+    Wishlist,
 }
 
 impl Query {
@@ -151,6 +156,16 @@ impl Query {
         Read::new(Query::Shops)
     }
 
+    /// `GET /api/cart`.
+    pub fn cart() -> Read<Cart> {
+        Read::new(Query::Cart)
+    }
+
+    /// `GET /api/wishlist`.
+    pub fn wishlist() -> Read<Wishlist> {
+        Read::new(Query::Wishlist)
+    }
+
     /// Runs `visitor` on this query as the read of its type (through the constructors above: the one table).
     pub fn visit<V: Visitor>(self, visitor: V) -> V::Out {
         match self {
@@ -162,6 +177,8 @@ impl Query {
             Query::Products { shop, search, page } => visitor.visit(Query::products(shop, search, page)),
             Query::Product(id) => visitor.visit(Query::product(id)),
             Query::Shops => visitor.visit(Query::shops()),
+            Query::Cart => visitor.visit(Query::cart()),
+            Query::Wishlist => visitor.visit(Query::wishlist()),
         }
     }
 
@@ -187,6 +204,8 @@ impl Query {
             }
             Query::Product(id) => CacheKey::with_params(DataKind::Products, params.id(id.0)),
             Query::Shops => CacheKey::new(DataKind::Shops),
+            Query::Cart => CacheKey::new(DataKind::Cart),
+            Query::Wishlist => CacheKey::new(DataKind::Wishlist),
         }
     }
 
@@ -212,6 +231,8 @@ impl Query {
                 Query::Products { shop: p.shop_id(), search: p.search_text().map(str::to_owned), page: page? }
             }
             (DataKind::Shops, None) => Query::Shops,
+            (DataKind::Cart, None) => Query::Cart,
+            (DataKind::Wishlist, None) => Query::Wishlist,
             _ => return None,
         })
     }
@@ -244,6 +265,8 @@ impl Query {
             }
             Query::Product(id) => format!("/products/{id}"),
             Query::Shops => "/shops".to_owned(),
+            Query::Cart => "/cart".to_owned(),
+            Query::Wishlist => "/wishlist".to_owned(),
         };
         format!("{path}{}", query.finish())
     }
@@ -323,6 +346,8 @@ mod tests {
             Query::Products { shop: Some(ShopId(3)), search: Some("red shoes & socks".into()), page: 2 },
             Query::Product(ProductId(5)),
             Query::Shops,
+            Query::Cart,
+            Query::Wishlist,
         ]
     }
 

@@ -130,12 +130,17 @@ async fn cart_changes_made_while_the_server_is_down_wait_then_apply_once_and_a_r
         tokio::time::sleep(Duration::from_secs(2)).await;
         assert_eq!(cart_over_rest(&base, &customer.token).await, after, "nothing sent twice");
 
-        // The copy of the cart kept for an offline start is the customer's alone: logging out removes it.
-        let kept = "return localStorage.getItem('izi.account');";
-        assert!(browser.execute(kept, vec![]).await.unwrap().is_string(), "kept while signed in");
+        // The cart kept for an offline start (in the cache's snapshot) is the customer's alone: logging out
+        // removes it.
+        let kept = r#"const saved = localStorage.getItem('izi.cache');
+            return !!saved && JSON.parse(saved).entries.some(e => e.key.kind === 'cart');"#;
+        eventually(WAIT, "the cart is kept while signed in", || async {
+            (browser.execute(kept, vec![]).await.ok()? == serde_json::json!(true)).then_some(())
+        })
+        .await;
         click(&browser, "button.logout").await;
         eventually(WAIT, "logging out removes the copy", || async {
-            browser.execute(kept, vec![]).await.ok()?.is_null().then_some(())
+            (browser.execute(kept, vec![]).await.ok()? == serde_json::json!(false)).then_some(())
         })
         .await;
         server.kill().await;

@@ -206,7 +206,7 @@ pub fn use_cart_auth_with_options(options: UseCartAuthOptions) -> UseCartAuthRet
         guest: store.guest.into(),
         count: Signal::derive(move || store.count()),
         wishlist: Signal::derive(move || store.account_wishlist()),
-        error: store.error.into(),
+        error: Signal::derive(move || store.error()),
         role: Signal::derive(move || store.role()),
         busy: Signal::derive(move || store.busy.get() > 0),
         add_to_cart,

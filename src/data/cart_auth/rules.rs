@@ -1,53 +1,11 @@
 //! The pure decisions of the cart flow: what a pending action still needs after the merge, where a login
-//! leads, how a failed write reads, and what a write tells the customer's other tabs. Tested natively.
+//! leads and how a failed write reads. Tested natively.
 
-use protocol::{Cart, ProductId, Role, UserId, Wishlist};
-use serde::{Deserialize, Serialize};
+use protocol::{ProductId, Role};
 
 use crate::api::ApiError;
 use crate::data::guest_cart::{GuestCart, PendingKind};
 use crate::nav::{home_of, safe_return_path};
-
-/// What a tab tells the customer's other tabs after a write: the cart or the wishlist its answer holds.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct CartShare {
-    /// The whole cart, when the write answered one.
-    pub cart: Option<Cart>,
-    /// The whole wishlist, when the write answered one.
-    pub wishlist: Option<Wishlist>,
-}
-
-/// The signed-in customer's cart and wishlist as the server last answered, kept in localStorage so the app
-/// opened offline shows them (with the writes still waiting applied on top). One copy, of one customer:
-/// signing out removes it.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct AccountCopy {
-    pub user: UserId,
-    pub cart: Option<Cart>,
-    pub wishlist: Option<Wishlist>,
-}
-
-/// Version of the stored [`AccountCopy`]; another version reads as nothing.
-pub const ACCOUNT_COPY_VERSION: u32 = 1;
-
-#[derive(Serialize, Deserialize)]
-struct StoredCopy {
-    v: u32,
-    copy: AccountCopy,
-}
-
-impl AccountCopy {
-    pub fn encode(&self) -> String {
-        serde_json::to_string(&StoredCopy { v: ACCOUNT_COPY_VERSION, copy: self.clone() })
-            .expect("a cart and a wishlist always serialize")
-    }
-
-    /// `user`'s copy in `text`; `None` when unreadable, of another version or of someone else.
-    pub fn decode(text: &str, user: UserId) -> Option<AccountCopy> {
-        let stored: StoredCopy = crate::json::from_text(text).ok()?;
-        (stored.v == ACCOUNT_COPY_VERSION && stored.copy.user == user).then_some(stored.copy)
-    }
-}
 
 /// What the header and toasts tell staff who try to shop.
 pub const STAFF_MESSAGE: &str =
@@ -167,21 +125,6 @@ mod tests {
         assert_eq!(action_error(&gone, None), "This product is no longer available.");
         let down = ApiError::Network("refused".into());
         assert_eq!(action_error(&down, None), "Cannot reach the server: refused");
-    }
-
-    #[test]
-    fn the_account_copy_is_read_back_only_for_its_customer_and_version() {
-        let cart = Cart { items: Vec::new(), count: 0, total_cents: protocol::Cents(0) };
-        let copy = AccountCopy { user: UserId(7), cart: Some(cart), wishlist: Some(Wishlist { items: Vec::new() }) };
-        let text = copy.encode();
-        assert_eq!(AccountCopy::decode(&text, UserId(7)), Some(copy.clone()));
-        assert_eq!(AccountCopy::decode(&text, UserId(8)), None, "another customer's");
-        assert_eq!(AccountCopy::decode(&text.replace("\"v\":1", "\"v\":2"), UserId(7)), None);
-        for garbage in ["", "{}", "[]", "{\"v\":1,\"copy\":3}"] {
-            assert_eq!(AccountCopy::decode(garbage, UserId(7)), None, "{garbage:?}");
-        }
-        let partial = AccountCopy { wishlist: None, ..copy };
-        assert_eq!(AccountCopy::decode(&partial.encode(), UserId(7)), Some(partial), "the cart alone");
     }
 
     #[test]

@@ -1,13 +1,7 @@
-//! The localStorage side of the cart flow: the guest cart, the pending action and the signed-in customer's
-//! copy of their cart and wishlist. Unreadable stored text reads as nothing.
+//! The localStorage side of the cart flow: the guest cart and the pending action (a customer's cart and
+//! wishlist are in the cache's snapshot). Unreadable stored text reads as nothing.
 
-use protocol::UserId;
-
-use super::rules::AccountCopy;
 use crate::data::guest_cart::{GUEST_CART_KEY, GuestCart, PENDING_ACTION_KEY, PendingAction};
-
-/// The localStorage key of the [`AccountCopy`].
-pub const ACCOUNT_COPY_KEY: &str = "izi.account";
 
 fn local() -> Option<web_sys::Storage> {
     web_sys::window()?.local_storage().ok().flatten()
@@ -53,16 +47,4 @@ pub fn save_pending(action: &PendingAction) {
 
 pub fn clear_pending() {
     write(PENDING_ACTION_KEY, None);
-}
-
-pub fn load_account(user: UserId) -> Option<AccountCopy> {
-    AccountCopy::decode(&read(ACCOUNT_COPY_KEY)?, user)
-}
-
-pub fn save_account(copy: &AccountCopy) {
-    write(ACCOUNT_COPY_KEY, Some(&copy.encode()));
-}
-
-pub fn clear_account() {
-    write(ACCOUNT_COPY_KEY, None);
 }
