@@ -1,8 +1,10 @@
-//! `use_dashboard_data(role)`: the spec's dashboard data hook. Per-role fetchers through the TTL cache, batch
-//! fetches, real-time subscriptions for the role's message types, refresh, connection status and preloading.
+//! `use_dashboard_data(role)`: the spec's dashboard data hook, the way every dashboard loads (reactive reads
+//! through the TTL cache: `shop_data`, `orders(page)`, `products(page)`), refreshes ("Refresh") and preloads;
+//! also batch fetches, real-time subscriptions for the role's message types and the connection status.
 //!
-//! Invariant: which queries a role reads and which topics it listens to are decided by the pure functions
-//! [`read_for`], [`preload_queries`] and [`topics_for`]; the hook only runs them. The type each read answers
+//! Invariant: which queries a role reads, refreshes and preloads and which topics it listens to are decided
+//! by the pure functions [`read_for`], [`refresh_kinds`], [`preload_queries`] and [`topics_for`]; the hook
+//! only runs them. The type each read answers
 //! comes from `queries.rs` (a [`Read<T>`]); nothing here names it again.
 
 use futures::future::join_all;
