@@ -20,10 +20,9 @@
 //!   `PollResult` (always, an error included, so that polling goes on).
 
 use std::collections::{BTreeMap, VecDeque};
-use std::ops::Add;
 use std::time::Duration;
 
-use protocol::{ClientMsg, EventsPage, Seq, ServerMsg, Topic};
+use protocol::{ClientMsg, Seq, Topic};
 
 use super::backoff::{self, Rng};
 
@@ -36,193 +35,10 @@ pub const CLOSE_DEAD: u16 = 4000;
 /// The shortest polling interval: a lower configured value is raised to this.
 pub const MIN_POLLING_INTERVAL: Duration = Duration::from_secs(5);
 
-/// A point in time: milliseconds on the driver's monotonic clock.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub struct Millis(pub u64);
+mod events;
+mod types;
 
-impl Add<Duration> for Millis {
-    type Output = Millis;
-    fn add(self, d: Duration) -> Millis {
-        Millis(self.0.saturating_add(u64::try_from(d.as_millis()).unwrap_or(u64::MAX)))
-    }
-}
-
-impl Millis {
-    /// This time minus `d`, stopping at zero.
-    pub fn saturating_sub(self, d: Duration) -> Millis {
-        Millis(self.0.saturating_sub(u64::try_from(d.as_millis()).unwrap_or(u64::MAX)))
-    }
-}
-
-/// Timing and limits. `Config::default()` holds the values of issue 4.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Config {
-    /// Bound of the first reconnect delay (attempt 0). Default 500 ms.
-    pub base_backoff: Duration,
-    /// Cap of the reconnect delay bound. Default 30 s.
-    pub max_backoff: Duration,
-    /// A connection open this long resets the attempt counter. Default 10 s.
-    pub stable_after: Duration,
-    /// A `Ping` is sent this often while open. Default 25 s.
-    pub ping_interval: Duration,
-    /// With no frame at all this long after a ping, the connection is dead. Default 10 s.
-    pub pong_timeout: Duration,
-    /// From `OpenSocket` to `auth_ok` at most this long, or the attempt failed. Default 10 s.
-    pub connect_timeout: Duration,
-    /// Hidden this long, the tab closes its socket and stops its timers. Default 60 s.
-    pub hidden_grace: Duration,
-    /// After this many attempts in a row that never reached `auth_ok`, poll over HTTP. Default 3 (min 1).
-    pub polling_after_failures: u32,
-    /// Time between polls; raised to [`MIN_POLLING_INTERVAL`] if lower. Default 5 s.
-    pub polling_interval: Duration,
-    /// `RefreshToken` is asked this long before the token expires. Default 60 s.
-    pub token_refresh_margin: Duration,
-    /// Longer text frames are dropped unparsed. Default 1 MiB.
-    pub max_message_bytes: usize,
-}
-
-impl Default for Config {
-    fn default() -> Self {
-        Config {
-            base_backoff: Duration::from_millis(500),
-            max_backoff: Duration::from_secs(30),
-            stable_after: Duration::from_secs(10),
-            ping_interval: Duration::from_secs(25),
-            pong_timeout: Duration::from_secs(10),
-            connect_timeout: Duration::from_secs(10),
-            hidden_grace: Duration::from_secs(60),
-            polling_after_failures: 3,
-            polling_interval: MIN_POLLING_INTERVAL,
-            token_refresh_margin: Duration::from_secs(60),
-            max_message_bytes: 1024 * 1024,
-        }
-    }
-}
-
-/// Something that happened, reported by the driver.
-#[derive(Debug, Clone, PartialEq)]
-pub enum Input {
-    /// Begin a session (again): forgets the seq, the token and the failure counts, keeps topics and counters.
-    /// With no token, the machine asks for one (`RefreshToken`) before connecting.
-    Start { token: Option<String>, token_expires_at: Option<Millis> },
-    /// The answer to `RefreshToken`.
-    TokenRefreshed { token: String, expires_at: Option<Millis> },
-    /// The answer to `RefreshToken` when no token could be had.
-    RefreshFailed,
-    /// The socket's `open` event.
-    Opened,
-    /// The socket's `close` event.
-    Closed { code: u16 },
-    /// The socket's `error` event.
-    Error,
-    /// A text frame, raw.
-    Message(String),
-    /// `visibilitychange`.
-    VisibilityChanged { visible: bool },
-    /// The window's `online` event.
-    Online,
-    /// The answer to `StartPoll`.
-    PollResult(Result<EventsPage, String>),
-    /// One more subscriber of a topic.
-    Subscribe(Topic),
-    /// One subscriber of a topic fewer.
-    Unsubscribe(Topic),
-    /// End the session: close the socket, stop every timer.
-    Stop,
-    /// Resume after this seq (a tab taking over the connection other tabs shared, after `Start`): the next
-    /// authentication asks for the events after it. Ignored when the machine already applied a newer seq.
-    ResumeFrom(Seq),
-}
-
-/// Something the driver must do.
-#[derive(Debug, Clone, PartialEq)]
-pub enum Action {
-    /// Create the WebSocket. Never emitted while one is opening or open.
-    OpenSocket,
-    /// Detach the socket's handlers and close it.
-    CloseSocket { code: u16, reason: &'static str },
-    /// Send this frame on the open socket.
-    Send(ClientMsg),
-    /// Hand this event to the subscribers of its topic. Deduplicated and in increasing `seq` order.
-    Deliver(ServerMsg),
-    /// Events may have been missed: refetch every subscribed thing.
-    Resync,
-    /// Get a fresh token; answer with `TokenRefreshed` or `RefreshFailed`.
-    RefreshToken,
-    /// The session cannot be renewed: log out and go to the login page. The machine is stopped.
-    GoToLogin,
-    /// Fetch `GET /api/events?after={after}`; answer with `PollResult`.
-    StartPoll { after: Seq },
-}
-
-/// What the badge shows.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum StateKind {
-    /// Not started.
-    Idle,
-    /// The socket is opening.
-    Connecting,
-    /// The socket is open and `auth` was sent.
-    Authenticating,
-    /// Authenticated: events flow over the WebSocket.
-    Open,
-    /// Waiting before the next attempt.
-    Backoff,
-    /// Waiting for a token before connecting.
-    RefreshingToken,
-    /// Hidden for long: no socket, no timers.
-    Paused,
-    /// Events come by polling while the WebSocket is probed in the background.
-    Polling,
-    /// Stopped, or sent to the login page.
-    Stopped,
-}
-
-/// How events currently arrive.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum Transport {
-    WebSocket,
-    Polling,
-}
-
-/// A snapshot for the badge and the monitoring panel.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Status {
-    pub state: StateKind,
-    pub transport: Transport,
-    /// Reconnect attempts since the last stable connection.
-    pub attempt: u32,
-    /// Attempts in a row that never reached `auth_ok`.
-    pub consecutive_failures: u32,
-    /// When the next attempt starts, in backoff.
-    pub next_retry_at: Option<Millis>,
-    /// When the current connection was authenticated.
-    pub connected_since: Option<Millis>,
-    /// The newest applied seq.
-    pub last_seq: Option<Seq>,
-    pub counters: Counters,
-    /// The last server `error` frame, poll failure or refresh failure.
-    pub last_error: Option<String>,
-    pub last_close_code: Option<u16>,
-}
-
-/// Running totals (never reset, not even by `Start`).
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Counters {
-    /// Text frames received (malformed and oversized ones included).
-    pub messages_received: u64,
-    pub malformed_messages: u64,
-    pub oversized_messages: u64,
-    /// Events dropped because their seq was already applied.
-    pub duplicates_dropped: u64,
-    pub events_delivered: u64,
-    /// `error` frames from the server.
-    pub server_errors: u64,
-    pub sockets_opened: u64,
-    pub resyncs: u64,
-    pub polls: u64,
-    pub poll_failures: u64,
-}
+pub use types::{Action, Config, Counters, Input, Millis, StateKind, Status, Transport};
 
 /// The connection state; each variant holds only what exists in it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -371,42 +187,6 @@ impl Connection {
         self.topics.keys().copied().collect()
     }
 
-    /// A snapshot for the UI.
-    pub fn status(&self) -> Status {
-        let probing = self.transport == Transport::Polling;
-        let state = match self.state {
-            State::Idle => StateKind::Idle,
-            State::Open { .. } => StateKind::Open,
-            State::Connecting { .. } | State::Authenticating { .. } | State::Backoff { .. } if probing => {
-                StateKind::Polling
-            }
-            State::Connecting { .. } => StateKind::Connecting,
-            State::Authenticating { .. } => StateKind::Authenticating,
-            State::Backoff { .. } => StateKind::Backoff,
-            State::WaitingForToken => StateKind::RefreshingToken,
-            State::Paused => StateKind::Paused,
-            State::Stopped => StateKind::Stopped,
-        };
-        Status {
-            state,
-            transport: self.transport,
-            attempt: self.attempt,
-            consecutive_failures: self.consecutive_failures,
-            next_retry_at: match self.state {
-                State::Backoff { until } => Some(until),
-                _ => None,
-            },
-            connected_since: match self.state {
-                State::Open { since, .. } => Some(since),
-                _ => None,
-            },
-            last_seq: self.last_seq,
-            counters: self.counters.clone(),
-            last_error: self.last_error.clone(),
-            last_close_code: self.last_close_code,
-        }
-    }
-
     fn has_socket(&self) -> bool {
         matches!(self.state, State::Connecting { .. } | State::Authenticating { .. } | State::Open { .. })
     }
@@ -507,80 +287,6 @@ impl Connection {
         }
     }
 
-    fn on_message(&mut self, text: &str, now: Millis) {
-        if !matches!(self.state, State::Authenticating { .. } | State::Open { .. }) {
-            return;
-        }
-        self.counters.messages_received += 1;
-        // Any frame proves the connection alive, even one we cannot use.
-        if let State::Open { pong_deadline, .. } = &mut self.state {
-            *pong_deadline = None;
-        }
-        if text.len() > self.config.max_message_bytes {
-            self.counters.oversized_messages += 1;
-            return;
-        }
-        let Ok(msg) = serde_json::from_str(text).and_then(|value| ServerMsg::from_json(&value)) else {
-            self.counters.malformed_messages += 1;
-            return;
-        };
-        let open = matches!(self.state, State::Open { .. });
-        match msg {
-            ServerMsg::AuthOk { seq, topics, .. } => self.on_auth_ok(seq, topics.is_some(), now),
-            ServerMsg::Error { code, message } => {
-                self.counters.server_errors += 1;
-                self.last_error = Some(format!("{code}: {message}"));
-            }
-            ServerMsg::Resync if open => {
-                // The replay is out of reach; the refetch covers everything up to this connection's
-                // auth_ok seq, and live events after it still arrive on this socket.
-                self.resync(self.last_seq.max(self.auth_seq));
-            }
-            event if open => self.accept_event(event),
-            // Pong, Subscribed, and anything before auth_ok: nothing to do beyond the liveness above.
-            _ => {}
-        }
-    }
-
-    /// `took_start`: the server subscribed and resumed as the auth frame asked (it echoed the topics).
-    fn on_auth_ok(&mut self, seq: Seq, took_start: bool, now: Millis) {
-        // A second auth_ok on an open socket acknowledges a token renewal: nothing to redo.
-        if !matches!(self.state, State::Authenticating { .. }) {
-            return;
-        }
-        self.state = State::Open { since: now, next_ping: now + self.config.ping_interval, pong_deadline: None };
-        self.rejected_once = false;
-        self.consecutive_failures = 0;
-        self.auth_seq = Some(seq);
-        if self.transport == Transport::Polling {
-            self.transport = Transport::WebSocket;
-            self.next_poll_at = None;
-            // A late poll answer is ignored: the Resume below covers the same events.
-            self.poll_in_flight = false;
-        }
-        if took_start {
-            match self.last_seq {
-                None => self.last_seq = Some(seq),
-                // The server answers `resync` too; the history restarted below what we applied.
-                Some(last) if seq < last => self.resync(Some(seq)),
-                // The server replays after `last` on its own.
-                Some(_) => {}
-            }
-            return;
-        }
-        if !self.topics.is_empty() {
-            let topics = self.topics();
-            self.actions.push_back(Action::Send(ClientMsg::Subscribe { topics }));
-        }
-        match self.last_seq {
-            // First contact: the data layer has just fetched, so start from here; nothing to replay.
-            None => self.last_seq = Some(seq),
-            // The server's history restarted below what we applied: replay is meaningless.
-            Some(last) if seq < last => self.resync(Some(seq)),
-            Some(last) => self.actions.push_back(Action::Send(ClientMsg::Resume { last_seq: last })),
-        }
-    }
-
     fn on_visibility(&mut self, visible: bool, now: Millis) {
         if !visible {
             self.hidden_since.get_or_insert(now);
@@ -589,35 +295,6 @@ impl Connection {
         self.hidden_since = None;
         if matches!(self.state, State::Paused | State::Backoff { .. }) {
             self.connect(now);
-        }
-    }
-
-    fn on_poll_result(&mut self, result: Result<EventsPage, String>, now: Millis) {
-        if !self.poll_in_flight {
-            return;
-        }
-        self.poll_in_flight = false;
-        self.next_poll_at = Some(now + self.polling_interval());
-        let page = match result {
-            Ok(page) => page,
-            Err(error) => {
-                self.counters.poll_failures += 1;
-                self.last_error = Some(format!("poll failed: {error}"));
-                return;
-            }
-        };
-        match self.last_seq {
-            // First contact by polling: whatever the data layer fetched may predate this page by several
-            // failed attempts, so refetch rather than guess which of `events` it already has.
-            None => self.resync(Some(page.last_seq)),
-            Some(last) if page.resync || page.last_seq < last => self.resync(Some(page.last_seq)),
-            Some(_) => {
-                for event in page.events {
-                    self.accept_event(event);
-                }
-                // The page covers every event up to `last_seq` this user may see.
-                self.last_seq = self.last_seq.max(Some(page.last_seq));
-            }
         }
     }
 
@@ -640,27 +317,6 @@ impl Connection {
                 self.actions.push_back(Action::Send(ClientMsg::Unsubscribe { topics }));
             }
         }
-    }
-
-    /// The single dedup path of both transports: drops control frames and seqs already applied, advances
-    /// `last_seq`, delivers events of wanted topics.
-    fn accept_event(&mut self, event: ServerMsg) {
-        let Some(seq) = event.seq() else { return };
-        if self.last_seq.is_some_and(|last| seq <= last) {
-            self.counters.duplicates_dropped += 1;
-            return;
-        }
-        self.last_seq = Some(seq);
-        if event.topic().is_some_and(|t| self.topics.contains_key(&t)) {
-            self.counters.events_delivered += 1;
-            self.actions.push_back(Action::Deliver(event));
-        }
-    }
-
-    fn resync(&mut self, newest: Option<Seq>) {
-        self.counters.resyncs += 1;
-        self.last_seq = newest;
-        self.actions.push_back(Action::Resync);
     }
 
     fn request_refresh(&mut self) {

@@ -1,7 +1,9 @@
 //! Tests of the connection machine: a hand-stepped clock, a test driver, and one test per rule of issue 4.
 
 use super::*;
-use protocol::{Notification, NotificationEvent, NotificationId, NotificationKind, Role, User, UserId};
+use protocol::{
+    EventsPage, Notification, NotificationEvent, NotificationId, NotificationKind, Role, ServerMsg, User, UserId,
+};
 
 /// A test driver: steps time by hand and collects what the machine asks for.
 struct Harness {
