@@ -2,19 +2,16 @@
 //! timer, the `visibilitychange` and `online` listeners, the refresh and polling requests, and the page load
 //! of `GoToLogin`.
 //!
-//! Invariant: this is the only realtime file touching the browser, and it decides nothing: each event is fed to
+//! Invariant: this is the only file touching the connection's socket, and it decides nothing: each event is fed to
 //! [`Connection`] with `now` read once, the actions are drained and carried out, and one timer is re-armed at
 //! [`Connection::poll_timeout`]. At most one socket exists; each is tagged with a generation, and its handlers
 //! are detached before it is closed, so an event of an older socket never reaches the machine.
 
 use std::cell::{Cell, RefCell};
 use std::collections::VecDeque;
-use std::future::Future;
 use std::rc::{Rc, Weak};
 use std::time::Duration;
 
-use futures::channel::oneshot;
-use futures::future::{self, Either};
 use leptos::prelude::set_timeout;
 use leptos::task::spawn_local;
 use protocol::{ClientMsg, EventsPage, LoginResponse, ServerMsg};
@@ -23,6 +20,7 @@ use wasm_bindgen::closure::Closure;
 use web_sys::{CloseEvent, Event, MessageEvent};
 
 use super::machine::{Action, Config, Connection, Input, Millis, StateKind, Status};
+use super::page::{Listener, listen, with_timeout};
 use crate::api;
 
 /// A poll that has not answered in this time counts as failed, so that polling goes on.
@@ -114,19 +112,6 @@ impl Drop for Inner {
         if let Some(socket) = core.socket.take() {
             retire(socket, Some((super::machine::CLOSE_NORMAL, "unmounted")));
         }
-    }
-}
-
-/// A page-level event listener, removed when dropped.
-pub(super) struct Listener {
-    target: web_sys::EventTarget,
-    kind: &'static str,
-    callback: Closure<dyn FnMut(Event)>,
-}
-
-impl Drop for Listener {
-    fn drop(&mut self) {
-        let _ = self.target.remove_event_listener_with_callback(self.kind, self.callback.as_ref().unchecked_ref());
     }
 }
 
@@ -457,16 +442,6 @@ pub fn load_login_page(login_url: impl FnOnce(&str) -> String) {
     }
 }
 
-pub(super) fn listen(
-    target: web_sys::EventTarget,
-    kind: &'static str,
-    mut callback: impl FnMut() + 'static,
-) -> Listener {
-    let callback = Closure::<dyn FnMut(Event)>::new(move |_: Event| callback());
-    let _ = target.add_event_listener_with_callback(kind, callback.as_ref().unchecked_ref());
-    Listener { target, kind, callback }
-}
-
 /// Detaches a socket's handlers, closes it when asked, and drops its closures on a later turn (one of them may
 /// be running right now: dropping a closure from inside itself is an error).
 fn retire(socket: Socket, close: Option<(u16, &'static str)>) {
@@ -484,20 +459,4 @@ fn retire(socket: Socket, close: Option<(u16, &'static str)>) {
 fn send_frame(ws: &web_sys::WebSocket, msg: &ClientMsg) -> bool {
     let text = serde_json::to_string(msg).expect("client messages always serialize");
     ws.ready_state() == web_sys::WebSocket::OPEN && ws.send_with_str(&text).is_ok()
-}
-
-/// Resolves with `Err` when `work` has not finished within `limit` (the work is then dropped).
-pub(super) async fn with_timeout<T>(work: impl Future<Output = T>, limit: Duration) -> Result<T, String> {
-    let (done, expired) = oneshot::channel::<()>();
-    // Not cleared when the work wins: the callback then fires into a dropped receiver and is freed.
-    set_timeout(
-        move || {
-            let _ = done.send(());
-        },
-        limit,
-    );
-    match future::select(Box::pin(work), expired).await {
-        Either::Left((value, _)) => Ok(value),
-        Either::Right(_) => Err(format!("no answer within {} s", limit.as_secs())),
-    }
 }

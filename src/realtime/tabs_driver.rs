@@ -12,8 +12,8 @@ use protocol::{Seq, ServerMsg, Topic};
 use wasm_bindgen::JsCast;
 use wasm_bindgen::closure::Closure;
 
-use super::driver::{Listener, listen};
 use super::machine::Millis;
+use super::page::{Listener, listen};
 use super::tabs::{Action, Input, Role, TabId, Tabs, Wire};
 use crate::browser::{JsonChannel, LockManager, LockRequest, lock_manager};
 

@@ -12,8 +12,9 @@ use leptos::prelude::{TimeoutHandle, set_timeout_with_handle};
 use leptos::task::spawn_local;
 use protocol::{EventsPage, ServerMsg};
 
-use super::driver::{Listener, POLL_TIMEOUT, listen, with_timeout};
+use super::driver::POLL_TIMEOUT;
 use super::machine::Millis;
+use super::page::{Listener, listen, with_timeout};
 use super::visitor::{Fetch, VisitorPoll};
 use crate::api;
 
