@@ -176,10 +176,12 @@ async fn subscribe(
         }
         first = false;
         backoff = Duration::from_millis(100);
-        cluster.health.redis_up.store(true, Ordering::Relaxed);
+        // Up only once a ping of this subscription came back: then the publisher's connection works too, so
+        // a write announced from now on reaches the other instances over Redis.
         let mut messages = pubsub.into_on_message();
         let mut tick = tokio::time::interval(probe);
         let (mut sent, mut seen) = (nonce, nonce);
+        let opened_at = nonce;
         loop {
             tokio::select! {
                 message = messages.next() => {
@@ -195,7 +197,10 @@ async fn subscribe(
                                 return;
                             }
                         }
-                        Some(RelayMsg::Ping { from, nonce }) if from == cluster.instance => seen = seen.max(nonce),
+                        Some(RelayMsg::Ping { from, nonce }) if from == cluster.instance => {
+                            seen = seen.max(nonce);
+                            cluster.health.redis_up.store(seen > opened_at, Ordering::Relaxed);
+                        }
                         Some(RelayMsg::Revoked { sid, expires_at }) => sessions.revoked_elsewhere(sid, expires_at),
                         Some(_) => {}
                         None => tracing::debug!("ignored a message on the Redis channel that is not a relay message"),
@@ -206,7 +211,7 @@ async fn subscribe(
                         tracing::warn!("the Redis subscription went silent: subscribing again");
                         break;
                     }
-                    cluster.health.redis_up.store(sent <= seen + 1, Ordering::Relaxed);
+                    cluster.health.redis_up.store(seen > opened_at && sent <= seen + 1, Ordering::Relaxed);
                     sent += 1;
                     cluster.send(&RelayMsg::Ping { from: cluster.instance, nonce: sent });
                 }
