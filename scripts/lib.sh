@@ -48,7 +48,7 @@ in_background() {
   IZI_JOBS+=("$!:$name")
 }
 
-# Waits for every background job; fails with the output of those that failed.
+# Waits for every background job; shows the output of those that failed, and then returns 1.
 wait_jobs() {
   local job failed=()
   for job in "${IZI_JOBS[@]}"; do
@@ -60,7 +60,7 @@ wait_jobs() {
     fi
   done
   IZI_JOBS=()
-  [ ${#failed[@]} -eq 0 ] || fail "could not install: ${failed[*]}"
+  [ ${#failed[@]} -eq 0 ] || { printf 'failed: %s\n' "${failed[*]}" >&2; return 1; }
 }
 
 # Installs whatever is missing. On a fresh machine the three compiled tools take most of the time, so the
@@ -107,7 +107,7 @@ ensure_tools() {
 
   # trunk runs cargo offline: bring every crate the lock file names (all targets) first.
   cargo fetch --locked --quiet
-  wait_jobs
+  wait_jobs || fail "could not install what is missing (above)"
   # The e2e accessibility test injects axe-core into the browser.
   export AXE_CORE_JS="$IZI_TOOLS_DIR/node_modules/axe-core/axe.min.js"
 }
