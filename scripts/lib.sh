@@ -54,6 +54,7 @@ wait_jobs() {
   for job in "${IZI_JOBS[@]}"; do
     if wait "${job%%:*}"; then
       tail -n 1 "$IZI_JOB_DIR/${job#*:}.log"
+      rm -f "$IZI_JOB_DIR/${job#*:}.log"
     else
       cat "$IZI_JOB_DIR/${job#*:}.log" >&2
       failed+=("${job#*:}")
@@ -95,7 +96,7 @@ ensure_tools() {
   fi
 
   if ! trunk --version 2>/dev/null | grep -q " $TRUNK_VERSION\$"; then
-    step "Installing trunk $TRUNK_VERSION (about 4 minutes on 2 cores, once)"
+    step "Installing trunk $TRUNK_VERSION (4 to 8 minutes on 2 cores, once)"
     # trunk 0.22 declares a newer rust-version than this toolchain, which builds it fine. trunk only drives
     # cargo, wasm-bindgen and wasm-opt and minifies a few small files: built unoptimized and without the update
     # check it builds a byte-identical dist/ in the same time, and installs in 5m40s instead of 12m05s here
