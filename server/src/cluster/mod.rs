@@ -176,11 +176,11 @@ async fn subscribe(
         }
         first = false;
         backoff = Duration::from_millis(100);
-        // Up only once a ping of this subscription came back: then the publisher's connection works too, so
-        // a write announced from now on reaches the other instances over Redis.
         let mut messages = pubsub.into_on_message();
         let mut tick = tokio::time::interval(probe);
         let (mut sent, mut seen) = (nonce, nonce);
+        // Up only once a ping sent after `opened_at` came back: then the publisher's connection works too, so
+        // a write announced from then on reaches the other instances over Redis.
         let opened_at = nonce;
         loop {
             tokio::select! {
